@@ -1,0 +1,2 @@
+//! The `comity` binary.
+fn main() {}
