@@ -210,10 +210,12 @@ impl Action {
         )
     }
 
-    /// Whether taking this action from `from` sends a message to the other side: shared
-    /// actions do once the request has been dispatched, and dispatch itself does.
-    pub fn crosses_to_peer(self, from: RequestState) -> bool {
-        self == Action::Dispatch || (self.is_shared() && from.is_dispatched())
+    /// Whether taking this action sends a message to the other side: dispatch does, and
+    /// shared actions do once the other side holds the request (`peer_holds_request`:
+    /// always on the requested side, after dispatch on the requesting side; see
+    /// [`peer_holds_request`]).
+    pub fn crosses_to_peer(self, peer_holds_request: bool) -> bool {
+        self == Action::Dispatch || (self.is_shared() && peer_holds_request)
     }
 
     /// Whether a user must give a reason.
@@ -422,6 +424,15 @@ pub fn submitted_by(history: &[TransitionRecord]) -> Option<&str> {
             Actor::User { user_id, .. } => Some(user_id.as_str()),
             _ => None,
         })
+}
+
+/// Whether the other side holds a copy of the request: it always does for the requested
+/// side, and for the requesting side once the request has been dispatched.
+pub fn peer_holds_request(side: Side, history: &[TransitionRecord]) -> bool {
+    side == Side::Requested
+        || history
+            .iter()
+            .any(|record| record.action == Action::Dispatch && record.origin == Origin::Local)
 }
 
 /// The actions a user in `role` could take now on this side, for menus and the API.
