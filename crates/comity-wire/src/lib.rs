@@ -1,1 +1,21 @@
-//! comity-wire
+//! Serialized forms of Comity's data: the REST API's JSON, the federation payloads and
+//! the documents kept in storage, each converted by hand to and from the domain types.
+//!
+//! - [`api`]: request and response bodies of `/api/v1`, described in OpenAPI
+//!   through `utoipa`.
+//! - [`content`]: [`content::RequestContentDto`], the serialized request content shared
+//!   by the API, the federation and storage; its conversion to the domain is where outside
+//!   input is parsed and every error names its field.
+//! - [`federation`]: the versioned bodies carried inside sealed envelopes between nodes.
+//! - [`problem`]: RFC 9457 problem details.
+//!
+//! The domain can change without breaking peers or stored data: only this crate decides
+//! what goes on the wire, and every stored or federated document carries a version.
+
+pub mod api;
+pub mod content;
+pub mod federation;
+pub mod problem;
+
+pub use content::{FieldError, RequestContentDto};
+pub use problem::Problem;

@@ -1,0 +1,224 @@
+//! Bodies of the REST API under `/api/v1`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::RequestContentDto;
+
+/// Log in with a local account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A session: use the token as `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    /// The bearer token. Shown once.
+    pub token: String,
+    /// When it expires, RFC 3339.
+    pub expires_at: String,
+    /// Who is logged in.
+    pub user: UserView,
+}
+
+/// A user of this node.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    /// Node-local id.
+    pub id: String,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// The authority the user works for.
+    pub authority: String,
+    /// Role codes.
+    pub roles: Vec<String>,
+}
+
+/// Create a user (administrators only).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    /// Login name: 3-64 characters, letters, digits, `.`, `-`, `_`.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// The authority the user works for (one hosted on this node).
+    pub authority: String,
+    /// Role codes.
+    pub roles: Vec<String>,
+    /// Initial password, at least 12 characters.
+    pub password: String,
+}
+
+/// An authority known to this node.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuthorityView {
+    /// Stable id.
+    pub id: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// Kind code.
+    pub kind: String,
+    /// Official name.
+    pub name: String,
+    /// Whether it is hosted on this node (otherwise it is a peer's).
+    pub local: bool,
+}
+
+/// Open a case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    /// The authority's own reference, e.g. "DP 123/2026".
+    pub reference: String,
+    /// A short title.
+    pub title: String,
+}
+
+/// A case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseView {
+    /// Node-local id.
+    pub id: String,
+    /// Owning authority.
+    pub authority: String,
+    /// The authority's reference.
+    pub reference: String,
+    /// Title.
+    pub title: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// The requests in the case.
+    #[serde(default)]
+    pub requests: Vec<RequestSummaryView>,
+}
+
+/// A request in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RequestSummaryView {
+    /// Federation-wide id.
+    pub id: String,
+    /// Case on this node.
+    pub case_id: String,
+    /// `requesting` or `requested`.
+    pub side: String,
+    /// State code.
+    pub state: String,
+    /// The other authority.
+    pub counterpart: String,
+    /// Subject matter.
+    pub subject_matter: String,
+    /// Whether urgent.
+    pub urgent: bool,
+    /// Whether a deadline has passed unmet.
+    pub overdue: bool,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// A request in full.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RequestView {
+    /// Federation-wide id.
+    pub id: String,
+    /// Case on this node.
+    pub case_id: String,
+    /// `requesting` or `requested`.
+    pub side: String,
+    /// State code.
+    pub state: String,
+    /// Optimistic-concurrency version: send it back with a transition.
+    pub version: i64,
+    /// What the request says.
+    pub content: RequestContentDto,
+    /// The actions the caller may take now.
+    pub available_actions: Vec<String>,
+    /// Deadlines.
+    pub deadlines: Vec<DeadlineView>,
+    /// Every transition, oldest first.
+    pub history: Vec<TransitionView>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// A deadline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeadlineView {
+    /// Kind code.
+    pub kind: String,
+    /// What must happen.
+    pub label: String,
+    /// RFC 3339.
+    pub due: String,
+    /// RFC 3339, when met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_at: Option<String>,
+    /// Passed unmet.
+    pub overdue: bool,
+}
+
+/// A recorded transition.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TransitionView {
+    /// Action code.
+    pub action: String,
+    /// State before.
+    pub from: String,
+    /// State after.
+    pub to: String,
+    /// Who: a user name with role, a peer node, or `system`.
+    pub actor: String,
+    /// `local` or `remote`.
+    pub origin: String,
+    /// RFC 3339.
+    pub at: String,
+    /// The reason given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Grounds cited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grounds: Vec<String>,
+}
+
+/// Take an action on a request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    /// Action code, e.g. `approve`.
+    pub action: String,
+    /// The role to act in, when the user holds several; defaults to the first that may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Why (required for some actions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Grounds cited (required to refuse).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grounds: Vec<String>,
+    /// The version the caller saw; the transition fails if the request changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<i64>,
+    /// A supervisor's recorded justification for approving despite blocking findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_justification: Option<String>,
+}
+
+/// Health of the node.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HealthView {
+    /// `ok` when the database answers.
+    pub status: String,
+    /// This node's id.
+    pub node_id: String,
+    /// Build version.
+    pub version: String,
+}
