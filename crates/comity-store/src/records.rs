@@ -1,0 +1,177 @@
+//! Record types for the rows that have no domain type of their own.
+
+use comity_domain::{AuthorityId, RequestState, Role, Side, Timestamp};
+
+/// An authority and the node that hosts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorityRecord {
+    /// The authority.
+    pub authority: comity_domain::Authority,
+    /// The node hosting it.
+    pub node_id: String,
+    /// Whether that node is this one.
+    pub is_local: bool,
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Node-local id.
+    pub id: String,
+    /// Login name, unique.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// The authority the user works for.
+    pub authority: AuthorityId,
+    /// Roles held.
+    pub roles: Vec<Role>,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the account may log in.
+    pub active: bool,
+    /// When created.
+    pub created_at: Timestamp,
+}
+
+/// A login session, found by the hash of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Whose session.
+    pub user_id: String,
+    /// When it ends.
+    pub expires_at: Timestamp,
+}
+
+/// Which requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// Only requests held by these authorities (empty: none).
+    pub holders: Vec<AuthorityId>,
+    /// Only this case.
+    pub case_id: Option<String>,
+    /// Only this side.
+    pub side: Option<Side>,
+    /// Only these states (empty: all).
+    pub states: Vec<RequestState>,
+    /// At most this many, newest first.
+    pub limit: i64,
+}
+
+/// Delivery state of an outgoing message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting to be sent, or to be sent again.
+    Pending,
+    /// The recipient's signed receipt is stored.
+    Delivered,
+    /// Given up after the configured time; an operator must look.
+    Dead,
+}
+
+impl OutboxStatus {
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+
+    pub(crate) fn parse(code: &str) -> Option<Self> {
+        match code {
+            "pending" => Some(OutboxStatus::Pending),
+            "delivered" => Some(OutboxStatus::Delivered),
+            "dead" => Some(OutboxStatus::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// A message committed for sending, with the transition that produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Unique id (a UUID), the envelope's message id.
+    pub message_id: String,
+    /// The node it goes to.
+    pub recipient_node: String,
+    /// The conversation (the request id).
+    pub conversation_id: String,
+    /// Position in the conversation, from 1, per recipient.
+    pub sequence: i64,
+    /// Envelope message type.
+    pub message_type: String,
+    /// The message this answers, if any.
+    pub in_reply_to: Option<String>,
+    /// The plaintext body (JSON).
+    pub body: String,
+    /// Delivery state.
+    pub status: OutboxStatus,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When to try next.
+    pub next_attempt_at: Timestamp,
+    /// When committed.
+    pub created_at: Timestamp,
+    /// The last failure, for operators.
+    pub last_error: Option<String>,
+    /// The recipient's signed receipt (base64), once delivered.
+    pub receipt: Option<String>,
+}
+
+/// What became of an incoming message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxStatus {
+    /// Stored; waits for its predecessor in the conversation.
+    Waiting,
+    /// Took effect.
+    Applied,
+    /// Could not take effect; the outcome says why.
+    Rejected,
+}
+
+impl InboxStatus {
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            InboxStatus::Waiting => "waiting",
+            InboxStatus::Applied => "applied",
+            InboxStatus::Rejected => "rejected",
+        }
+    }
+
+    pub(crate) fn parse(code: &str) -> Option<Self> {
+        match code {
+            "waiting" => Some(InboxStatus::Waiting),
+            "applied" => Some(InboxStatus::Applied),
+            "rejected" => Some(InboxStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A message received from a peer, kept with its envelope for non-repudiation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxMessage {
+    /// The envelope's message id.
+    pub message_id: String,
+    /// The sending node.
+    pub sender_node: String,
+    /// The conversation.
+    pub conversation_id: String,
+    /// Position in the conversation.
+    pub sequence: i64,
+    /// Envelope message type.
+    pub message_type: String,
+    /// The decrypted body.
+    pub body: String,
+    /// The envelope as received (base64).
+    pub envelope: String,
+    /// What became of it.
+    pub status: InboxStatus,
+    /// When it arrived.
+    pub received_at: Timestamp,
+    /// Why it was rejected, or a note on how it applied.
+    pub outcome: Option<String>,
+}
