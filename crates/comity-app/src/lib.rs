@@ -1,1 +1,93 @@
-//! comity-app
+//! Comity's use cases: what a user or a peer can do, over the store, with the rules of
+//! the domain applied and every change made in one transaction.
+//!
+//! - [`App`] holds the store, the node's identity and a [`Clock`]; the HTTP handlers, the
+//!   web pages, the CLI and the federation workers all call its methods.
+//! - [`auth`]: local accounts (Argon2id), sessions and bearer tokens, and the
+//!   [`Principal`] every other use case takes as its first argument.
+//! - [`cases`] and [`requests`]: cases, drafts and lifecycle transitions.
+//! - [`inbound`]: applying what peers send, exactly once and in order.
+//!
+//! Deny by default: every use case that reads or writes checks the principal's
+//! authority and roles before it touches anything.
+
+pub mod auth;
+pub mod cases;
+pub mod error;
+pub mod inbound;
+pub mod requests;
+
+use std::sync::Arc;
+
+use comity_domain::Timestamp;
+use comity_store::Store;
+
+pub use auth::Principal;
+pub use error::AppError;
+
+/// Where the current time comes from: the system clock in production, a fixed or
+/// stepping clock in tests.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Now.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_millis())
+            .unwrap_or(0);
+        Timestamp(i64::try_from(millis).unwrap_or(i64::MAX))
+    }
+}
+
+/// The application: the store, who this node is, and the clock.
+#[derive(Clone, Debug)]
+pub struct App {
+    store: Store,
+    node_id: String,
+    clock: Arc<dyn Clock>,
+    outbox_signal: Arc<tokio::sync::Notify>,
+}
+
+impl App {
+    /// An application over `store` for the node `node_id`.
+    pub fn new(store: Store, node_id: impl Into<String>, clock: Arc<dyn Clock>) -> App {
+        App {
+            store,
+            node_id: node_id.into(),
+            clock,
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// Now, by this application's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Woken whenever a transaction that queued outgoing messages commits, so the
+    /// sender does not wait for its next poll.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
+    }
+
+    pub(crate) fn new_id(&self) -> String {
+        uuid::Uuid::now_v7().to_string()
+    }
+}

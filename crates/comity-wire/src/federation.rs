@@ -37,6 +37,8 @@ pub enum FederationBody {
         v: u32,
         /// Federation-wide request id.
         request_id: String,
+        /// The side the sender holds: `requesting` or `requested`.
+        from_side: String,
         /// Action code.
         action: String,
         /// Who took it, for display (name and role), never an internal id.

@@ -1,0 +1,76 @@
+//! Cases: files that group an authority's requests.
+
+use comity_domain::{Case, Role};
+
+use crate::{App, AppError, Principal};
+
+/// Longest case reference or title, in characters.
+const MAX_CASE_TEXT: usize = 300;
+
+impl App {
+    /// Opens a case for the principal's authority.
+    pub async fn create_case(
+        &self,
+        principal: &Principal,
+        input: &comity_wire::api::CaseInput,
+    ) -> Result<Case, AppError> {
+        principal.require_any(
+            &[Role::RequestingProsecutor, Role::CentralAuthorityOfficer, Role::Supervisor],
+            "open cases",
+        )?;
+        for (field, value) in [("reference", &input.reference), ("title", &input.title)] {
+            let chars = value.trim().chars().count();
+            if chars == 0 || chars > MAX_CASE_TEXT || value.chars().any(char::is_control) {
+                return Err(AppError::invalid(
+                    field,
+                    format!("1-{MAX_CASE_TEXT} characters, no control characters"),
+                ));
+            }
+        }
+        let case = Case {
+            id: self.new_id(),
+            authority: principal.authority().clone(),
+            reference: input.reference.trim().to_string(),
+            title: input.title.trim().to_string(),
+            created_at: self.now(),
+        };
+        let mut tx = self.store().begin().await?;
+        tx.insert_case(&case).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// The cases of the principal's authority.
+    pub async fn list_cases(&self, principal: &Principal) -> Result<Vec<Case>, AppError> {
+        require_case_reader(principal)?;
+        let mut tx = self.store().begin().await?;
+        Ok(tx.cases_of(principal.authority()).await?)
+    }
+
+    /// One case of the principal's authority.
+    pub async fn get_case(&self, principal: &Principal, case_id: &str) -> Result<Case, AppError> {
+        require_case_reader(principal)?;
+        let mut tx = self.store().begin().await?;
+        let case = tx
+            .case(case_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("case {case_id}")))?;
+        if &case.authority != principal.authority() {
+            return Err(AppError::Forbidden(
+                "a user sees only the cases of their own authority".into(),
+            ));
+        }
+        Ok(case)
+    }
+}
+
+fn require_case_reader(principal: &Principal) -> Result<(), AppError> {
+    if principal.user.roles.iter().any(|role| role.may_read_requests()) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "cases are visible to prosecutors, central authority, executing and oversight roles"
+                .into(),
+        ))
+    }
+}

@@ -1,0 +1,66 @@
+//! The errors of the use cases. The HTTP layer maps each to one status and problem type.
+
+use comity_domain::TransitionError;
+use comity_store::StoreError;
+
+/// Why a use case did not do what was asked. Nothing was written when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid session or token.
+    #[error("authentication required: {0}")]
+    Unauthenticated(String),
+    /// Authenticated, but the rule named here forbids it.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Nothing of that kind with that id is visible to the caller.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// An input field holds a value that is not accepted.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field, in the API's spelling.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The lifecycle does not allow this transition.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The legal-basis engine found blocking issues (missing mandatory content).
+    #[error("the request cannot be approved: {0}")]
+    LegalGate(String),
+    /// Someone else changed the same thing first, or a unique name is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The storage failed; details are logged, not shown.
+    #[error("storage failure")]
+    Store(#[source] StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(message) => AppError::Conflict(message),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<comity_wire::FieldError> for AppError {
+    fn from(error: comity_wire::FieldError) -> Self {
+        AppError::Invalid {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
+impl AppError {
+    /// An invalid-field error.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

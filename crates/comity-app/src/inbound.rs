@@ -1,0 +1,324 @@
+//! What peers send: applied exactly once, in conversation order, in one transaction with
+//! the inbox row that proves it arrived.
+
+use comity_domain::{
+    Action, Actor, Case, Origin, Request, RequestState, Side, TransitionOutcome,
+    TransitionRecord, decide_delivery, decide_remote,
+};
+use comity_store::{InboxMessage, InboxStatus, Tx};
+use comity_wire::federation::{BODY_VERSION, FederationBody};
+
+use crate::{App, AppError};
+
+/// A message whose envelope has been verified and opened by the transport.
+#[derive(Debug, Clone)]
+pub struct IncomingMessage {
+    /// Envelope message id.
+    pub message_id: String,
+    /// The verified sender node.
+    pub sender_node: String,
+    /// Conversation id (the request id).
+    pub conversation_id: String,
+    /// Position in the conversation.
+    pub sequence: i64,
+    /// Envelope message type.
+    pub message_type: String,
+    /// The decrypted body.
+    pub body: String,
+    /// The envelope as received, base64, kept for non-repudiation.
+    pub envelope: String,
+}
+
+/// What the inbox did with a message: the receipt reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundOutcome {
+    /// Stored and applied (with any successors that were waiting for it).
+    Applied,
+    /// Stored; waits for an earlier message of its conversation.
+    Queued,
+    /// Stored, but it could not take effect; the reason is recorded.
+    Rejected(String),
+    /// Already received: nothing changed.
+    Duplicate,
+}
+
+impl App {
+    /// Stores a verified incoming message and applies it, and any successors it
+    /// unblocks, in conversation order. A duplicate changes nothing.
+    pub async fn accept_incoming(&self, message: &IncomingMessage) -> Result<InboundOutcome, AppError> {
+        let mut tx = self.store().begin().await?;
+        let fresh = tx
+            .insert_inbox(&InboxMessage {
+                message_id: message.message_id.clone(),
+                sender_node: message.sender_node.clone(),
+                conversation_id: message.conversation_id.clone(),
+                sequence: message.sequence,
+                message_type: message.message_type.clone(),
+                body: message.body.clone(),
+                envelope: message.envelope.clone(),
+                status: InboxStatus::Waiting,
+                received_at: self.now(),
+                outcome: None,
+            })
+            .await?;
+        if !fresh {
+            return Ok(InboundOutcome::Duplicate);
+        }
+        let expected = tx
+            .expected_incoming_sequence(&message.conversation_id, &message.sender_node)
+            .await?;
+        if message.sequence < expected {
+            let reason = format!(
+                "sequence {} already consumed (expected {expected}): replayed or reissued message",
+                message.sequence
+            );
+            tx.finish_inbox(&message.message_id, InboxStatus::Rejected, Some(&reason), self.now())
+                .await?;
+            tx.commit().await?;
+            return Ok(InboundOutcome::Rejected(reason));
+        }
+        if message.sequence > expected {
+            tx.commit().await?;
+            return Ok(InboundOutcome::Queued);
+        }
+        let mut outcome = InboundOutcome::Applied;
+        let mut next = Some(tx.inbox_message(&message.message_id).await?.ok_or_else(|| {
+            AppError::NotFound(format!("inbox message {}", message.message_id))
+        })?);
+        let mut queued_replies = false;
+        while let Some(current) = next {
+            let result = self.apply_body(&mut tx, &current).await?;
+            let (status, note) = match &result {
+                Ok(replied) => {
+                    queued_replies |= *replied;
+                    (InboxStatus::Applied, None)
+                }
+                Err(reason) => (InboxStatus::Rejected, Some(reason.as_str())),
+            };
+            tx.finish_inbox(&current.message_id, status, note, self.now()).await?;
+            if current.message_id == message.message_id
+                && let Err(reason) = result
+            {
+                outcome = InboundOutcome::Rejected(reason);
+            }
+            tx.advance_incoming_sequence(&current.conversation_id, &current.sender_node)
+                .await?;
+            next = tx
+                .waiting_message(&current.conversation_id, &current.sender_node, current.sequence + 1)
+                .await?;
+        }
+        tx.commit().await?;
+        if queued_replies {
+            self.outbox_signal().notify_one();
+        }
+        Ok(outcome)
+    }
+
+    /// Records the recipient's signed receipt for an outgoing message; a receipt for a
+    /// dispatched request also records its delivery.
+    pub async fn record_receipt(&self, message_id: &str, receipt: &str) -> Result<(), AppError> {
+        let mut tx = self.store().begin().await?;
+        let Some(message) = tx.outbox_message(message_id).await? else {
+            return Err(AppError::NotFound(format!("outgoing message {message_id}")));
+        };
+        let newly = tx.mark_delivered(message_id, receipt, self.now()).await?;
+        if newly && message.message_type == comity_wire::federation::TYPE_REQUEST_DISPATCHED {
+            if let Some(request) = tx.request(&message.conversation_id, Side::Requesting).await?
+                && let Some(to) = decide_delivery(request.state)
+            {
+                let record = TransitionRecord {
+                    action: Action::RecordDelivery,
+                    from: request.state,
+                    to,
+                    actor: Actor::System,
+                    origin: Origin::Local,
+                    at: self.now(),
+                    reason: Some(format!("signed receipt from {}", message.recipient_node)),
+                    grounds: Vec::new(),
+                };
+                move_request(&mut tx, request, &record).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies one message. `Ok(Err(reason))` is a message that cannot take effect (it
+    /// is recorded as rejected); `Err` is a storage failure that rolls everything back.
+    /// `Ok(Ok(true))` means outgoing messages were queued in reply.
+    async fn apply_body(&self, tx: &mut Tx, message: &InboxMessage) -> Result<Result<bool, String>, AppError> {
+        let body: FederationBody = match serde_json::from_str(&message.body) {
+            Ok(body) => body,
+            Err(error) => return Ok(Err(format!("malformed body: {error}"))),
+        };
+        if body.version() != BODY_VERSION {
+            return Ok(Err(format!("unsupported body version {}", body.version())));
+        }
+        if body.request_id() != message.conversation_id {
+            return Ok(Err("the body's request is not the envelope's conversation".into()));
+        }
+        match body {
+            FederationBody::RequestDispatched {
+                request_id,
+                content,
+                case_reference,
+                ..
+            } => {
+                self.apply_dispatch(tx, &message.sender_node, request_id, content, case_reference)
+                    .await
+            }
+            FederationBody::ActionTaken {
+                request_id,
+                from_side,
+                action,
+                reason,
+                grounds,
+                actor,
+                ..
+            } => {
+                let Ok(from_side) = from_side.parse::<Side>() else {
+                    return Ok(Err(format!("unknown side `{from_side}`")));
+                };
+                let Ok(action) = action.parse::<Action>() else {
+                    return Ok(Err(format!("unknown action `{action}`")));
+                };
+                let local_side = match from_side {
+                    Side::Requesting => Side::Requested,
+                    Side::Requested => Side::Requesting,
+                };
+                let Some(request) = tx.request(&request_id, local_side).await? else {
+                    return Ok(Err(format!("no {} copy of request {request_id}", local_side.code())));
+                };
+                let counterpart = match local_side {
+                    Side::Requesting => &request.content.requested_authority,
+                    Side::Requested => &request.content.requesting_authority,
+                };
+                let hosted_by_sender = tx
+                    .authority(counterpart)
+                    .await?
+                    .is_some_and(|record| record.node_id == message.sender_node);
+                if !hosted_by_sender {
+                    return Ok(Err(format!(
+                        "node {} does not host {counterpart}, the other side of this request",
+                        message.sender_node
+                    )));
+                }
+                let outcome = match decide_remote(local_side, request.state, action) {
+                    Ok(outcome) => outcome,
+                    Err(error) => return Ok(Err(error.to_string())),
+                };
+                let to = match outcome {
+                    TransitionOutcome::Moved(to) => to,
+                    TransitionOutcome::Superseded => request.state,
+                };
+                let record = TransitionRecord {
+                    action,
+                    from: request.state,
+                    to,
+                    actor: Actor::Peer {
+                        node_id: format!("{} — {actor}", message.sender_node),
+                    },
+                    origin: Origin::Remote,
+                    at: self.now(),
+                    reason,
+                    grounds,
+                };
+                move_request(tx, request, &record).await?;
+                Ok(Ok(false))
+            }
+        }
+    }
+
+    async fn apply_dispatch(
+        &self,
+        tx: &mut Tx,
+        sender_node: &str,
+        request_id: String,
+        content: comity_wire::RequestContentDto,
+        case_reference: String,
+    ) -> Result<Result<bool, String>, AppError> {
+        let content = match content.to_domain(|_| None) {
+            Ok(content) => content,
+            Err(error) => return Ok(Err(format!("invalid request content: {error}"))),
+        };
+        let Some(requested) = tx.authority(&content.requested_authority).await? else {
+            return Ok(Err(format!("{} is not known here", content.requested_authority)));
+        };
+        if !requested.is_local {
+            return Ok(Err(format!("{} is not hosted on this node", content.requested_authority)));
+        }
+        let sender_hosts_requester = tx
+            .authority(&content.requesting_authority)
+            .await?
+            .is_some_and(|record| record.node_id == sender_node);
+        if !sender_hosts_requester {
+            return Ok(Err(format!(
+                "node {sender_node} does not host {}, the requesting authority",
+                content.requesting_authority
+            )));
+        }
+        if tx.request(&request_id, Side::Requested).await?.is_some() {
+            return Ok(Err(format!("request {request_id} was already received")));
+        }
+        let now = self.now();
+        let case = Case {
+            id: self.new_id(),
+            authority: content.requested_authority.clone(),
+            reference: format!("IN {} / {}", content.requesting_authority, case_reference),
+            title: truncate(&content.subject_matter, 120),
+            created_at: now,
+        };
+        tx.insert_case(&case).await?;
+        let request = Request {
+            id: request_id,
+            case_id: case.id,
+            side: Side::Requested,
+            state: RequestState::Delivered,
+            content,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        tx.insert_request(&request).await?;
+        tx.append_history(
+            &request.id,
+            Side::Requested,
+            &TransitionRecord {
+                action: Action::Dispatch,
+                from: RequestState::Delivered,
+                to: RequestState::Delivered,
+                actor: Actor::Peer {
+                    node_id: sender_node.to_string(),
+                },
+                origin: Origin::Remote,
+                at: now,
+                reason: None,
+                grounds: Vec::new(),
+            },
+        )
+        .await?;
+        Ok(Ok(false))
+    }
+}
+
+async fn move_request(tx: &mut Tx, request: Request, record: &TransitionRecord) -> Result<(), AppError> {
+    let mut updated = request.clone();
+    updated.state = record.to;
+    updated.updated_at = record.at;
+    updated.version += 1;
+    tx.update_request(&updated, request.version).await?;
+    tx.append_history(&request.id, request.side, record).await?;
+    Ok(())
+}
+
+fn truncate(text: &str, chars: usize) -> String {
+    let mut short: String = text.chars().take(chars).collect();
+    if text.chars().count() > chars {
+        short.push('…');
+    }
+    if short.trim().is_empty() {
+        "(no subject given)".to_string()
+    } else {
+        short
+    }
+}
