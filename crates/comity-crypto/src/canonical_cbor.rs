@@ -68,7 +68,6 @@ pub(crate) fn as_i64(value: &Value) -> Option<i64> {
 /// at most once, and only from a known set.
 pub(crate) struct OrderedMapReader {
     entries: std::iter::Peekable<std::vec::IntoIter<(i128, Value)>>,
-    last_key: Option<i128>,
 }
 
 impl OrderedMapReader {
@@ -78,13 +77,18 @@ impl OrderedMapReader {
         if entries.windows(2).any(|pair| pair[0].0 >= pair[1].0) {
             return None;
         }
-        Some(OrderedMapReader { entries: entries.into_iter().peekable(), last_key: None })
+        Some(OrderedMapReader {
+            entries: entries.into_iter().peekable(),
+        })
     }
 
     /// Takes the value at `key` if present. Keys must be asked for in ascending order.
     pub(crate) fn optional(&mut self, key: i128) -> Option<Value> {
-        self.last_key = Some(key);
-        if self.entries.peek().is_some_and(|(next_key, _)| *next_key == key) {
+        if self
+            .entries
+            .peek()
+            .is_some_and(|(next_key, _)| *next_key == key)
+        {
             return self.entries.next().map(|(_, value)| value);
         }
         None
@@ -99,5 +103,10 @@ impl OrderedMapReader {
 /// Positive integer keys sort in numeric order in deterministic CBOR, so a map written with
 /// ascending small unsigned keys is deterministic.
 pub(crate) fn unsigned_keyed_map(entries: Vec<(u64, Value)>) -> Value {
-    Value::Map(entries.into_iter().map(|(key, value)| (Value::Integer(key.into()), value)).collect())
+    Value::Map(
+        entries
+            .into_iter()
+            .map(|(key, value)| (Value::Integer(key.into()), value))
+            .collect(),
+    )
 }

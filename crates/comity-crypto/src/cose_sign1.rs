@@ -2,7 +2,10 @@
 //! object uses. Signing builds a tagged COSE_Sign1 with `alg`, `content type` and `kid` in the
 //! protected header; verification checks the structure, the algorithm and the signature.
 
-use coset::{CborSerializable as _, CoseSign1, CoseSign1Builder, Header, HeaderBuilder, TaggedCborSerializable as _, iana};
+use coset::{
+    CborSerializable as _, CoseSign1, CoseSign1Builder, Header, HeaderBuilder,
+    TaggedCborSerializable as _, iana,
+};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 /// Errors from parsing and verifying a COSE_Sign1.
@@ -79,7 +82,9 @@ pub(crate) fn sign_strict(
     CoseSign1Builder::new()
         .protected(header_builder.build())
         .payload(payload)
-        .create_signature(external_aad, |to_be_signed| signing_key.sign(to_be_signed).to_bytes().to_vec())
+        .create_signature(external_aad, |to_be_signed| {
+            signing_key.sign(to_be_signed).to_bytes().to_vec()
+        })
         .build()
         .to_tagged_vec()
         .expect("encoding a COSE_Sign1 built from distinct labels cannot fail")
@@ -88,11 +93,15 @@ pub(crate) fn sign_strict(
 /// Parses a tagged COSE_Sign1 in Comity's strict profile: tag 18, empty unprotected header,
 /// attached payload, protected header with only `alg: EdDSA`, the expected content type, a
 /// `kid`, and private-use labels (checked by the caller). Does not verify the signature.
-pub(crate) fn parse_strict(sign1_bytes: &[u8], expected_content_type: &str) -> Result<StrictSign1, Sign1Error> {
+pub(crate) fn parse_strict(
+    sign1_bytes: &[u8],
+    expected_content_type: &str,
+) -> Result<StrictSign1, Sign1Error> {
     if sign1_bytes.first() != Some(&0xd2) {
         return Err(Sign1Error::WrongCborTag);
     }
-    let mut sign1 = CoseSign1::from_tagged_slice(sign1_bytes).map_err(|_| Sign1Error::MalformedCbor)?;
+    let mut sign1 =
+        CoseSign1::from_tagged_slice(sign1_bytes).map_err(|_| Sign1Error::MalformedCbor)?;
     if !sign1.unprotected.is_empty() {
         return Err(Sign1Error::UnexpectedUnprotectedHeader);
     }
@@ -118,7 +127,11 @@ pub(crate) fn parse_strict(sign1_bytes: &[u8], expected_content_type: &str) -> R
 impl StrictSign1 {
     /// Verifies the Ed25519 signature (with `verify_strict`) over the Sig_structure, with the
     /// payload put back, then checks that `kid` names the key that verified.
-    pub(crate) fn verify(&mut self, signer_public_key: &[u8; 32], external_aad: &[u8]) -> Result<(), Sign1Error> {
+    pub(crate) fn verify(
+        &mut self,
+        signer_public_key: &[u8; 32],
+        external_aad: &[u8],
+    ) -> Result<(), Sign1Error> {
         self.sign1.payload = Some(std::mem::take(&mut self.payload));
         let verified = verify_ed25519_signature(&self.sign1, signer_public_key, external_aad);
         self.payload = self.sign1.payload.take().unwrap_or_default();
@@ -137,7 +150,9 @@ impl StrictSign1 {
     }
 
     /// The private-use (integer) labels of the protected header; text labels are refused.
-    pub(crate) fn private_protected_values(&self) -> Result<Vec<(i64, &ciborium::Value)>, Sign1Error> {
+    pub(crate) fn private_protected_values(
+        &self,
+    ) -> Result<Vec<(i64, &ciborium::Value)>, Sign1Error> {
         let mut values = Vec::with_capacity(self.sign1.protected.header.rest.len());
         for (label, value) in &self.sign1.protected.header.rest {
             match label {
@@ -160,9 +175,11 @@ fn verify_ed25519_signature(
     if sign1.payload.is_none() {
         return Err(Sign1Error::DetachedPayload);
     }
-    let verifying_key = VerifyingKey::from_bytes(signer_public_key).map_err(|_| Sign1Error::InvalidSignerKey)?;
+    let verifying_key =
+        VerifyingKey::from_bytes(signer_public_key).map_err(|_| Sign1Error::InvalidSignerKey)?;
     sign1.verify_signature(external_aad, |signature_bytes, to_be_signed| {
-        let signature = Signature::from_slice(signature_bytes).map_err(|_| Sign1Error::BadSignature)?;
+        let signature =
+            Signature::from_slice(signature_bytes).map_err(|_| Sign1Error::BadSignature)?;
         verifying_key
             .verify_strict(to_be_signed, &signature)
             .map_err(|_| Sign1Error::BadSignature)

@@ -139,9 +139,14 @@ pub fn seal(
 ) -> Result<Vec<u8>, EnvelopeError> {
     validate_header(header)?;
     if body.len() > MAX_BODY_BYTES {
-        return Err(EnvelopeError::TooLarge { size: body.len(), limit: MAX_BODY_BYTES });
+        return Err(EnvelopeError::TooLarge {
+            size: body.len(),
+            limit: MAX_BODY_BYTES,
+        });
     }
-    let hpke_public_key = recipient.hpke_public_key().map_err(|_| EnvelopeError::InvalidRecipientKey)?;
+    let hpke_public_key = recipient
+        .hpke_public_key()
+        .map_err(|_| EnvelopeError::InvalidRecipientKey)?;
 
     let mut commitment_salt = [0u8; COMMITMENT_SALT_BYTES];
     rng.fill_bytes(&mut commitment_salt);
@@ -152,28 +157,30 @@ pub fn seal(
     plaintext.extend_from_slice(body);
 
     let associated_data = canonical_header_bytes(header);
-    let (encapsulated_key, ciphertext) = hpke::single_shot_seal::<
-        hpke::aead::ChaCha20Poly1305,
-        hpke::kdf::HkdfSha256,
-        HpkeKem,
-        _,
-    >(
-        &hpke::OpModeS::Base,
-        &hpke_public_key,
-        ENVELOPE_HPKE_INFO,
-        &plaintext,
-        &associated_data,
-        rng,
-    )
-    .map_err(|_| EnvelopeError::EncryptionFailed)?;
+    let (encapsulated_key, ciphertext) =
+        hpke::single_shot_seal::<hpke::aead::ChaCha20Poly1305, hpke::kdf::HkdfSha256, HpkeKem, _>(
+            &hpke::OpModeS::Base,
+            &hpke_public_key,
+            ENVELOPE_HPKE_INFO,
+            &plaintext,
+            &associated_data,
+            rng,
+        )
+        .map_err(|_| EnvelopeError::EncryptionFailed)?;
 
     let payload = canonical_cbor::encode(&Value::Array(vec![
         Value::Bytes(encapsulated_key.to_bytes().to_vec()),
         Value::Bytes(ciphertext),
     ]));
     let mut protected_values = header_values(header);
-    protected_values.push((header_labels::RECIPIENT_KEY_ID, Value::Text(recipient.key_id().to_string())));
-    protected_values.push((header_labels::BODY_COMMITMENT, Value::Bytes(body_commitment.to_vec())));
+    protected_values.push((
+        header_labels::RECIPIENT_KEY_ID,
+        Value::Text(recipient.key_id().to_string()),
+    ));
+    protected_values.push((
+        header_labels::BODY_COMMITMENT,
+        Value::Bytes(body_commitment.to_vec()),
+    ));
 
     let envelope_bytes = cose_sign1::sign_strict(
         sender.signing_key(),
@@ -184,7 +191,10 @@ pub fn seal(
         ENVELOPE_EXTERNAL_AAD,
     );
     if envelope_bytes.len() > MAX_ENVELOPE_BYTES {
-        return Err(EnvelopeError::TooLarge { size: envelope_bytes.len(), limit: MAX_ENVELOPE_BYTES });
+        return Err(EnvelopeError::TooLarge {
+            size: envelope_bytes.len(),
+            limit: MAX_ENVELOPE_BYTES,
+        });
     }
     Ok(envelope_bytes)
 }
@@ -235,7 +245,9 @@ pub fn open(
         .map_err(|_| EnvelopeError::DecryptionFailed)?,
     );
     let Some((salt, body)) = plaintext.split_first_chunk::<COMMITMENT_SALT_BYTES>() else {
-        return Err(EnvelopeError::MalformedEnvelope("plaintext shorter than the salt"));
+        return Err(EnvelopeError::MalformedEnvelope(
+            "plaintext shorter than the salt",
+        ));
     };
     if body_commitment(salt, body) != peeked.body_commitment {
         return Err(EnvelopeError::CommitmentMismatch);
@@ -311,7 +323,15 @@ impl MessageId {
 impl std::fmt::Display for MessageId {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hex = crate::keys::lowercase_hex(&self.0);
-        write!(formatter, "{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+        write!(
+            formatter,
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
     }
 }
 
@@ -367,7 +387,9 @@ impl From<Sign1Error> for EnvelopeError {
             Sign1Error::WrongCborTag => EnvelopeError::MalformedEnvelope("not a tagged cose_sign1"),
             Sign1Error::DetachedPayload => EnvelopeError::MalformedEnvelope("detached payload"),
             Sign1Error::UnsupportedAlgorithm => EnvelopeError::UnsupportedAlgorithm,
-            Sign1Error::UnexpectedContentType => EnvelopeError::MalformedEnvelope("unexpected content type"),
+            Sign1Error::UnexpectedContentType => {
+                EnvelopeError::MalformedEnvelope("unexpected content type")
+            }
             Sign1Error::UnexpectedUnprotectedHeader => {
                 EnvelopeError::MalformedEnvelope("unexpected unprotected header parameters")
             }
@@ -376,7 +398,9 @@ impl From<Sign1Error> for EnvelopeError {
             }
             Sign1Error::InvalidSignerKey => EnvelopeError::InvalidSenderKey,
             Sign1Error::BadSignature => EnvelopeError::BadSignature,
-            Sign1Error::KeyIdMismatch { expected, found } => EnvelopeError::SenderKeyIdMismatch { expected, found },
+            Sign1Error::KeyIdMismatch { expected, found } => {
+                EnvelopeError::SenderKeyIdMismatch { expected, found }
+            }
         }
     }
 }
@@ -392,7 +416,10 @@ fn hex_value(digit: u8) -> Option<u8> {
 
 fn check_envelope_size(envelope_bytes: &[u8]) -> Result<(), EnvelopeError> {
     if envelope_bytes.len() > MAX_ENVELOPE_BYTES {
-        return Err(EnvelopeError::TooLarge { size: envelope_bytes.len(), limit: MAX_ENVELOPE_BYTES });
+        return Err(EnvelopeError::TooLarge {
+            size: envelope_bytes.len(),
+            limit: MAX_ENVELOPE_BYTES,
+        });
     }
     Ok(())
 }
@@ -401,7 +428,12 @@ fn validate_header(header: &EnvelopeHeader) -> Result<(), EnvelopeError> {
     if header.version != ENVELOPE_VERSION {
         return Err(EnvelopeError::UnsupportedVersion(u64::from(header.version)));
     }
-    for text in [&header.sender, &header.recipient, &header.message_type, &header.conversation_id] {
+    for text in [
+        &header.sender,
+        &header.recipient,
+        &header.message_type,
+        &header.conversation_id,
+    ] {
         if text.is_empty() {
             return Err(EnvelopeError::InvalidHeader("empty text field"));
         }
@@ -414,22 +446,48 @@ fn validate_header(header: &EnvelopeHeader) -> Result<(), EnvelopeError> {
 
 fn header_values(header: &EnvelopeHeader) -> Vec<(i64, Value)> {
     let mut values = vec![
-        (header_labels::VERSION, Value::Integer(header.version.into())),
-        (header_labels::MESSAGE_ID, Value::Bytes(header.message_id.0.to_vec())),
+        (
+            header_labels::VERSION,
+            Value::Integer(header.version.into()),
+        ),
+        (
+            header_labels::MESSAGE_ID,
+            Value::Bytes(header.message_id.0.to_vec()),
+        ),
         (header_labels::SENDER, Value::Text(header.sender.clone())),
-        (header_labels::RECIPIENT, Value::Text(header.recipient.clone())),
-        (header_labels::MESSAGE_TYPE, Value::Text(header.message_type.clone())),
-        (header_labels::CONVERSATION_ID, Value::Text(header.conversation_id.clone())),
-        (header_labels::SEQUENCE, Value::Integer(header.sequence.into())),
-        (header_labels::SENT_AT_MS, Value::Integer(header.sent_at_ms.into())),
+        (
+            header_labels::RECIPIENT,
+            Value::Text(header.recipient.clone()),
+        ),
+        (
+            header_labels::MESSAGE_TYPE,
+            Value::Text(header.message_type.clone()),
+        ),
+        (
+            header_labels::CONVERSATION_ID,
+            Value::Text(header.conversation_id.clone()),
+        ),
+        (
+            header_labels::SEQUENCE,
+            Value::Integer(header.sequence.into()),
+        ),
+        (
+            header_labels::SENT_AT_MS,
+            Value::Integer(header.sent_at_ms.into()),
+        ),
     ];
     if let Some(in_reply_to) = header.in_reply_to {
-        values.push((header_labels::IN_REPLY_TO, Value::Bytes(in_reply_to.0.to_vec())));
+        values.push((
+            header_labels::IN_REPLY_TO,
+            Value::Bytes(in_reply_to.0.to_vec()),
+        ));
     }
     values
 }
 
-fn read_protected_header(strict_sign1: &cose_sign1::StrictSign1) -> Result<PeekedEnvelope, EnvelopeError> {
+fn read_protected_header(
+    strict_sign1: &cose_sign1::StrictSign1,
+) -> Result<PeekedEnvelope, EnvelopeError> {
     const MISSING: EnvelopeError = EnvelopeError::MalformedEnvelope("missing header field");
     let mut version = None;
     let mut message_id = None;
@@ -443,29 +501,36 @@ fn read_protected_header(strict_sign1: &cose_sign1::StrictSign1) -> Result<Peeke
     let mut recipient_key_id = None;
     let mut body_commitment = None;
     for (label, value) in strict_sign1.private_protected_values()? {
-        let text = || canonical_cbor::as_text(value, MAX_HEADER_TEXT_BYTES).filter(|text| !text.is_empty());
+        let text = || {
+            canonical_cbor::as_text(value, MAX_HEADER_TEXT_BYTES).filter(|text| !text.is_empty())
+        };
         let parsed = match label {
-            header_labels::VERSION => canonical_cbor::as_u64(value).map(|parsed| version = Some(parsed)),
-            header_labels::MESSAGE_ID => {
-                canonical_cbor::as_fixed_bytes::<16>(value).map(|parsed| message_id = Some(MessageId(parsed)))
+            header_labels::VERSION => {
+                canonical_cbor::as_u64(value).map(|parsed| version = Some(parsed))
             }
+            header_labels::MESSAGE_ID => canonical_cbor::as_fixed_bytes::<16>(value)
+                .map(|parsed| message_id = Some(MessageId(parsed))),
             header_labels::SENDER => text().map(|parsed| sender = Some(parsed)),
             header_labels::RECIPIENT => text().map(|parsed| recipient = Some(parsed)),
             header_labels::MESSAGE_TYPE => text().map(|parsed| message_type = Some(parsed)),
             header_labels::CONVERSATION_ID => text().map(|parsed| conversation_id = Some(parsed)),
-            header_labels::SEQUENCE => canonical_cbor::as_u64(value).map(|parsed| sequence = Some(parsed)),
-            header_labels::SENT_AT_MS => canonical_cbor::as_i64(value).map(|parsed| sent_at_ms = Some(parsed)),
-            header_labels::IN_REPLY_TO => {
-                canonical_cbor::as_fixed_bytes::<16>(value).map(|parsed| in_reply_to = Some(MessageId(parsed)))
+            header_labels::SEQUENCE => {
+                canonical_cbor::as_u64(value).map(|parsed| sequence = Some(parsed))
             }
+            header_labels::SENT_AT_MS => {
+                canonical_cbor::as_i64(value).map(|parsed| sent_at_ms = Some(parsed))
+            }
+            header_labels::IN_REPLY_TO => canonical_cbor::as_fixed_bytes::<16>(value)
+                .map(|parsed| in_reply_to = Some(MessageId(parsed))),
             header_labels::RECIPIENT_KEY_ID => text().map(|parsed| recipient_key_id = Some(parsed)),
-            header_labels::BODY_COMMITMENT => {
-                canonical_cbor::as_fixed_bytes::<32>(value).map(|parsed| body_commitment = Some(parsed))
-            }
+            header_labels::BODY_COMMITMENT => canonical_cbor::as_fixed_bytes::<32>(value)
+                .map(|parsed| body_commitment = Some(parsed)),
             _ => return Err(EnvelopeError::MalformedEnvelope("unknown header label")),
         };
         if parsed.is_none() {
-            return Err(EnvelopeError::MalformedEnvelope("header field has the wrong type or size"));
+            return Err(EnvelopeError::MalformedEnvelope(
+                "header field has the wrong type or size",
+            ));
         }
     }
     let version = version.ok_or(MISSING)?;
@@ -492,12 +557,15 @@ fn read_protected_header(strict_sign1: &cose_sign1::StrictSign1) -> Result<Peeke
 }
 
 fn read_payload(payload: &[u8]) -> Result<(Vec<u8>, Vec<u8>), EnvelopeError> {
-    const MALFORMED: EnvelopeError = EnvelopeError::MalformedEnvelope("payload is not [encapsulated key, ciphertext]");
+    const MALFORMED: EnvelopeError =
+        EnvelopeError::MalformedEnvelope("payload is not [encapsulated key, ciphertext]");
     let value = canonical_cbor::decode_deterministic(payload).ok_or(MALFORMED)?;
     let Value::Array(items) = value else {
         return Err(MALFORMED);
     };
-    let Ok([Value::Bytes(encapsulated_key), Value::Bytes(ciphertext)]) = <[Value; 2]>::try_from(items) else {
+    let Ok([Value::Bytes(encapsulated_key), Value::Bytes(ciphertext)]) =
+        <[Value; 2]>::try_from(items)
+    else {
         return Err(MALFORMED);
     };
     if encapsulated_key.len() != 32 {

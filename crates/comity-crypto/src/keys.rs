@@ -119,7 +119,10 @@ impl NodeKeys {
     /// Parses the text written by [`NodeKeys::to_secret_text`]. The `key-id` line is optional;
     /// when present it must match the signing key.
     pub fn from_secret_text(secret_text: &str) -> Result<NodeKeys, KeyError> {
-        let mut lines = secret_text.lines().map(str::trim).filter(|line| !line.is_empty());
+        let mut lines = secret_text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty());
         if lines.next() != Some(NODE_SECRET_TEXT_FIRST_LINE) {
             return Err(KeyError::MalformedKeyText("missing first line"));
         }
@@ -136,7 +139,9 @@ impl NodeKeys {
                 "signing-ed25519" if signing_seed.is_none() => {
                     signing_seed = Some(decode_base64_32(value)?);
                 }
-                "hpke-x25519" if hpke_secret.is_none() => hpke_secret = Some(decode_base64_32(value)?),
+                "hpke-x25519" if hpke_secret.is_none() => {
+                    hpke_secret = Some(decode_base64_32(value)?)
+                }
                 _ => return Err(KeyError::MalformedKeyText("unknown or repeated line")),
             }
         }
@@ -149,7 +154,9 @@ impl NodeKeys {
         let node_keys = NodeKeys::from_secret_bytes(secret_bytes.as_slice())?;
         if let Some(expected_key_id) = expected_key_id {
             if expected_key_id != node_keys.public_keys.key_id() {
-                return Err(KeyError::MalformedKeyText("key-id does not match the signing key"));
+                return Err(KeyError::MalformedKeyText(
+                    "key-id does not match the signing key",
+                ));
             }
         }
         Ok(node_keys)
@@ -183,7 +190,11 @@ impl NodeKeys {
             signing_key_bytes,
             hpke_key_bytes,
         };
-        NodeKeys { signing_key, hpke_private_key, public_keys }
+        NodeKeys {
+            signing_key,
+            hpke_private_key,
+            public_keys,
+        }
     }
 }
 
@@ -200,7 +211,10 @@ impl std::fmt::Debug for NodeKeys {
 impl PublicKeys {
     /// Checks the two public keys and derives the key id. Rejects Ed25519 keys that are not
     /// valid points or are of small order, and the all-zero X25519 key.
-    pub fn from_key_bytes(signing_key_bytes: [u8; 32], hpke_key_bytes: [u8; 32]) -> Result<PublicKeys, KeyError> {
+    pub fn from_key_bytes(
+        signing_key_bytes: [u8; 32],
+        hpke_key_bytes: [u8; 32],
+    ) -> Result<PublicKeys, KeyError> {
         let verifying_key = VerifyingKey::from_bytes(&signing_key_bytes)
             .map_err(|_| KeyError::InvalidSigningPublicKey)?;
         if verifying_key.is_weak() {
@@ -247,12 +261,16 @@ impl PublicKeys {
     pub fn from_text(text: &str) -> Result<PublicKeys, KeyError> {
         let mut parts = text.trim().split(':');
         if parts.next() != Some(PUBLIC_KEYS_TEXT_PREFIX) {
-            return Err(KeyError::MalformedKeyText("missing comity-public-keys-v1 prefix"));
+            return Err(KeyError::MalformedKeyText(
+                "missing comity-public-keys-v1 prefix",
+            ));
         }
         let (Some(key_id), Some(signing_base64), Some(hpke_base64), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(KeyError::MalformedKeyText("expected four colon-separated parts"));
+            return Err(KeyError::MalformedKeyText(
+                "expected four colon-separated parts",
+            ));
         };
         let mut signing_key_bytes = [0u8; 32];
         signing_key_bytes.copy_from_slice(&decode_base64_32(signing_base64)?);
@@ -260,7 +278,9 @@ impl PublicKeys {
         hpke_key_bytes.copy_from_slice(&decode_base64_32(hpke_base64)?);
         let public_keys = PublicKeys::from_key_bytes(signing_key_bytes, hpke_key_bytes)?;
         if public_keys.key_id != key_id {
-            return Err(KeyError::MalformedKeyText("key id does not match the signing key"));
+            return Err(KeyError::MalformedKeyText(
+                "key id does not match the signing key",
+            ));
         }
         Ok(public_keys)
     }

@@ -87,7 +87,8 @@ impl KeyAnnouncement {
                 limit: MAX_KEY_ANNOUNCEMENT_BYTES,
             });
         }
-        let mut strict_sign1 = cose_sign1::parse_strict(announcement_bytes, KEY_ANNOUNCEMENT_CONTENT_TYPE)?;
+        let mut strict_sign1 =
+            cose_sign1::parse_strict(announcement_bytes, KEY_ANNOUNCEMENT_CONTENT_TYPE)?;
         strict_sign1.verify(previous_signing_key, KEY_ANNOUNCEMENT_EXTERNAL_AAD)?;
         if !strict_sign1.private_protected_values()?.is_empty() {
             return Err(Sign1Error::UnexpectedProtectedHeader.into());
@@ -110,8 +111,13 @@ impl KeyAnnouncement {
         if self.node_id.is_empty() || self.node_id.len() > MAX_NODE_ID_BYTES {
             return Err(KeyAnnouncementError::Invalid("node id empty or too long"));
         }
-        if self.valid_until_ms.is_some_and(|valid_until_ms| valid_until_ms <= self.valid_from_ms) {
-            return Err(KeyAnnouncementError::Invalid("valid_until_ms must be after valid_from_ms"));
+        if self
+            .valid_until_ms
+            .is_some_and(|valid_until_ms| valid_until_ms <= self.valid_from_ms)
+        {
+            return Err(KeyAnnouncementError::Invalid(
+                "valid_until_ms must be after valid_from_ms",
+            ));
         }
         Ok(())
     }
@@ -120,14 +126,19 @@ impl KeyAnnouncement {
 impl TrustedKey {
     /// True when `at_ms` is in `[valid_from_ms, valid_until_ms)`.
     pub fn is_valid_at(&self, at_ms: i64) -> bool {
-        at_ms >= self.valid_from_ms && self.valid_until_ms.is_none_or(|valid_until_ms| at_ms < valid_until_ms)
+        at_ms >= self.valid_from_ms
+            && self
+                .valid_until_ms
+                .is_none_or(|valid_until_ms| at_ms < valid_until_ms)
     }
 }
 
 fn read_payload(payload: &[u8]) -> Result<KeyAnnouncement, KeyAnnouncementError> {
     use KeyAnnouncementError::MalformedPayload;
-    let value = canonical_cbor::decode_deterministic(payload).ok_or(MalformedPayload("not deterministic cbor"))?;
-    let mut reader = OrderedMapReader::new(value).ok_or(MalformedPayload("not a map with ascending integer keys"))?;
+    let value = canonical_cbor::decode_deterministic(payload)
+        .ok_or(MalformedPayload("not deterministic cbor"))?;
+    let mut reader = OrderedMapReader::new(value)
+        .ok_or(MalformedPayload("not a map with ascending integer keys"))?;
     let version = reader.optional(1).as_ref().and_then(canonical_cbor::as_u64);
     if version != Some(1) {
         return Err(MalformedPayload("unsupported version"));
@@ -157,7 +168,9 @@ fn read_payload(payload: &[u8]) -> Result<KeyAnnouncement, KeyAnnouncementError>
         .ok_or(MalformedPayload("valid_from_ms"))?;
     let valid_until_ms = match reader.optional(7) {
         None => None,
-        Some(value) => Some(canonical_cbor::as_i64(&value).ok_or(MalformedPayload("valid_until_ms"))?),
+        Some(value) => {
+            Some(canonical_cbor::as_i64(&value).ok_or(MalformedPayload("valid_until_ms"))?)
+        }
     };
     if !reader.is_exhausted() {
         return Err(MalformedPayload("unknown key"));
@@ -166,5 +179,10 @@ fn read_payload(payload: &[u8]) -> Result<KeyAnnouncement, KeyAnnouncementError>
     if new_keys.key_id() != key_id {
         return Err(MalformedPayload("key id does not match the signing key"));
     }
-    Ok(KeyAnnouncement { node_id, new_keys, valid_from_ms, valid_until_ms })
+    Ok(KeyAnnouncement {
+        node_id,
+        new_keys,
+        valid_from_ms,
+        valid_until_ms,
+    })
 }
