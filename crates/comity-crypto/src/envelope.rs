@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::canonical_cbor;
 use crate::cose_sign1::{self, Sign1Error};
-use crate::keys::{HpkeKem, NodeKeys, PublicKeys};
+use crate::keys::{HpkeKem, HpkePrivateKey, HpkePublicKey, NodeKeys, PublicKeys};
 
 /// The only envelope version this crate writes and reads.
 pub const ENVELOPE_VERSION: u8 = 1;
@@ -157,19 +157,16 @@ pub fn seal(
     plaintext.extend_from_slice(body);
 
     let associated_data = canonical_header_bytes(header);
-    let (encapsulated_key, ciphertext) =
-        hpke::single_shot_seal::<hpke::aead::ChaCha20Poly1305, hpke::kdf::HkdfSha256, HpkeKem, _>(
-            &hpke::OpModeS::Base,
-            &hpke_public_key,
-            ENVELOPE_HPKE_INFO,
-            &plaintext,
-            &associated_data,
-            rng,
-        )
-        .map_err(|_| EnvelopeError::EncryptionFailed)?;
+    let (encapsulated_key, ciphertext) = hpke_seal_base(
+        &hpke_public_key,
+        ENVELOPE_HPKE_INFO,
+        &plaintext,
+        &associated_data,
+        rng,
+    )?;
 
     let payload = canonical_cbor::encode(&Value::Array(vec![
-        Value::Bytes(encapsulated_key.to_bytes().to_vec()),
+        Value::Bytes(encapsulated_key.to_vec()),
         Value::Bytes(ciphertext),
     ]));
     let mut protected_values = header_values(header);
@@ -230,20 +227,14 @@ pub fn open(
     }
 
     let (encapsulated_key_bytes, ciphertext) = read_payload(&strict_sign1.payload)?;
-    let encapsulated_key = <HpkeKem as hpke::Kem>::EncappedKey::from_bytes(&encapsulated_key_bytes)
-        .map_err(|_| EnvelopeError::MalformedEnvelope("bad encapsulated key"))?;
     let associated_data = canonical_header_bytes(&peeked.header);
-    let plaintext = Zeroizing::new(
-        hpke::single_shot_open::<hpke::aead::ChaCha20Poly1305, hpke::kdf::HkdfSha256, HpkeKem>(
-            &hpke::OpModeR::Base,
-            recipient.hpke_private_key(),
-            &encapsulated_key,
-            ENVELOPE_HPKE_INFO,
-            &ciphertext,
-            &associated_data,
-        )
-        .map_err(|_| EnvelopeError::DecryptionFailed)?,
-    );
+    let plaintext = hpke_open_base(
+        recipient.hpke_private_key(),
+        &encapsulated_key_bytes,
+        ENVELOPE_HPKE_INFO,
+        &ciphertext,
+        &associated_data,
+    )?;
     let Some((salt, body)) = plaintext.split_first_chunk::<COMMITMENT_SALT_BYTES>() else {
         return Err(EnvelopeError::MalformedEnvelope(
             "plaintext shorter than the salt",
@@ -572,4 +563,174 @@ fn read_payload(payload: &[u8]) -> Result<(Vec<u8>, Vec<u8>), EnvelopeError> {
         return Err(MALFORMED);
     }
     Ok((encapsulated_key, ciphertext))
+}
+/// HPKE base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20Poly1305, single shot
+/// (sequence number 0). Returns the encapsulated key and the ciphertext.
+fn hpke_seal_base(
+    recipient_public_key: &HpkePublicKey,
+    info: &[u8],
+    plaintext: &[u8],
+    associated_data: &[u8],
+    rng: &mut (impl CryptoRng + RngCore),
+) -> Result<([u8; 32], Vec<u8>), EnvelopeError> {
+    let (encapsulated_key, ciphertext) =
+        hpke::single_shot_seal::<hpke::aead::ChaCha20Poly1305, hpke::kdf::HkdfSha256, HpkeKem, _>(
+            &hpke::OpModeS::Base,
+            recipient_public_key,
+            info,
+            plaintext,
+            associated_data,
+            rng,
+        )
+        .map_err(|_| EnvelopeError::EncryptionFailed)?;
+    let mut encapsulated_key_bytes = [0u8; 32];
+    encapsulated_key_bytes.copy_from_slice(&encapsulated_key.to_bytes());
+    Ok((encapsulated_key_bytes, ciphertext))
+}
+
+/// The receiving side of [`hpke_seal_base`].
+fn hpke_open_base(
+    recipient_private_key: &HpkePrivateKey,
+    encapsulated_key_bytes: &[u8],
+    info: &[u8],
+    ciphertext: &[u8],
+    associated_data: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    let encapsulated_key = <HpkeKem as hpke::Kem>::EncappedKey::from_bytes(encapsulated_key_bytes)
+        .map_err(|_| EnvelopeError::MalformedEnvelope("bad encapsulated key"))?;
+    let plaintext =
+        hpke::single_shot_open::<hpke::aead::ChaCha20Poly1305, hpke::kdf::HkdfSha256, HpkeKem>(
+            &hpke::OpModeR::Base,
+            recipient_private_key,
+            &encapsulated_key,
+            info,
+            ciphertext,
+            associated_data,
+        )
+        .map_err(|_| EnvelopeError::DecryptionFailed)?;
+    Ok(Zeroizing::new(plaintext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex_bytes(hex: &str) -> Vec<u8> {
+        hex.as_bytes()
+            .chunks_exact(2)
+            .map(|pair| {
+                let high = hex_value(pair[0]).expect("test hex");
+                let low = hex_value(pair[1]).expect("test hex");
+                (high << 4) | low
+            })
+            .collect()
+    }
+
+    /// Replays fixed bytes as "randomness", so HPKE's ephemeral key is the RFC's `ikmE`.
+    struct ReplayRng(Vec<u8>);
+
+    impl RngCore for ReplayRng {
+        fn next_u32(&mut self) -> u32 {
+            unimplemented!("hpke only calls fill_bytes")
+        }
+        fn next_u64(&mut self) -> u64 {
+            unimplemented!("hpke only calls fill_bytes")
+        }
+        fn fill_bytes(&mut self, destination: &mut [u8]) {
+            assert!(destination.len() <= self.0.len(), "replay rng exhausted");
+            let rest = self.0.split_off(destination.len());
+            destination.copy_from_slice(&self.0);
+            self.0 = rest;
+        }
+        fn try_fill_bytes(&mut self, destination: &mut [u8]) -> Result<(), rand::Error> {
+            self.fill_bytes(destination);
+            Ok(())
+        }
+    }
+
+    impl CryptoRng for ReplayRng {}
+
+    /// RFC 9180 Appendix A.2.1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305,
+    /// base mode, first encryption (sequence number 0), both directions.
+    #[test]
+    fn hpke_matches_rfc_9180_a_2_1_known_answer() {
+        let info = hex_bytes("4f6465206f6e2061204772656369616e2055726e");
+        let ikm_ephemeral =
+            hex_bytes("909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b");
+        let recipient_secret =
+            hex_bytes("8057991eef8f1f1af18f4a9491d16a1ce333f695d4db8e38da75975c4478e0fb");
+        let recipient_public =
+            hex_bytes("4310ee97d88cc1f088a5576c77ab0cf5c3ac797f3d95139c6c84b5429c59662a");
+        let encapsulated_key =
+            hex_bytes("1afa08d3dec047a643885163f1180476fa7ddb54c6a8029ea33f95796bf2ac4a");
+        let associated_data = hex_bytes("436f756e742d30");
+        let plaintext = hex_bytes("4265617574792069732074727574682c20747275746820626561757479");
+        let ciphertext = hex_bytes(
+            "1c5250d8034ec2b784ba2cfd69dbdb8af406cfe3ff938e131f0def8c8b60b4db21993c62ce81883d2dd1b51a28",
+        );
+
+        let mut secret_bytes = vec![0u8; 32];
+        secret_bytes.extend_from_slice(&recipient_secret);
+        let recipient = NodeKeys::from_secret_bytes(&secret_bytes).expect("64 secret bytes");
+        assert_eq!(
+            recipient.public_identity().hpke_key_bytes().as_slice(),
+            recipient_public.as_slice()
+        );
+
+        let opened = hpke_open_base(
+            recipient.hpke_private_key(),
+            &encapsulated_key,
+            &info,
+            &ciphertext,
+            &associated_data,
+        )
+        .expect("rfc vector opens");
+        assert_eq!(opened.as_slice(), plaintext.as_slice());
+
+        let recipient_public_key = recipient
+            .public_identity()
+            .hpke_public_key()
+            .expect("valid hpke public key");
+        let (sealed_encapsulated_key, sealed_ciphertext) = hpke_seal_base(
+            &recipient_public_key,
+            &info,
+            &plaintext,
+            &associated_data,
+            &mut ReplayRng(ikm_ephemeral),
+        )
+        .expect("seal");
+        assert_eq!(
+            sealed_encapsulated_key.as_slice(),
+            encapsulated_key.as_slice()
+        );
+        assert_eq!(sealed_ciphertext, ciphertext);
+    }
+
+    #[test]
+    fn message_id_text_roundtrip() {
+        let message_id = MessageId([0x12; 16]);
+        let text = message_id.to_string();
+        assert_eq!(text, "12121212-1212-1212-1212-121212121212");
+        assert_eq!(text.parse::<MessageId>(), Ok(message_id));
+        assert_eq!("not-a-uuid".parse::<MessageId>(), Err(InvalidMessageId));
+    }
+
+    #[test]
+    fn canonical_header_bytes_are_deterministic_cbor() {
+        let header = EnvelopeHeader {
+            version: 1,
+            message_id: MessageId([0; 16]),
+            sender: "a".into(),
+            recipient: "b".into(),
+            message_type: "t".into(),
+            conversation_id: "c".into(),
+            sequence: 0,
+            sent_at_ms: 0,
+            in_reply_to: None,
+        };
+        let bytes = canonical_header_bytes(&header);
+        // map(8), key -65537 = 0x3a 0x00010000, value 1.
+        assert_eq!(&bytes[..7], &[0xa8, 0x3a, 0x00, 0x01, 0x00, 0x00, 0x01]);
+        assert!(canonical_cbor::decode_deterministic(&bytes).is_some());
+    }
 }

@@ -1,1 +1,170 @@
-//! comity-node
+//! A Comity node: the HTTP API, the web interface, the federation transport and the
+//! background workers, around one [`comity_app::App`].
+//!
+//! [`Node::build`] opens the database, binds the listener (port 0 picks a free one, for
+//! tests) and starts the workers; [`Node::url`] says where it listens. Handlers are thin:
+//! they parse, call one use case and render; every error becomes a problem detail in
+//! [`error::ApiError`].
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod outbox;
+pub mod views;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use comity_app::{App, Clock, SystemClock};
+use comity_store::Store;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use utoipa::OpenApi;
+
+pub use config::NodeConfig;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The use cases.
+    pub app: App,
+    /// The configuration in effect.
+    pub config: Arc<NodeConfig>,
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The configuration names no database.
+    #[error("no database configured: set database_url or a data directory")]
+    NoDatabase,
+    /// The database could not be opened.
+    #[error("cannot open the database: {0}")]
+    Store(#[from] comity_store::StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct Node {
+    app: App,
+    address: SocketAddr,
+    public_url: String,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Node {
+    /// Opens the database, binds the listener and starts serving and the workers.
+    pub async fn build(config: NodeConfig) -> Result<Node, NodeError> {
+        Node::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Node::build`] with a chosen clock (tests move time forward).
+    pub async fn build_with_clock(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Node, NodeError> {
+        let database_url = config.database_url().ok_or(NodeError::NoDatabase)?;
+        let store = Store::open(&database_url).await?;
+        let app = App::new(store, config.node_id.clone(), clock);
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| NodeError::Bind {
+                address: config.listen,
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| NodeError::Bind {
+            address: config.listen,
+            source,
+        })?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let state = AppState {
+            app: app.clone(),
+            config: Arc::new(config),
+        };
+        let (shutdown, shutdown_signal) = watch::channel(false);
+        let router = router(state.clone());
+        let mut server_shutdown = shutdown_signal.clone();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let _ = server_shutdown.wait_for(|stop| *stop).await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "server stopped");
+            }
+        });
+        let sender = tokio::spawn(outbox::run_sender(state, shutdown_signal));
+        tracing::info!(node_id = %app.node_id(), %address, "node listening");
+        Ok(Node {
+            app,
+            address,
+            public_url,
+            shutdown,
+            tasks: vec![server, sender],
+        })
+    }
+
+    /// The application behind the node (for the CLI and tests).
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The URL to reach the node.
+    pub fn url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Stops serving and the workers, waiting for them to finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+        }
+        self.app.store().close().await;
+    }
+
+    /// Stops at once, as a crash would: tasks are aborted mid-flight.
+    pub fn kill(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The whole HTTP surface of a node.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/openapi.json", get(openapi_json))
+        .nest("/api/v1", api::routes())
+        .merge(web::routes())
+        .fallback(|| async { error::ApiError::no_route().into_response() })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    axum::Json(openapi::ApiDoc::openapi())
+}

@@ -1,1 +1,295 @@
-//! comity-testkit
+//! Test harness: real nodes on port 0 with fresh databases, seeded users, and an HTTP
+//! client that logs in as them.
+//!
+//! [`TestNode::spawn`] starts a node on SQLite in a temporary directory, or on a fresh
+//! PostgreSQL database when [`Backend::Postgres`] is asked and `COMITY_TEST_DATABASE_URL`
+//! is set. [`TestNode::user`] creates an account and returns a logged-in [`ApiClient`].
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use comity_app::{App, Clock, SystemClock};
+use comity_domain::{Authority, AuthorityKind};
+use comity_node::{Node, NodeConfig};
+use comity_wire::api::UserInput;
+use serde_json::Value;
+
+/// Which database a test node uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in a temporary directory.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+/// The backends to run a suite on: SQLite always, PostgreSQL when configured (and
+/// always under CI).
+pub fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if std::env::var_os(comity_store::test_support::POSTGRES_URL_VARIABLE).is_some()
+        || std::env::var_os("CI").is_some()
+    {
+        backends.push(Backend::Postgres);
+    }
+    backends
+}
+
+/// A running node for a test, with its data directory.
+#[derive(Debug)]
+pub struct TestNode {
+    /// The node.
+    pub node: Node,
+    /// Its data directory (removed when the test ends).
+    pub directory: tempfile::TempDir,
+}
+
+/// The password every test user gets.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+impl TestNode {
+    /// Starts a node called `node_id` on `backend`, with default settings.
+    pub async fn spawn(node_id: &str, backend: Backend) -> anyhow::Result<TestNode> {
+        TestNode::spawn_with(node_id, backend, |_| {}, Arc::new(SystemClock)).await
+    }
+
+    /// Starts a node, letting the test adjust the configuration and clock.
+    pub async fn spawn_with(
+        node_id: &str,
+        backend: Backend,
+        adjust: impl FnOnce(&mut NodeConfig),
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<TestNode> {
+        let directory = tempfile::tempdir()?;
+        let mut config = NodeConfig::new(node_id);
+        config.listen = "127.0.0.1:0".parse()?;
+        config.data_dir = Some(directory.path().to_path_buf());
+        config.outbox.poll_interval_ms = 50;
+        config.outbox.initial_backoff_ms = 20;
+        config.outbox.max_backoff_ms = 200;
+        config.federation.allow_plain_http_loopback = true;
+        if backend == Backend::Postgres {
+            config.database_url = Some(
+                comity_store::test_support::fresh_postgres_url()
+                    .await?
+                    .context("COMITY_TEST_DATABASE_URL is not set")?,
+            );
+        }
+        adjust(&mut config);
+        let node = Node::build_with_clock(config, clock).await?;
+        Ok(TestNode { node, directory })
+    }
+
+    /// The node's application.
+    pub fn app(&self) -> &App {
+        self.node.app()
+    }
+
+    /// The node's base URL.
+    pub fn url(&self) -> String {
+        self.node.url().to_string()
+    }
+
+    /// Registers an authority hosted on this node.
+    pub async fn local_authority(&self, id: &str, country: &str, kind: AuthorityKind) -> anyhow::Result<()> {
+        let node_id = self.app().node_id().to_string();
+        self.authority(id, country, kind, &node_id).await
+    }
+
+    /// Registers an authority hosted on `node_id`.
+    pub async fn authority(&self, id: &str, country: &str, kind: AuthorityKind, node_id: &str) -> anyhow::Result<()> {
+        self.app()
+            .register_authority(
+                Authority {
+                    id: id.parse()?,
+                    country: country.parse()?,
+                    kind,
+                    name: format!("Authority {id}"),
+                },
+                node_id,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a user with the given roles at `authority` and logs them in.
+    pub async fn user(&self, username: &str, authority: &str, roles: &[&str]) -> anyhow::Result<ApiClient> {
+        self.app()
+            .insert_user(&UserInput {
+                username: username.into(),
+                display_name: format!("User {username}"),
+                authority: authority.into(),
+                roles: roles.iter().map(|role| role.to_string()).collect(),
+                password: TEST_PASSWORD.into(),
+            })
+            .await?;
+        ApiClient::login(&self.url(), username, TEST_PASSWORD).await
+    }
+}
+
+/// An HTTP client logged in to a node.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    /// The node's base URL.
+    pub base: String,
+    /// The bearer token ("" when anonymous).
+    pub token: String,
+    http: reqwest::Client,
+}
+
+/// A response's status and JSON body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// The body as JSON (`Value::Null` if it was not JSON).
+    pub body: Value,
+}
+
+impl Reply {
+    /// The body's field `name` as a string ("" if absent).
+    pub fn text(&self, name: &str) -> String {
+        self.body[name].as_str().unwrap_or_default().to_string()
+    }
+}
+
+impl ApiClient {
+    /// A client with no credentials.
+    pub fn anonymous(base: &str) -> ApiClient {
+        ApiClient {
+            base: base.trim_end_matches('/').to_string(),
+            token: String::new(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Logs in and keeps the token.
+    pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<ApiClient> {
+        let mut client = ApiClient::anonymous(base);
+        let reply = client
+            .post("/api/v1/sessions", &serde_json::json!({"username": username, "password": password}))
+            .await?;
+        anyhow::ensure!(reply.status == 201, "login failed: {:?}", reply.body);
+        client.token = reply.text("token");
+        Ok(client)
+    }
+
+    /// Sends a request with an optional JSON body.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> anyhow::Result<Reply> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if !self.token.is_empty() {
+            request = request.bearer_auth(&self.token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        Reply::read(response).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn send_raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: Vec<u8>) -> anyhow::Result<Reply> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if !self.token.is_empty() {
+            request = request.bearer_auth(&self.token);
+        }
+        Reply::read(request.send().await?).await
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// POST with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// PUT with a JSON body.
+    pub async fn put(&self, path: &str, body: &Value) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    /// Takes a lifecycle action and returns the reply.
+    pub async fn act(&self, request_id: &str, action: &str, reason: Option<&str>) -> anyhow::Result<Reply> {
+        let mut body = serde_json::json!({"action": action});
+        if let Some(reason) = reason {
+            body["reason"] = Value::String(reason.into());
+        }
+        self.post(&format!("/api/v1/requests/{request_id}/transitions"), &body).await
+    }
+
+    /// Waits until the request reaches `state` as this client sees it (messages between
+    /// nodes are delivered by background workers). Fails after `seconds`.
+    pub async fn wait_for_state(&self, request_id: &str, state: &str, seconds: u64) -> anyhow::Result<Reply> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let reply = self.get(&format!("/api/v1/requests/{request_id}")).await?;
+            if reply.status == 200 && reply.text("state") == state {
+                return Ok(reply);
+            }
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!(
+                    "request {request_id} did not reach {state}: last {} {}",
+                    reply.status,
+                    reply.body
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Reply {
+    async fn read(response: reqwest::Response) -> anyhow::Result<Reply> {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = response.bytes().await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
+    }
+}
+
+/// A complete, valid draft from `requesting` to `requested`.
+pub fn sample_draft(requesting: &str, requested: &str) -> Value {
+    serde_json::json!({
+        "requesting_authority": requesting,
+        "requested_authority": requested,
+        "legal_basis": ["untoc"],
+        "subject_matter": "Investigation of a migrant smuggling network operating across the Strait of Gibraltar",
+        "conducting_authority": "Juzgado Central de Instrucción n.º 3, Audiencia Nacional (investigating judge)",
+        "offences": [{
+            "national_provision": "art. 318 bis Código Penal",
+            "category": "facilitation_of_unauthorised_entry",
+            "maximum_penalty_months": 96
+        }],
+        "summary_of_facts": "Between March and June 2026 the suspects organised at least twelve crossings in inflatable boats.",
+        "measures": [
+            {"kind": "travel_history_information", "description": "Entries and exits of the suspect, 2025-2026"},
+            {"kind": "bank_records", "description": "Statements of accounts held by the suspect at Moroccan banks"}
+        ],
+        "persons": [
+            {"full_name": "Youssef El Amrani", "date_of_birth": "1988-02-11", "nationalities": ["MA"], "role": "suspect"},
+            {"full_name": "Awa Diallo", "date_of_birth": "2010", "nationalities": ["GN"], "role": "smuggled_migrant", "vulnerabilities": ["minor"]}
+        ],
+        "purpose": "To establish the financial flows of the network and the suspect's presence in Tangier",
+        "confidentiality": "confidential",
+        "requested_deadline": "2027-03-01"
+    })
+}

@@ -1,0 +1,277 @@
+//! The REST API under `/api/v1`: thin handlers that parse, call one use case and render.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use comity_app::requests::RequestQuery;
+use comity_domain::{RequestState, Side};
+use comity_wire::RequestContentDto;
+use comity_wire::api::{
+    AuthorityView, CaseInput, CaseView, HealthView, LoginInput, RequestSummaryView, RequestView,
+    SessionView, TransitionInput, UserInput, UserView,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Authenticated};
+use crate::views;
+
+/// The API routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sessions", post(login))
+        .route("/sessions/current", axum::routing::delete(logout))
+        .route("/me", get(me))
+        .route("/authorities", get(list_authorities))
+        .route("/users", get(list_users).post(create_user))
+        .route("/cases", get(list_cases).post(create_case))
+        .route("/cases/{case_id}", get(get_case))
+        .route("/cases/{case_id}/requests", post(create_request))
+        .route("/requests", get(list_requests))
+        .route("/requests/{request_id}", get(get_request).put(update_draft))
+        .route("/requests/{request_id}/transitions", post(transition))
+}
+
+/// Liveness and database check.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = HealthView), (status = 503, body = comity_wire::Problem)))]
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
+    state
+        .app
+        .store()
+        .ping()
+        .await
+        .map_err(comity_app::AppError::from)?;
+    Ok(Json(HealthView {
+        status: "ok".into(),
+        node_id: state.app.node_id().to_string(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}
+
+/// Log in; returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/sessions", request_body = LoginInput,
+    responses((status = 201, body = SessionView), (status = 401, body = comity_wire::Problem)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
+    let session = state.app.login(&input.username, &input.password).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionView {
+            token: session.token,
+            expires_at: session.expires_at.to_rfc3339(),
+            user: views::user_view(&session.user),
+        }),
+    ))
+}
+
+/// End the current session.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", responses((status = 204)), security(("bearer" = [])))]
+pub async fn logout(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+) -> Result<StatusCode, ApiError> {
+    if let Some(token) = crate::extract::presented_token(&parts) {
+        state.app.logout(&token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who is logged in.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn me(Authenticated(principal): Authenticated) -> Json<UserView> {
+    Json(views::user_view(&principal.user))
+}
+
+/// Authorities known to this node (its own and its peers').
+#[utoipa::path(get, path = "/api/v1/authorities", responses((status = 200, body = [AuthorityView])), security(("bearer" = [])))]
+pub async fn list_authorities(
+    State(state): State<AppState>,
+    Authenticated(_principal): Authenticated,
+) -> Result<Json<Vec<AuthorityView>>, ApiError> {
+    let authorities = state.app.list_authorities().await?;
+    Ok(Json(authorities.iter().map(views::authority_view).collect()))
+}
+
+/// Users of this node (administrators).
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = [UserView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    let users = state.app.list_users(&principal).await?;
+    Ok(Json(users.iter().map(views::user_view).collect()))
+}
+
+/// Create a user (administrators).
+#[utoipa::path(post, path = "/api/v1/users", request_body = UserInput,
+    responses((status = 201, body = UserView), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiJson(input): ApiJson<UserInput>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let user = state.app.create_user(&principal, &input).await?;
+    Ok((StatusCode::CREATED, Json(views::user_view(&user))))
+}
+
+/// The cases of the caller's authority.
+#[utoipa::path(get, path = "/api/v1/cases", responses((status = 200, body = [CaseView])), security(("bearer" = [])))]
+pub async fn list_cases(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let cases = state.app.list_cases(&principal).await?;
+    Ok(Json(cases.iter().map(|case| views::case_view(case, &[])).collect()))
+}
+
+/// Open a case.
+#[utoipa::path(post, path = "/api/v1/cases", request_body = CaseInput,
+    responses((status = 201, body = CaseView), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn create_case(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiJson(input): ApiJson<CaseInput>,
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    let case = state.app.create_case(&principal, &input).await?;
+    Ok((StatusCode::CREATED, Json(views::case_view(&case, &[]))))
+}
+
+/// One case with its requests.
+#[utoipa::path(get, path = "/api/v1/cases/{case_id}", params(("case_id" = String, Path)),
+    responses((status = 200, body = CaseView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(case_id): Path<String>,
+) -> Result<Json<CaseView>, ApiError> {
+    let case = state.app.get_case(&principal, &case_id).await?;
+    let requests = state
+        .app
+        .list_requests(
+            &principal,
+            &RequestQuery {
+                case_id: Some(case.id.clone()),
+                ..RequestQuery::default()
+            },
+        )
+        .await?;
+    Ok(Json(views::case_view(&case, &requests)))
+}
+
+/// Draft a request in a case.
+#[utoipa::path(post, path = "/api/v1/cases/{case_id}/requests", params(("case_id" = String, Path)), request_body = RequestContentDto,
+    responses((status = 201, body = RequestView), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn create_request(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(case_id): Path<String>,
+    ApiJson(input): ApiJson<RequestContentDto>,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    let details = state.app.create_request(&principal, &case_id, &input).await?;
+    Ok((StatusCode::CREATED, Json(views::request_view(&details, state.app.now()))))
+}
+
+/// Filters for listing requests.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RequestListParams {
+    /// Only this case.
+    pub case_id: Option<String>,
+    /// `requesting` or `requested`.
+    pub side: Option<String>,
+    /// A state code.
+    pub state: Option<String>,
+    /// Only requests with a deadline passed unmet.
+    #[serde(default)]
+    pub overdue: bool,
+}
+
+/// Requests held by the caller's authority.
+#[utoipa::path(get, path = "/api/v1/requests", params(RequestListParams),
+    responses((status = 200, body = [RequestSummaryView]), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(params): Query<RequestListParams>,
+) -> Result<Json<Vec<RequestSummaryView>>, ApiError> {
+    let side = params
+        .side
+        .as_deref()
+        .map(|code| code.parse::<Side>())
+        .transpose()
+        .map_err(|error| comity_app::AppError::invalid("side", error.to_string()))?;
+    let request_state = params
+        .state
+        .as_deref()
+        .map(|code| code.parse::<RequestState>())
+        .transpose()
+        .map_err(|error| comity_app::AppError::invalid("state", error.to_string()))?;
+    let listed = state
+        .app
+        .list_requests(
+            &principal,
+            &RequestQuery {
+                case_id: params.case_id,
+                side,
+                state: request_state,
+                overdue_only: params.overdue,
+            },
+        )
+        .await?;
+    Ok(Json(listed.iter().map(views::request_summary).collect()))
+}
+
+/// One request with its history, deadlines and the caller's available actions.
+#[utoipa::path(get, path = "/api/v1/requests/{request_id}", params(("request_id" = String, Path)),
+    responses((status = 200, body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn get_request(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(request_id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    let details = state.app.request_details(&principal, &request_id).await?;
+    Ok(Json(views::request_view(&details, state.app.now())))
+}
+
+/// Optimistic concurrency for draft edits.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VersionParams {
+    /// The version the caller edited.
+    pub expected_version: Option<i64>,
+}
+
+/// Replace the content of a draft.
+#[utoipa::path(put, path = "/api/v1/requests/{request_id}", params(("request_id" = String, Path), VersionParams), request_body = RequestContentDto,
+    responses((status = 200, body = RequestView), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn update_draft(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(request_id): Path<String>,
+    Query(params): Query<VersionParams>,
+    ApiJson(input): ApiJson<RequestContentDto>,
+) -> Result<Json<RequestView>, ApiError> {
+    let details = state
+        .app
+        .update_draft(&principal, &request_id, &input, params.expected_version)
+        .await?;
+    Ok(Json(views::request_view(&details, state.app.now())))
+}
+
+/// Take a lifecycle action.
+#[utoipa::path(post, path = "/api/v1/requests/{request_id}/transitions", params(("request_id" = String, Path)), request_body = TransitionInput,
+    responses((status = 200, body = RequestView), (status = 403, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn transition(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(request_id): Path<String>,
+    ApiJson(input): ApiJson<TransitionInput>,
+) -> Result<Json<RequestView>, ApiError> {
+    let details = state.app.transition(&principal, &request_id, &input).await?;
+    Ok(Json(views::request_view(&details, state.app.now())))
+}

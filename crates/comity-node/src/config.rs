@@ -1,0 +1,194 @@
+//! The node's one typed configuration: a TOML file, then environment overrides.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Everything a node needs to run. Every field has a documented default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// This node's id in the federation, e.g. `es-mjusticia`. Required.
+    pub node_id: String,
+    /// Address to listen on. Default `127.0.0.1:8080`; port 0 picks a free port.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The URL peers and browsers use to reach this node. Default: `http://` + listen.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Database URL: `sqlite://PATH?mode=rwc` (default: `comity.db` in the data
+    /// directory) or `postgres://...`.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// The data directory (keys, trust list, SQLite file). Set by `--data-dir`.
+    #[serde(skip)]
+    pub data_dir: Option<PathBuf>,
+    /// Largest request body accepted, in bytes. Default 1 MiB.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Outgoing message delivery.
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    /// Federation transport.
+    #[serde(default)]
+    pub federation: FederationConfig,
+}
+
+/// How the outbox sender retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// How often the sender looks for due messages when nothing wakes it. Default 500 ms.
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// First retry delay. Default 200 ms; doubles each attempt, with jitter.
+    #[serde(default = "default_initial_backoff_ms")]
+    pub initial_backoff_ms: u64,
+    /// Longest retry delay. Default 60 s.
+    #[serde(default = "default_max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    /// After this long undelivered, a message becomes a dead letter and an operator
+    /// alert is logged. Default 24 h.
+    #[serde(default = "default_dead_letter_secs")]
+    pub dead_letter_after_secs: u64,
+}
+
+/// How the node talks to peers.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// Allow plain HTTP to peers on loopback addresses (tests and the demo only).
+    /// Default false: peers are reached over HTTPS.
+    #[serde(default)]
+    pub allow_plain_http_loopback: bool,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_max_body_bytes() -> usize {
+    1024 * 1024
+}
+fn default_poll_ms() -> u64 {
+    500
+}
+fn default_initial_backoff_ms() -> u64 {
+    200
+}
+fn default_max_backoff_ms() -> u64 {
+    60_000
+}
+fn default_dead_letter_secs() -> u64 {
+    24 * 60 * 60
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            poll_interval_ms: default_poll_ms(),
+            initial_backoff_ms: default_initial_backoff_ms(),
+            max_backoff_ms: default_max_backoff_ms(),
+            dead_letter_after_secs: default_dead_letter_secs(),
+        }
+    }
+}
+
+/// A configuration that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("invalid configuration in {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable holds a bad value.
+    #[error("invalid environment variable {name}: {message}")]
+    Environment {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The configuration file's name in a data directory.
+pub const CONFIG_FILE: &str = "comity.toml";
+
+impl NodeConfig {
+    /// A configuration with every default, for `node_id`.
+    pub fn new(node_id: impl Into<String>) -> NodeConfig {
+        NodeConfig {
+            node_id: node_id.into(),
+            listen: default_listen(),
+            public_url: None,
+            database_url: None,
+            data_dir: None,
+            max_body_bytes: default_max_body_bytes(),
+            outbox: OutboxConfig::default(),
+            federation: FederationConfig::default(),
+        }
+    }
+
+    /// Reads `comity.toml` from a data directory, then applies `COMITY_*` overrides.
+    pub fn load(data_dir: &Path) -> Result<NodeConfig, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mut config: NodeConfig = toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        config.data_dir = Some(data_dir.to_path_buf());
+        config.apply_environment(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Applies `COMITY_LISTEN`, `COMITY_PUBLIC_URL` and `COMITY_DATABASE_URL`.
+    pub fn apply_environment(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(listen) = lookup("COMITY_LISTEN") {
+            self.listen = listen.parse().map_err(|_| ConfigError::Environment {
+                name: "COMITY_LISTEN",
+                message: format!("`{listen}` is not an address such as 127.0.0.1:8080"),
+            })?;
+        }
+        if let Some(url) = lookup("COMITY_PUBLIC_URL") {
+            self.public_url = Some(url);
+        }
+        if let Some(url) = lookup("COMITY_DATABASE_URL") {
+            self.database_url = Some(url);
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> Option<String> {
+        self.database_url.clone().or_else(|| {
+            self.data_dir
+                .as_ref()
+                .map(|dir| comity_store::Store::sqlite_url(&dir.join("comity.db")))
+        })
+    }
+
+    /// Poll interval as a duration.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.outbox.poll_interval_ms.max(10))
+    }
+}

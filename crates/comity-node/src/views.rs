@@ -1,0 +1,118 @@
+//! Conversions from the use cases' results to the API's response bodies.
+
+use comity_app::requests::RequestDetails;
+use comity_domain::{Actor, Case, Side, Timestamp};
+use comity_store::{AuthorityRecord, UserRecord};
+use comity_wire::RequestContentDto;
+use comity_wire::api::{
+    AuthorityView, CaseView, DeadlineView, RequestSummaryView, RequestView, TransitionView,
+    UserView,
+};
+
+/// A user.
+pub fn user_view(user: &UserRecord) -> UserView {
+    UserView {
+        id: user.id.clone(),
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        authority: user.authority.to_string(),
+        roles: user.roles.iter().map(|role| role.code().to_string()).collect(),
+    }
+}
+
+/// An authority.
+pub fn authority_view(record: &AuthorityRecord) -> AuthorityView {
+    AuthorityView {
+        id: record.authority.id.to_string(),
+        country: record.authority.country.to_string(),
+        kind: record.authority.kind.code().to_string(),
+        name: record.authority.name.clone(),
+        local: record.is_local,
+    }
+}
+
+/// A case with its requests.
+pub fn case_view(case: &Case, requests: &[RequestDetails]) -> CaseView {
+    CaseView {
+        id: case.id.clone(),
+        authority: case.authority.to_string(),
+        reference: case.reference.clone(),
+        title: case.title.clone(),
+        created_at: case.created_at.to_rfc3339(),
+        requests: requests.iter().map(request_summary).collect(),
+    }
+}
+
+/// A request in a list.
+pub fn request_summary(details: &RequestDetails) -> RequestSummaryView {
+    let request = &details.request;
+    let counterpart = match request.side {
+        Side::Requesting => &request.content.requested_authority,
+        Side::Requested => &request.content.requesting_authority,
+    };
+    RequestSummaryView {
+        id: request.id.clone(),
+        case_id: request.case_id.clone(),
+        side: request.side.code().to_string(),
+        state: request.state.code().to_string(),
+        counterpart: counterpart.to_string(),
+        subject_matter: request.content.subject_matter.clone(),
+        urgent: request.content.urgency.is_urgent(),
+        overdue: details.overdue,
+        updated_at: request.updated_at.to_rfc3339(),
+    }
+}
+
+/// A request in full.
+pub fn request_view(details: &RequestDetails, now: Timestamp) -> RequestView {
+    let request = &details.request;
+    RequestView {
+        id: request.id.clone(),
+        case_id: request.case_id.clone(),
+        side: request.side.code().to_string(),
+        state: request.state.code().to_string(),
+        version: request.version,
+        content: RequestContentDto::from(&request.content),
+        available_actions: details
+            .available_actions
+            .iter()
+            .map(|action| action.code().to_string())
+            .collect(),
+        deadlines: details
+            .deadlines
+            .iter()
+            .map(|deadline| DeadlineView {
+                kind: deadline.kind.code().to_string(),
+                label: deadline.kind.label().to_string(),
+                due: deadline.due.to_rfc3339(),
+                met_at: deadline.met_at.map(Timestamp::to_rfc3339),
+                overdue: deadline.is_overdue(now),
+            })
+            .collect(),
+        history: details
+            .history
+            .iter()
+            .map(|record| TransitionView {
+                action: record.action.code().to_string(),
+                from: record.from.code().to_string(),
+                to: record.to.code().to_string(),
+                actor: actor_text(&record.actor),
+                origin: record.origin.code().to_string(),
+                at: record.at.to_rfc3339(),
+                reason: record.reason.clone(),
+                grounds: record.grounds.clone(),
+            })
+            .collect(),
+        created_at: request.created_at.to_rfc3339(),
+        updated_at: request.updated_at.to_rfc3339(),
+    }
+}
+
+/// Who made a transition, for people.
+pub fn actor_text(actor: &Actor) -> String {
+    match actor {
+        Actor::User { user_id, role } => format!("user {user_id} as {}", role.label()),
+        Actor::Peer { node_id } => format!("peer {node_id}"),
+        Actor::System => "system".to_string(),
+    }
+}

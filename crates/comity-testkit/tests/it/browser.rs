@@ -1,0 +1,1 @@
+//! The web interface driven in headless Chromium (see the web helper).
