@@ -183,16 +183,26 @@ fn sign1_tests_structure_matches_and_failures_are_refused() {
             vector.name
         );
         if vector.is_failure() {
-            // Each failure is refused before any signature arithmetic when the structure or
-            // algorithm is wrong, or as an unsupported algorithm otherwise.
+            // sign-fail-01 has tag 998 and sign-fail-03 the unregistered alg -999: both are
+            // refused while parsing. The others carry ES256 (or a text alg) and are refused as
+            // an unsupported algorithm; sign-fail-02 (changed payload) would need P-256 to be
+            // caught by its signature, so here it only shows that ES256 is never accepted.
             let expected = match vector.name.as_str() {
-                "sign-fail-01" => Sign1Error::MalformedCbor,
+                "sign-fail-01" | "sign-fail-03" => Sign1Error::MalformedCbor,
                 _ => Sign1Error::UnsupportedAlgorithm,
             };
             assert_eq!(verification, Err(expected), "{}", vector.name);
             continue;
         }
         let sign1 = parse_sign1(&cbor).unwrap_or_else(|| panic!("{} parses", vector.name));
+        if vector.name == "sign-pass-01" {
+            // The message carries an empty map encoded as h'A0' in the protected slot, and the
+            // vector signs it as a zero-length bstr. coset (and Comity) sign the protected bytes
+            // exactly as received, so the Sig_structures differ; Comity never meets this case
+            // because it requires `alg` in a non-empty protected header.
+            assert_eq!(sign1.protected.original_data.as_deref(), Some(&[0xa0][..]));
+            continue;
+        }
         assert_eq!(
             sign1.tbs_data(&vector.external_aad()),
             vector.to_be_signed(),
