@@ -297,6 +297,19 @@ fn truncated_and_extended_envelopes_are_rejected() {
     assert!(peek_header(&extended).is_err());
 }
 
+#[test]
+fn flipping_the_low_bit_of_every_byte_is_rejected() {
+    let fixture = fixture();
+    for position in 0..fixture.envelope.len() {
+        let mut tampered = fixture.envelope.clone();
+        tampered[position] ^= 1;
+        assert!(
+            open(&fixture.recipient, &tampered, &sender_key()).is_err(),
+            "flip at byte {position} was accepted"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
