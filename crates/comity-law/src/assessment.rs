@@ -1,0 +1,373 @@
+//! What the engine concludes about a request: the [`Assessment`] and its findings,
+//! each with a [`Severity`], a plain-language explanation and a [`Citation`].
+
+use comity_domain::{CountryCode, Date, DeadlinePolicy, MeasureKind};
+
+use crate::model::{ChannelKind, ContentItem, DeadlineRuleKind, GroundKind, Trigger};
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// For the record.
+    Info,
+    /// The request risks refusal or needs care; it may still be sent.
+    Warning,
+    /// The request must not be approved as it stands.
+    Blocking,
+}
+
+impl Severity {
+    /// The lowercase code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Blocking => "blocking",
+        }
+    }
+}
+
+/// Where a conclusion comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Citation {
+    /// The catalog id of the instrument.
+    pub instrument_id: String,
+    /// The article, e.g. `18(15)(c)`.
+    pub article: String,
+    /// Where the text can be read.
+    pub source_url: String,
+}
+
+/// The kinds of warnings and notes the engine raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FindingKind {
+    /// No instrument binds both states: reciprocity and letters rogatory.
+    NoInstrument,
+    /// A party's date of entry into force was not verified.
+    PartyDateUnverified,
+    /// The scope of an instrument depends on facts the engine cannot check.
+    ScopeAssumption,
+    /// A measure is not covered by any applicable instrument.
+    MeasureNotCovered,
+    /// The request names a legal basis other than the prevailing instrument.
+    LegalBasisMismatch,
+    /// A ground for refusal of the prevailing instrument is raised by the facts.
+    RefusalGroundRaised,
+    /// A ground for refusal is removed by a supplement, or excluded by the instrument.
+    RefusalGroundExcluded,
+    /// A coercive measure for which dual criminality is required.
+    CoerciveWithoutDualCriminality,
+    /// Surrender to face the death penalty without assurances.
+    DeathPenaltyWithoutAssurances,
+    /// Information about an asylum seeker would reach the state of origin.
+    AsylumDisclosure,
+    /// Surrender of a refugee to the state of nationality.
+    NonRefoulement,
+    /// A victim, a minor or a smuggled migrant treated as a suspect or accused.
+    VulnerablePersonProsecuted,
+    /// The prevailing instrument fixes no time limits in days.
+    NoFixedDeadlines,
+}
+
+impl FindingKind {
+    /// The lowercase code.
+    pub fn code(self) -> &'static str {
+        match self {
+            FindingKind::NoInstrument => "no_instrument",
+            FindingKind::PartyDateUnverified => "party_date_unverified",
+            FindingKind::ScopeAssumption => "scope_assumption",
+            FindingKind::MeasureNotCovered => "measure_not_covered",
+            FindingKind::LegalBasisMismatch => "legal_basis_mismatch",
+            FindingKind::RefusalGroundRaised => "refusal_ground_raised",
+            FindingKind::RefusalGroundExcluded => "refusal_ground_excluded",
+            FindingKind::CoerciveWithoutDualCriminality => "coercive_without_dual_criminality",
+            FindingKind::DeathPenaltyWithoutAssurances => "death_penalty_without_assurances",
+            FindingKind::AsylumDisclosure => "asylum_disclosure",
+            FindingKind::NonRefoulement => "non_refoulement",
+            FindingKind::VulnerablePersonProsecuted => "vulnerable_person_prosecuted",
+            FindingKind::NoFixedDeadlines => "no_fixed_deadlines",
+        }
+    }
+}
+
+/// A warning or note about the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What kind of finding.
+    pub kind: FindingKind,
+    /// How much it matters.
+    pub severity: Severity,
+    /// In plain English.
+    pub explanation: String,
+    /// Where it comes from.
+    pub citation: Citation,
+}
+
+/// An instrument that binds both states, is in force and covers at least one measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicableInstrument {
+    /// Catalog id.
+    pub instrument_id: String,
+    /// Title.
+    pub title: String,
+    /// The measures of the request it covers (with its applicable supplements).
+    pub covered_measures: Vec<MeasureKind>,
+    /// Supplements in force between the two states.
+    pub supplements: Vec<String>,
+}
+
+/// The instrument that governs the request, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prevailing {
+    /// Catalog id.
+    pub instrument_id: String,
+    /// Title.
+    pub title: String,
+    /// Why it prevails, in plain English.
+    pub reason: String,
+    /// The rule that decides it.
+    pub citation: Citation,
+}
+
+/// Which instrument governs one measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasureBasis {
+    /// The measure.
+    pub measure: MeasureKind,
+    /// The governing instrument, or `None` if none covers it.
+    pub instrument_id: Option<String>,
+    /// Why, in plain English.
+    pub explanation: String,
+}
+
+/// When a channel is to be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChannelUse {
+    /// The ordinary channel.
+    Primary,
+    /// Another channel open for any request.
+    Alternative,
+    /// Open because the request is urgent.
+    Urgent,
+    /// Open for one measure of the request.
+    ForMeasure(MeasureKind),
+}
+
+/// A channel the request may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelFinding {
+    /// The channel.
+    pub kind: ChannelKind,
+    /// When.
+    pub use_: ChannelUse,
+    /// In plain English, with its conditions.
+    pub explanation: String,
+    /// The rule.
+    pub citation: Citation,
+}
+
+/// How the accepted languages are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LanguageBasis {
+    /// Declared by the requested state under the instrument.
+    Declared(Citation),
+    /// The official languages of the requested state; no declaration was verified.
+    OfficialLanguageNotVerified,
+    /// Nothing known.
+    Unknown,
+}
+
+/// The languages in which the requested state accepts requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanguageAdvice {
+    /// ISO 639-1 codes.
+    pub languages: Vec<String>,
+    /// How they are known.
+    pub basis: LanguageBasis,
+    /// In plain English.
+    pub explanation: String,
+}
+
+/// One item of mandatory content, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentCheck {
+    /// The item.
+    pub item: ContentItem,
+    /// Whether the request has it (or does not need it).
+    pub satisfied: bool,
+    /// Required only where possible: a gap does not block approval.
+    pub where_possible: bool,
+    /// In plain English.
+    pub explanation: String,
+    /// The rule.
+    pub citation: Citation,
+}
+
+/// What the engine concludes on dual criminality for one measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DualCriminalityOutcome {
+    /// Not required under the governing instrument.
+    NotRequired,
+    /// Not required because of the list exception (EIO Annex D, 36 months).
+    ListException,
+    /// Not required for this (non-coercive or specific) measure.
+    ExemptMeasure,
+    /// Its absence is only an optional ground for refusal.
+    OptionalGround,
+    /// Required: the conduct must be an offence in the requested state too.
+    Required,
+}
+
+impl DualCriminalityOutcome {
+    /// Whether the requested state may insist on dual criminality.
+    pub fn is_required(self) -> bool {
+        self == DualCriminalityOutcome::Required
+    }
+
+    /// The lowercase code.
+    pub fn code(self) -> &'static str {
+        match self {
+            DualCriminalityOutcome::NotRequired => "not_required",
+            DualCriminalityOutcome::ListException => "list_exception",
+            DualCriminalityOutcome::ExemptMeasure => "exempt_measure",
+            DualCriminalityOutcome::OptionalGround => "optional_ground",
+            DualCriminalityOutcome::Required => "required",
+        }
+    }
+}
+
+/// Dual criminality for one measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DualCriminalityFinding {
+    /// The measure.
+    pub measure: MeasureKind,
+    /// The outcome.
+    pub outcome: DualCriminalityOutcome,
+    /// How much it matters.
+    pub severity: Severity,
+    /// In plain English.
+    pub explanation: String,
+    /// The rule.
+    pub citation: Citation,
+}
+
+/// A ground for refusal of the prevailing instrument, for the requested side to consider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalGround {
+    /// Code within the instrument.
+    pub code: String,
+    /// Mandatory or optional.
+    pub kind: GroundKind,
+    /// The ground in plain English.
+    pub description: String,
+    /// Whether the facts of the request raise it.
+    pub raised_by_facts: bool,
+    /// The facts that raise it.
+    pub triggers: Vec<Trigger>,
+    /// Set where a supplement binding both states removes it.
+    pub removed_by: Option<Citation>,
+    /// The rule.
+    pub citation: Citation,
+}
+
+/// A time limit that follows from the instruments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineFinding {
+    /// What it governs.
+    pub kind: DeadlineRuleKind,
+    /// Days, where fixed.
+    pub days: Option<u32>,
+    /// In plain English.
+    pub explanation: String,
+    /// The rule.
+    pub citation: Citation,
+}
+
+/// Everything the engine says about one request on one date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// The requesting state.
+    pub requesting_country: CountryCode,
+    /// The requested state.
+    pub requested_country: CountryCode,
+    /// The date the law was applied at.
+    pub date: Date,
+    /// Instruments binding both states and covering the request.
+    pub applicable: Vec<ApplicableInstrument>,
+    /// The prevailing instrument; `None` when no instrument applies.
+    pub prevailing: Option<Prevailing>,
+    /// Without an instrument: the reciprocity route, with its citation.
+    pub fallback: Option<Finding>,
+    /// Which instrument governs each measure.
+    pub measure_bases: Vec<MeasureBasis>,
+    /// Channels, the primary one first.
+    pub channels: Vec<ChannelFinding>,
+    /// Accepted languages of the requested state.
+    pub languages: LanguageAdvice,
+    /// Mandatory content, item by item.
+    pub checklist: Vec<ContentCheck>,
+    /// Dual criminality, measure by measure.
+    pub dual_criminality: Vec<DualCriminalityFinding>,
+    /// Warnings and notes raised by the facts.
+    pub warnings: Vec<Finding>,
+    /// Grounds for refusal of the prevailing instrument.
+    pub refusal_grounds: Vec<RefusalGround>,
+    /// Time limits.
+    pub deadlines: Vec<DeadlineFinding>,
+    pub(crate) policy: DeadlinePolicy,
+}
+
+impl Assessment {
+    /// Mandatory content that is missing: approval must wait until it is supplied.
+    /// Items required only "where possible" are not included.
+    pub fn missing_mandatory_content(&self) -> Vec<&ContentCheck> {
+        self.checklist
+            .iter()
+            .filter(|check| !check.satisfied && !check.where_possible)
+            .collect()
+    }
+
+    /// The deadline policy of the governing instrument (for `comity_domain::deadlines`).
+    pub fn deadline_policy(&self) -> DeadlinePolicy {
+        self.policy
+    }
+
+    /// The prevailing instrument's id, if any.
+    pub fn prevailing_id(&self) -> Option<&str> {
+        self.prevailing
+            .as_ref()
+            .map(|prevailing| prevailing.instrument_id.as_str())
+    }
+
+    /// The highest severity among all findings.
+    pub fn highest_severity(&self) -> Severity {
+        let content = self
+            .checklist
+            .iter()
+            .filter(|check| !check.satisfied)
+            .map(|check| {
+                if check.where_possible {
+                    Severity::Warning
+                } else {
+                    Severity::Blocking
+                }
+            });
+        let warnings = self.warnings.iter().map(|finding| finding.severity);
+        let dual = self.dual_criminality.iter().map(|finding| finding.severity);
+        content
+            .chain(warnings)
+            .chain(dual)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+
+    /// Whether anything blocks approval.
+    pub fn is_blocked(&self) -> bool {
+        self.highest_severity() == Severity::Blocking
+    }
+
+    /// Whether a warning of this kind was raised.
+    pub fn has_warning(&self, kind: FindingKind) -> bool {
+        self.warnings.iter().any(|finding| finding.kind == kind)
+    }
+}
