@@ -240,6 +240,8 @@ struct RawInstrument {
     kind: InstrumentKind,
     role: InstrumentRole,
     source_url: Text,
+    basis_article: Option<String>,
+    content_from: Option<Text>,
     in_force: Option<Text>,
     applies_until: Option<Text>,
     supplements: Option<Text>,
@@ -283,6 +285,8 @@ struct RawParties {
     note: Option<String>,
     #[serde(default)]
     all_states: bool,
+    #[serde(default)]
+    one_side: Vec<Text>,
     #[serde(default)]
     states: Vec<Spanned<RawParty>>,
 }
@@ -597,6 +601,15 @@ impl Builder {
                 field: "supplements",
             });
         }
+        if let Some(target) = &raw.content_from {
+            pending.push(PendingReference {
+                file: file_index,
+                span: target.span(),
+                id: target.get_ref().clone(),
+                field: "content_from",
+            });
+        }
+        let basis_article = context.article(&raw.basis_article, raw.id.span(), "basis_article")?;
         let parties = self.parties(context, &raw.parties)?;
         let scope = match &raw.scope {
             None => None,
@@ -756,6 +769,8 @@ impl Builder {
             kind: raw.kind,
             role: raw.role,
             source_url,
+            basis_article,
+            content_from: raw.content_from.as_ref().map(|target| target.get_ref().clone()),
             in_force: context.optional_date(&raw.in_force)?,
             applies_until: context.optional_date(&raw.applies_until)?,
             supplements: raw.supplements.as_ref().map(|target| target.get_ref().clone()),
@@ -823,6 +838,11 @@ impl Builder {
             as_of: context.optional_date(&raw.as_of)?,
             note: raw.note.clone(),
             all_states: raw.all_states,
+            one_side: raw
+                .one_side
+                .iter()
+                .map(|state| context.country(state))
+                .collect::<Result<Vec<_>, _>>()?,
             entries,
         })
     }

@@ -66,6 +66,11 @@ pub struct Instrument {
     pub role: InstrumentRole,
     /// Where its text can be read.
     pub source_url: String,
+    /// The article that makes it a basis for assistance (e.g. UNTOC `18(1)`).
+    pub basis_article: String,
+    /// Where its own list of mandatory content is not in the catalog: the instrument whose
+    /// list is used as a baseline.
+    pub content_from: Option<String>,
     /// Date of entry into force (or of application), where known.
     pub in_force: Option<Date>,
     /// Last day of application, where it has been replaced.
@@ -119,6 +124,9 @@ pub struct Parties {
     pub note: Option<String>,
     /// Every state (the fallback route).
     pub all_states: bool,
+    /// For an agreement between one state and a group (EU-Japan, EU-UK): one of the two
+    /// states must be in this list; empty for ordinary instruments.
+    pub one_side: Vec<CountryCode>,
     /// The states, each with its dates where verified.
     pub entries: Vec<Party>,
 }
@@ -501,6 +509,22 @@ impl Parties {
             return None;
         }
         Some(party.from.is_some())
+    }
+}
+
+impl Parties {
+    /// Whether the instrument binds both states to each other on `date`; the value says
+    /// whether both dates of entry into force were verified.
+    pub fn binds_pair(&self, first: CountryCode, second: CountryCode, date: Date) -> Option<bool> {
+        if !self.one_side.is_empty()
+            && !self.one_side.contains(&first)
+            && !self.one_side.contains(&second)
+        {
+            return None;
+        }
+        let first_verified = self.binds(first, date)?;
+        let second_verified = self.binds(second, date)?;
+        Some(first_verified && second_verified)
     }
 }
 

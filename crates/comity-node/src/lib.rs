@@ -10,6 +10,8 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod federation;
+pub mod identity;
 pub mod openapi;
 pub mod outbox;
 pub mod views;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub app: App,
     /// The configuration in effect.
     pub config: Arc<NodeConfig>,
+    /// Keys, trust list and the transport to peers.
+    pub federation: Arc<federation::Federation>,
 }
 
 /// Why a node could not start.
@@ -48,6 +52,9 @@ pub enum NodeError {
     /// The database could not be opened.
     #[error("cannot open the database: {0}")]
     Store(#[from] comity_store::StoreError),
+    /// The keys or the trust list could not be read.
+    #[error(transparent)]
+    Identity(#[from] identity::IdentityError),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -62,6 +69,7 @@ pub enum NodeError {
 #[derive(Debug)]
 pub struct Node {
     app: App,
+    state: AppState,
     address: SocketAddr,
     public_url: String,
     shutdown: watch::Sender<bool>,
@@ -93,9 +101,40 @@ impl Node {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
+        let keys = match &config.data_dir {
+            Some(dir) => identity::load_or_create_keys(dir)?,
+            None => comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng),
+        };
+        let trust = match &config.data_dir {
+            Some(dir) => identity::TrustList::load(dir)?,
+            None => identity::TrustList::default(),
+        };
+        let peer_authorities: Vec<(comity_domain::Authority, String)> = trust
+            .peers()
+            .flat_map(|peer| {
+                peer.authorities
+                    .iter()
+                    .map(|authority| (authority.clone(), peer.node_id.clone()))
+            })
+            .collect();
+        for (authority, node_id) in peer_authorities {
+            app.register_authority(authority, &node_id)
+                .await
+                .map_err(|error| NodeError::Identity(identity::IdentityError::Invalid {
+                    path: identity::TRUST_FILE.into(),
+                    message: error.to_string(),
+                }))?;
+        }
+        let federation = federation::Federation::new(
+            keys,
+            trust,
+            config.data_dir.clone(),
+            config.federation.allow_plain_http_loopback,
+        );
         let state = AppState {
             app: app.clone(),
             config: Arc::new(config),
+            federation,
         };
         let (shutdown, shutdown_signal) = watch::channel(false);
         let router = router(state.clone());
@@ -108,10 +147,11 @@ impl Node {
                 tracing::error!(%error, "server stopped");
             }
         });
-        let sender = tokio::spawn(outbox::run_sender(state, shutdown_signal));
+        let sender = tokio::spawn(outbox::run_sender(state.clone(), shutdown_signal));
         tracing::info!(node_id = %app.node_id(), %address, "node listening");
         Ok(Node {
             app,
+            state,
             address,
             public_url,
             shutdown,
@@ -132,6 +172,43 @@ impl Node {
     /// The URL to reach the node.
     pub fn url(&self) -> &str {
         &self.public_url
+    }
+
+    /// This node as a peer entry, for other nodes' trust lists (`comity node show`).
+    pub async fn peer_entry(&self) -> Result<identity::PeerEntry, comity_app::AppError> {
+        let authorities = self
+            .app
+            .list_authorities()
+            .await?
+            .into_iter()
+            .filter(|record| record.is_local)
+            .map(|record| identity::PeerAuthority {
+                id: record.authority.id.to_string(),
+                country: record.authority.country.to_string(),
+                kind: record.authority.kind.code().to_string(),
+                name: record.authority.name,
+            })
+            .collect();
+        Ok(identity::PeerEntry {
+            node_id: self.app.node_id().to_string(),
+            endpoint: self.public_url.clone(),
+            authorities,
+            keys: vec![identity::PeerKey {
+                public: self.state.federation.keys.public_identity().to_text(),
+                valid_from_ms: 0,
+                valid_until_ms: None,
+            }],
+        })
+    }
+
+    /// Adds a peer to the trust list (and saves it in the data directory).
+    pub async fn add_peer(&self, entry: identity::PeerEntry) -> Result<(), String> {
+        federation::add_peer(&self.state, entry).await
+    }
+
+    /// The state handlers see.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// Stops serving and the workers, waiting for them to finish.
@@ -158,6 +235,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi_json))
         .nest("/api/v1", api::routes())
+        .merge(federation::routes())
         .merge(web::routes())
         .fallback(|| async { error::ApiError::no_route().into_response() })
         .layer(DefaultBodyLimit::max(max_body))

@@ -117,10 +117,7 @@ async fn deliver(state: &AppState, message: &OutboxMessage) -> Result<String, De
     if message.recipient_node == state.app.node_id() {
         return deliver_locally(state, message).await;
     }
-    Err(DeliveryError::Unavailable(format!(
-        "no transport to node {} (federation not configured)",
-        message.recipient_node
-    )))
+    crate::federation::send(state, message).await
 }
 
 /// Both authorities are hosted here: the message goes straight to this node's inbox.

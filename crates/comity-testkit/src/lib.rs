@@ -42,6 +42,29 @@ pub struct TestNode {
     pub node: Node,
     /// Its data directory (removed when the test ends).
     pub directory: tempfile::TempDir,
+    /// The configuration it was started with, to restart it the same way.
+    pub config: NodeConfig,
+}
+
+/// What survives a killed test node: its data directory and configuration.
+#[derive(Debug)]
+pub struct StoppedNode {
+    /// The data directory.
+    pub directory: tempfile::TempDir,
+    /// The configuration, with the port it had.
+    pub config: NodeConfig,
+}
+
+impl StoppedNode {
+    /// Starts the node again on the same data, database and address.
+    pub async fn restart(self) -> anyhow::Result<TestNode> {
+        let node = Node::build(self.config.clone()).await?;
+        Ok(TestNode {
+            node,
+            directory: self.directory,
+            config: self.config,
+        })
+    }
 }
 
 /// The password every test user gets.
@@ -76,8 +99,32 @@ impl TestNode {
             );
         }
         adjust(&mut config);
-        let node = Node::build_with_clock(config, clock).await?;
-        Ok(TestNode { node, directory })
+        let node = Node::build_with_clock(config.clone(), clock).await?;
+        config.listen = node.address();
+        config.public_url = Some(node.url().to_string());
+        Ok(TestNode {
+            node,
+            directory,
+            config,
+        })
+    }
+
+    /// Kills the node abruptly, as a crash would: in-flight work is cut off.
+    pub fn kill(self) -> StoppedNode {
+        self.node.kill();
+        StoppedNode {
+            directory: self.directory,
+            config: self.config,
+        }
+    }
+
+    /// Makes `self` and `other` trust each other.
+    pub async fn peer_with(&self, other: &TestNode) -> anyhow::Result<()> {
+        let mine = self.node.peer_entry().await?;
+        let theirs = other.node.peer_entry().await?;
+        self.node.add_peer(theirs).await.map_err(anyhow::Error::msg)?;
+        other.node.add_peer(mine).await.map_err(anyhow::Error::msg)?;
+        Ok(())
     }
 
     /// The node's application.

@@ -1,0 +1,284 @@
+//! The node's identity on disk: its secret keys (owner-only), and its trust list of peer
+//! nodes (TOML), with the peer entry it prints for other administrators.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use comity_crypto::{NodeKeys, PublicKeys, TrustedKey};
+use comity_domain::{Authority, AuthorityKind};
+use serde::{Deserialize, Serialize};
+
+/// The key file inside the data directory.
+pub const KEY_FILE: &str = "keys/node.key";
+/// The trust list inside the data directory.
+pub const TRUST_FILE: &str = "trust.toml";
+
+/// Why the identity could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file holds something invalid.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IdentityError + '_ {
+    move |source| IdentityError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads the node's keys, creating them (owner-only: 0700 folder, 0600 file) if absent.
+pub fn load_or_create_keys(data_dir: &Path) -> Result<NodeKeys, IdentityError> {
+    let path = data_dir.join(KEY_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
+        return NodeKeys::from_secret_text(&text).map_err(|error| IdentityError::Invalid {
+            path: path.clone(),
+            message: error.to_string(),
+        });
+    }
+    let keys = NodeKeys::generate(&mut rand::rngs::OsRng);
+    write_secret_file(&path, keys.to_secret_text().as_bytes())?;
+    Ok(keys)
+}
+
+/// Writes a file only its owner can read, in a folder only its owner can enter.
+pub fn write_secret_file(path: &Path, contents: &[u8]) -> Result<(), IdentityError> {
+    #[cfg(unix)]
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(parent) = path.parent() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder.create(parent).map_err(io_error(parent))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).map_err(io_error(path))?;
+    file.write_all(contents).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))?;
+    Ok(())
+}
+
+/// The trust list: the peer nodes this node exchanges messages with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustListFile {
+    /// The peers.
+    #[serde(default)]
+    pub peers: Vec<PeerEntry>,
+}
+
+/// One peer node, as its administrator publishes it (`comity node show`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerEntry {
+    /// The peer's node id.
+    pub node_id: String,
+    /// Where it receives federation messages (its base URL).
+    pub endpoint: String,
+    /// The authorities it hosts.
+    #[serde(default)]
+    pub authorities: Vec<PeerAuthority>,
+    /// Its public keys with validity periods.
+    #[serde(default)]
+    pub keys: Vec<PeerKey>,
+}
+
+/// An authority a peer hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerAuthority {
+    /// Authority id.
+    pub id: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// Authority kind code.
+    pub kind: String,
+    /// Official name.
+    pub name: String,
+}
+
+/// A public key of a peer and when it may be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerKey {
+    /// The public keys in text form (`comity node show`).
+    pub public: String,
+    /// Valid from, milliseconds since the epoch.
+    #[serde(default)]
+    pub valid_from_ms: i64,
+    /// Valid until (exclusive), if the key is retired or scheduled to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until_ms: Option<i64>,
+}
+
+/// A peer as the node uses it: parsed keys and authorities.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// Node id.
+    pub node_id: String,
+    /// Base URL.
+    pub endpoint: String,
+    /// Authorities.
+    pub authorities: Vec<Authority>,
+    /// Keys with validity.
+    pub keys: Vec<TrustedKey>,
+}
+
+impl Peer {
+    /// The key with this id, if it is valid at `at_ms`.
+    pub fn key_valid_at(&self, key_id: &str, at_ms: i64) -> Option<&PublicKeys> {
+        self.keys
+            .iter()
+            .find(|key| key.keys.key_id() == key_id && key.is_valid_at(at_ms))
+            .map(|key| &key.keys)
+    }
+
+    /// The newest key valid at `at_ms`, to encrypt to.
+    pub fn current_key(&self, at_ms: i64) -> Option<&PublicKeys> {
+        self.keys
+            .iter()
+            .filter(|key| key.is_valid_at(at_ms))
+            .max_by_key(|key| key.valid_from_ms)
+            .map(|key| &key.keys)
+    }
+}
+
+impl PeerEntry {
+    /// Parses the entry, naming the field at fault.
+    pub fn parse(&self) -> Result<Peer, String> {
+        if self.node_id.trim().is_empty() {
+            return Err("node_id is empty".into());
+        }
+        let authorities = self
+            .authorities
+            .iter()
+            .enumerate()
+            .map(|(index, authority)| {
+                Ok(Authority {
+                    id: authority
+                        .id
+                        .parse()
+                        .map_err(|error| format!("authorities[{index}].id: {error}"))?,
+                    country: authority
+                        .country
+                        .parse()
+                        .map_err(|error| format!("authorities[{index}].country: {error}"))?,
+                    kind: authority
+                        .kind
+                        .parse::<AuthorityKind>()
+                        .map_err(|error| format!("authorities[{index}].kind: {error}"))?,
+                    name: authority.name.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let keys = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(index, key)| {
+                Ok(TrustedKey {
+                    keys: PublicKeys::from_text(&key.public)
+                        .map_err(|error| format!("keys[{index}].public: {error}"))?,
+                    valid_from_ms: key.valid_from_ms,
+                    valid_until_ms: key.valid_until_ms,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if keys.is_empty() {
+            return Err(format!("peer {} has no keys", self.node_id));
+        }
+        Ok(Peer {
+            node_id: self.node_id.clone(),
+            endpoint: self.endpoint.trim_end_matches('/').to_string(),
+            authorities,
+            keys,
+        })
+    }
+}
+
+/// The trust list in memory, by node id.
+#[derive(Debug, Clone, Default)]
+pub struct TrustList {
+    peers: BTreeMap<String, Peer>,
+    entries: BTreeMap<String, PeerEntry>,
+}
+
+impl TrustList {
+    /// Reads `trust.toml` from the data directory; an absent file is an empty list.
+    pub fn load(data_dir: &Path) -> Result<TrustList, IdentityError> {
+        let path = data_dir.join(TRUST_FILE);
+        if !path.exists() {
+            return Ok(TrustList::default());
+        }
+        let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
+        let file: TrustListFile = toml::from_str(&text).map_err(|error| IdentityError::Invalid {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        let mut list = TrustList::default();
+        for entry in file.peers {
+            list.insert(entry).map_err(|message| IdentityError::Invalid {
+                path: path.clone(),
+                message,
+            })?;
+        }
+        Ok(list)
+    }
+
+    /// Adds or replaces a peer.
+    pub fn insert(&mut self, entry: PeerEntry) -> Result<&Peer, String> {
+        let peer = entry.parse()?;
+        let node_id = peer.node_id.clone();
+        self.entries.insert(node_id.clone(), entry);
+        self.peers.insert(node_id.clone(), peer);
+        self.peers
+            .get(&node_id)
+            .ok_or_else(|| "peer vanished".to_string())
+    }
+
+    /// A peer by node id.
+    pub fn peer(&self, node_id: &str) -> Option<&Peer> {
+        self.peers.get(node_id)
+    }
+
+    /// Every peer.
+    pub fn peers(&self) -> impl Iterator<Item = &Peer> {
+        self.peers.values()
+    }
+
+    /// Writes the list to `trust.toml`.
+    pub fn save(&self, data_dir: &Path) -> Result<(), IdentityError> {
+        let path = data_dir.join(TRUST_FILE);
+        let file = TrustListFile {
+            peers: self.entries.values().cloned().collect(),
+        };
+        let text = toml::to_string_pretty(&file).map_err(|error| IdentityError::Invalid {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        let temporary = path.with_extension("toml.tmp");
+        std::fs::write(&temporary, text).map_err(io_error(&temporary))?;
+        std::fs::rename(&temporary, &path).map_err(io_error(&path))?;
+        Ok(())
+    }
+}
