@@ -177,16 +177,17 @@ impl<'a> Engine<'a> {
 
     fn run(mut self) -> Assessment {
         let candidates = self.candidates();
-        let prevailing_index = choose_prevailing(&candidates);
+        let chosen = choose_prevailing(&candidates);
+        let prevailing_index = chosen.as_ref().map(|(index, _)| *index);
         let fallback = self.catalog.fallback();
         let (base, base_supplements): (&Instrument, Vec<&Instrument>) = match prevailing_index {
-            Some((index, _)) => (
+            Some(index) => (
                 candidates[index].instrument,
                 candidates[index].supplements.clone(),
             ),
             None => (fallback, Vec::new()),
         };
-        let prevailing = prevailing_index.map(|(index, decision)| {
+        let prevailing = chosen.map(|(index, decision)| {
             let candidate = &candidates[index];
             Prevailing {
                 instrument_id: candidate.instrument.id.clone(),
@@ -214,7 +215,7 @@ impl<'a> Engine<'a> {
         if let Some(finding) = &fallback_finding {
             self.warnings.push(finding.clone());
         }
-        if let Some((index, _)) = prevailing_index
+        if let Some(index) = prevailing_index
             && !candidates[index].dates_verified
         {
             let instrument = candidates[index].instrument;
@@ -229,7 +230,7 @@ impl<'a> Engine<'a> {
                 citation: cite(instrument, &instrument.basis_article),
             });
         }
-        let measure_bases = self.measure_bases(&candidates, prevailing_index.map(|(i, _)| i));
+        let measure_bases = self.measure_bases(&candidates, prevailing_index);
         let channels = self.channels(base, &base_supplements, &candidates, &measure_bases);
         let languages = self.languages(base, &base_supplements);
         let checklist = self.checklist(base);
