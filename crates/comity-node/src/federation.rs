@@ -280,3 +280,34 @@ pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> 
     }
     Ok(())
 }
+
+/// This node as a peer entry for other nodes' trust lists: its endpoint, the authorities
+/// it hosts and its public keys.
+pub async fn own_entry(
+    app: &comity_app::App,
+    keys: &NodeKeys,
+    endpoint: &str,
+) -> Result<PeerEntry, comity_app::AppError> {
+    let authorities = app
+        .list_authorities()
+        .await?
+        .into_iter()
+        .filter(|record| record.is_local)
+        .map(|record| crate::identity::PeerAuthority {
+            id: record.authority.id.to_string(),
+            country: record.authority.country.to_string(),
+            kind: record.authority.kind.code().to_string(),
+            name: record.authority.name,
+        })
+        .collect();
+    Ok(PeerEntry {
+        node_id: app.node_id().to_string(),
+        endpoint: endpoint.to_string(),
+        authorities,
+        keys: vec![crate::identity::PeerKey {
+            public: keys.public_identity().to_text(),
+            valid_from_ms: 0,
+            valid_until_ms: None,
+        }],
+    })
+}

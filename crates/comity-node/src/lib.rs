@@ -176,29 +176,7 @@ impl Node {
 
     /// This node as a peer entry, for other nodes' trust lists (`comity node show`).
     pub async fn peer_entry(&self) -> Result<identity::PeerEntry, comity_app::AppError> {
-        let authorities = self
-            .app
-            .list_authorities()
-            .await?
-            .into_iter()
-            .filter(|record| record.is_local)
-            .map(|record| identity::PeerAuthority {
-                id: record.authority.id.to_string(),
-                country: record.authority.country.to_string(),
-                kind: record.authority.kind.code().to_string(),
-                name: record.authority.name,
-            })
-            .collect();
-        Ok(identity::PeerEntry {
-            node_id: self.app.node_id().to_string(),
-            endpoint: self.public_url.clone(),
-            authorities,
-            keys: vec![identity::PeerKey {
-                public: self.state.federation.keys.public_identity().to_text(),
-                valid_from_ms: 0,
-                valid_until_ms: None,
-            }],
-        })
+        federation::own_entry(&self.app, &self.state.federation.keys, &self.public_url).await
     }
 
     /// Adds a peer to the trust list (and saves it in the data directory).

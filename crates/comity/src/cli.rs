@@ -1,0 +1,293 @@
+//! Command-line arguments and the dispatch to each command.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::client::{ApiFailure, Client};
+
+/// Comity: mutual legal assistance between authorities, node to node.
+#[derive(Debug, Parser)]
+#[command(name = "comity", version, about, long_about = None)]
+pub struct Cli {
+    /// Log as JSON lines (for log collectors) instead of text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a node's data directory: configuration, keys, database, first administrator.
+    Init(InitArgs),
+    /// Run a node from its data directory.
+    Serve {
+        /// The data directory made by `comity init`.
+        #[arg(long, env = "COMITY_DATA_DIR")]
+        data_dir: PathBuf,
+        /// Listen on this address instead of the configured one.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Start three nodes on loopback, play a cross-border case, and keep them running.
+    Demo(crate::demo::DemoArgs),
+    /// This node's identity, and its peers.
+    Node {
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
+    /// The trust list.
+    Peer {
+        #[command(subcommand)]
+        command: PeerCommand,
+    },
+    /// Log in to a running node and print a bearer token (password from COMITY_PASSWORD).
+    Login {
+        #[command(flatten)]
+        connection: Connection,
+        /// The user name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Cases on a running node.
+    Case {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+    /// Requests on a running node.
+    Request {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        command: RequestCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The data directory to create (must not hold a node yet).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// This node's id in the federation, e.g. `es-mjusticia`.
+    #[arg(long)]
+    pub node_id: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The URL peers and browsers will use (default: http:// + listen).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// The authority this node hosts: id, e.g. `es-mjusticia-ca`.
+    #[arg(long)]
+    pub authority_id: String,
+    /// Its state (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    pub authority_country: String,
+    /// Its kind: central_authority, prosecution, court, police, border_immigration.
+    #[arg(long, default_value = "central_authority")]
+    pub authority_kind: String,
+    /// Its official name.
+    #[arg(long)]
+    pub authority_name: String,
+    /// The first administrator's user name.
+    #[arg(long, default_value = "admin")]
+    pub admin_username: String,
+    /// Read the administrator's password from this file (else COMITY_ADMIN_PASSWORD).
+    #[arg(long)]
+    pub admin_password_file: Option<PathBuf>,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Print this node's public identity as a trust-list entry for a peer's administrator.
+    Show {
+        /// The data directory.
+        #[arg(long, env = "COMITY_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCommand {
+    /// Add (or replace) a peer from the TOML entry its administrator printed with `node show`.
+    Add {
+        /// The data directory.
+        #[arg(long, env = "COMITY_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The entry file.
+        file: PathBuf,
+    },
+    /// List the trust list.
+    List {
+        /// The data directory.
+        #[arg(long, env = "COMITY_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+}
+
+/// Where the node is and who is calling.
+#[derive(Debug, clap::Args)]
+pub struct Connection {
+    /// The node's base URL.
+    #[arg(long, env = "COMITY_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    pub url: String,
+    /// A bearer token from `comity login`.
+    #[arg(long, env = "COMITY_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Open a case.
+    Create {
+        /// The authority's reference.
+        #[arg(long)]
+        reference: String,
+        /// A short title.
+        #[arg(long)]
+        title: String,
+    },
+    /// List your authority's cases.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Draft a request from a JSON or TOML file (the request content).
+    Create {
+        /// The case to file it in.
+        #[arg(long)]
+        case: String,
+        /// The file (.json or .toml).
+        file: PathBuf,
+    },
+    /// List requests.
+    List {
+        /// Only overdue requests.
+        #[arg(long)]
+        overdue: bool,
+        /// Only this state.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Show one request with its history.
+    Show {
+        /// The request id.
+        id: String,
+    },
+    /// Take a lifecycle action, e.g. `approve`.
+    Transition {
+        /// The request id.
+        id: String,
+        /// The action code.
+        action: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// A ground cited (repeatable), e.g. "UNTOC art. 18(21)(b)".
+        #[arg(long = "ground")]
+        grounds: Vec<String>,
+    },
+}
+
+/// Runs the command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init(args) => crate::local::init(args).await,
+        Command::Serve { data_dir, listen } => crate::local::serve(&data_dir, listen).await,
+        Command::Demo(args) => crate::demo::run(args).await,
+        Command::Node {
+            command: NodeCommand::Show { data_dir },
+        } => crate::local::node_show(&data_dir).await,
+        Command::Peer {
+            command: PeerCommand::Add { data_dir, file },
+        } => crate::local::peer_add(&data_dir, &file),
+        Command::Peer {
+            command: PeerCommand::List { data_dir },
+        } => crate::local::peer_list(&data_dir),
+        Command::Login {
+            connection,
+            username,
+        } => {
+            let password = std::env::var("COMITY_PASSWORD")
+                .map_err(|_| anyhow::anyhow!("set COMITY_PASSWORD to the password"))?;
+            let client = Client::new(&connection.url, None);
+            let session = client
+                .post("/api/v1/sessions", &serde_json::json!({"username": username, "password": password}))
+                .await?;
+            println!("{}", session["token"].as_str().unwrap_or_default());
+            Ok(())
+        }
+        Command::Case {
+            connection,
+            command,
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            let reply = match command {
+                CaseCommand::Create { reference, title } => {
+                    client
+                        .post("/api/v1/cases", &serde_json::json!({"reference": reference, "title": title}))
+                        .await?
+                }
+                CaseCommand::List => client.get("/api/v1/cases").await?,
+            };
+            print_json(&reply)
+        }
+        Command::Request {
+            connection,
+            command,
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            let reply = match command {
+                RequestCommand::Create { case, file } => {
+                    let content = crate::local::read_request_file(&file)?;
+                    client
+                        .post(&format!("/api/v1/cases/{case}/requests"), &content)
+                        .await?
+                }
+                RequestCommand::List { overdue, state } => {
+                    let mut path = format!("/api/v1/requests?overdue={overdue}");
+                    if let Some(state) = state {
+                        path.push_str(&format!("&state={state}"));
+                    }
+                    client.get(&path).await?
+                }
+                RequestCommand::Show { id } => client.get(&format!("/api/v1/requests/{id}")).await?,
+                RequestCommand::Transition {
+                    id,
+                    action,
+                    reason,
+                    grounds,
+                } => {
+                    client
+                        .post(
+                            &format!("/api/v1/requests/{id}/transitions"),
+                            &serde_json::json!({"action": action, "reason": reason, "grounds": grounds}),
+                        )
+                        .await?
+                }
+            };
+            print_json(&reply)
+        }
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// 2 for an error the node reported (bad input, refused), 1 for anything else.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<ApiFailure>().is_some() {
+        2
+    } else {
+        1
+    }
+}

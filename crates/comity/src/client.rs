@@ -1,0 +1,65 @@
+//! A small HTTP client for the node's API, turning problem details into errors.
+
+use serde_json::Value;
+
+/// The node refused: its problem detail, on one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{status} {title}: {detail}")]
+pub struct ApiFailure {
+    /// HTTP status.
+    pub status: u16,
+    /// Problem title.
+    pub title: String,
+    /// Problem detail.
+    pub detail: String,
+}
+
+/// A client for one node.
+#[derive(Debug)]
+pub struct Client {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client for the node at `base`.
+    pub fn new(base: &str, token: Option<String>) -> Client {
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// GET a JSON resource.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.get(format!("{}{path}", self.base))).await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body)).await
+    }
+
+    async fn send(&self, mut request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot reach {}: {error}", self.base))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(body);
+        }
+        Err(ApiFailure {
+            status: status.as_u16(),
+            title: body["title"].as_str().unwrap_or("error").to_string(),
+            detail: body["detail"].as_str().unwrap_or("no detail").to_string(),
+        }
+        .into())
+    }
+}

@@ -1,0 +1,167 @@
+//! Commands that work on a data directory on this machine: init, serve, node and peer.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use comity_app::{App, SystemClock};
+use comity_domain::{Authority, AuthorityKind};
+use comity_node::config::CONFIG_FILE;
+use comity_node::identity::{self, PeerEntry, TrustList};
+use comity_node::{Node, NodeConfig};
+use comity_store::Store;
+use comity_wire::api::UserInput;
+
+use crate::cli::InitArgs;
+
+/// `comity init`.
+pub async fn init(args: InitArgs) -> anyhow::Result<()> {
+    let config_path = args.data_dir.join(CONFIG_FILE);
+    if config_path.exists() {
+        bail!("{} already holds a node (found {CONFIG_FILE})", args.data_dir.display());
+    }
+    let password = match &args.admin_password_file {
+        Some(file) => std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?
+            .trim_end_matches(['\r', '\n'])
+            .to_string(),
+        None => std::env::var("COMITY_ADMIN_PASSWORD").map_err(|_| {
+            anyhow::anyhow!("give the administrator's password in COMITY_ADMIN_PASSWORD or --admin-password-file")
+        })?,
+    };
+    let authority = Authority {
+        id: args.authority_id.parse().context("--authority-id")?,
+        country: args.authority_country.parse().context("--authority-country")?,
+        kind: args.authority_kind.parse::<AuthorityKind>().context("--authority-kind")?,
+        name: args.authority_name.clone(),
+    };
+    if args.node_id.trim().is_empty() || args.node_id.len() > 64 {
+        bail!("--node-id: 1-64 characters");
+    }
+    create_private_dir(&args.data_dir)?;
+    let mut config = NodeConfig::new(&args.node_id);
+    config.listen = args.listen;
+    config.public_url = args.public_url.clone();
+    config.database_url = args.database_url.clone();
+    config.data_dir = Some(args.data_dir.clone());
+    let keys = identity::load_or_create_keys(&args.data_dir)?;
+    let database_url = config.database_url().context("no database")?;
+    let store = Store::open(&database_url).await?;
+    let app = App::new(store, args.node_id.clone(), Arc::new(SystemClock));
+    app.register_authority(authority.clone(), &args.node_id).await?;
+    app.insert_user(&UserInput {
+        username: args.admin_username.clone(),
+        display_name: "Administrator".into(),
+        authority: authority.id.to_string(),
+        roles: vec!["administrator".into()],
+        password,
+    })
+    .await?;
+    let mut toml_text = format!(
+        "# Comity node configuration (see NodeConfig in comity-node for every field).\nnode_id = {:?}\nlisten = \"{}\"\n",
+        args.node_id, args.listen
+    );
+    if let Some(url) = &args.public_url {
+        toml_text.push_str(&format!("public_url = {url:?}\n"));
+    }
+    if let Some(url) = &args.database_url {
+        toml_text.push_str(&format!("database_url = {url:?}\n"));
+    }
+    std::fs::write(&config_path, toml_text)
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+    println!(
+        "initialised node {} in {} (key id {}); start it with: comity serve --data-dir {}",
+        args.node_id,
+        args.data_dir.display(),
+        keys.key_id(),
+        args.data_dir.display()
+    );
+    Ok(())
+}
+
+fn create_private_dir(path: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// `comity serve`.
+pub async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let mut config = NodeConfig::load(data_dir)?;
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    let node = Node::build(config).await?;
+    println!("comity node {} listening on {}", node.app().node_id(), node.url());
+    tokio::signal::ctrl_c().await?;
+    node.stop().await;
+    Ok(())
+}
+
+/// `comity node show`.
+pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
+    let config = NodeConfig::load(data_dir)?;
+    let keys = identity::load_or_create_keys(data_dir)?;
+    let store = Store::open(&config.database_url().context("no database")?).await?;
+    let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock));
+    let endpoint = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let entry = comity_node::federation::own_entry(&app, &keys, &endpoint).await?;
+    let file = identity::TrustListFile { peers: vec![entry] };
+    print!("{}", toml::to_string_pretty(&file)?);
+    Ok(())
+}
+
+/// `comity peer add`.
+pub fn peer_add(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed: identity::TrustListFile =
+        toml::from_str(&text).with_context(|| format!("{} is not a trust-list entry", file.display()))?;
+    let mut trust = TrustList::load(data_dir)?;
+    let entries: Vec<PeerEntry> = parsed.peers;
+    if entries.is_empty() {
+        bail!("{} holds no [[peers]] entry", file.display());
+    }
+    for entry in entries {
+        let node_id = entry.node_id.clone();
+        trust
+            .insert(entry)
+            .map_err(|message| anyhow::anyhow!("{}: {message}", file.display()))?;
+        println!("trusted peer {node_id} (restart the node to load it)");
+    }
+    trust.save(data_dir)?;
+    Ok(())
+}
+
+/// `comity peer list`.
+pub fn peer_list(data_dir: &Path) -> anyhow::Result<()> {
+    let trust = TrustList::load(data_dir)?;
+    for peer in trust.peers() {
+        let authorities: Vec<String> = peer.authorities.iter().map(|a| a.id.to_string()).collect();
+        println!("{}\t{}\t{}", peer.node_id, peer.endpoint, authorities.join(","));
+    }
+    Ok(())
+}
+
+/// Reads request content from a `.json` or `.toml` file.
+pub fn read_request_file(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let is_toml = path.extension().is_some_and(|extension| extension == "toml");
+    let value = if is_toml {
+        let content: comity_wire::RequestContentDto =
+            toml::from_str(&text).with_context(|| format!("{} is not valid request content", path.display()))?;
+        serde_json::to_value(content)?
+    } else {
+        let content: comity_wire::RequestContentDto = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid request content", path.display()))?;
+        serde_json::to_value(content)?
+    };
+    Ok(value)
+}
