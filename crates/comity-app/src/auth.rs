@@ -1,7 +1,7 @@
 //! Local accounts, passwords (Argon2id), sessions and the [`Principal`].
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use comity_domain::{AuthorityId, Role, Timestamp};
 use comity_store::{SessionRecord, UserRecord};
@@ -135,7 +135,9 @@ impl App {
         let session = tx
             .live_session(&token_hash(token), self.now())
             .await?
-            .ok_or_else(|| AppError::Unauthenticated("the session is unknown or has expired".into()))?;
+            .ok_or_else(|| {
+                AppError::Unauthenticated("the session is unknown or has expired".into())
+            })?;
         let user = tx
             .user(&session.user_id)
             .await?
@@ -176,17 +178,18 @@ impl App {
         if input.display_name.trim().is_empty() || input.display_name.chars().count() > 200 {
             return Err(AppError::invalid("display_name", "1-200 characters"));
         }
-        let authority: AuthorityId = input
-            .authority
-            .parse()
-            .map_err(|error: comity_domain::DomainError| AppError::invalid("authority", error.to_string()))?;
+        let authority: AuthorityId =
+            input
+                .authority
+                .parse()
+                .map_err(|error: comity_domain::DomainError| {
+                    AppError::invalid("authority", error.to_string())
+                })?;
         let mut roles = Vec::new();
         for (index, code) in input.roles.iter().enumerate() {
-            let role: Role = code
-                .parse()
-                .map_err(|error: comity_domain::UnknownCode| {
-                    AppError::invalid(format!("roles[{index}]"), error.to_string())
-                })?;
+            let role: Role = code.parse().map_err(|error: comity_domain::UnknownCode| {
+                AppError::invalid(format!("roles[{index}]"), error.to_string())
+            })?;
             if !roles.contains(&role) {
                 roles.push(role);
             }

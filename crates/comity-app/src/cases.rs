@@ -15,7 +15,11 @@ impl App {
         input: &comity_wire::api::CaseInput,
     ) -> Result<Case, AppError> {
         principal.require_any(
-            &[Role::RequestingProsecutor, Role::CentralAuthorityOfficer, Role::Supervisor],
+            &[
+                Role::RequestingProsecutor,
+                Role::CentralAuthorityOfficer,
+                Role::Supervisor,
+            ],
             "open cases",
         )?;
         for (field, value) in [("reference", &input.reference), ("title", &input.title)] {
@@ -65,7 +69,12 @@ impl App {
 }
 
 fn require_case_reader(principal: &Principal) -> Result<(), AppError> {
-    if principal.user.roles.iter().any(|role| role.may_read_requests()) {
+    if principal
+        .user
+        .roles
+        .iter()
+        .any(|role| role.may_read_requests())
+    {
         Ok(())
     } else {
         Err(AppError::Forbidden(

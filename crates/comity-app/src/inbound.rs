@@ -2,8 +2,8 @@
 //! the inbox row that proves it arrived.
 
 use comity_domain::{
-    Action, Actor, Case, Origin, Request, RequestState, Side, TransitionOutcome,
-    TransitionRecord, decide_delivery, decide_remote,
+    Action, Actor, Case, Origin, Request, RequestState, Side, TransitionOutcome, TransitionRecord,
+    decide_delivery, decide_remote,
 };
 use comity_store::{InboxMessage, InboxStatus, Tx};
 use comity_wire::federation::{BODY_VERSION, FederationBody};
@@ -45,7 +45,10 @@ pub enum InboundOutcome {
 impl App {
     /// Stores a verified incoming message and applies it, and any successors it
     /// unblocks, in conversation order. A duplicate changes nothing.
-    pub async fn accept_incoming(&self, message: &IncomingMessage) -> Result<InboundOutcome, AppError> {
+    pub async fn accept_incoming(
+        &self,
+        message: &IncomingMessage,
+    ) -> Result<InboundOutcome, AppError> {
         let mut tx = self.store().begin().await?;
         let fresh = tx
             .insert_inbox(&InboxMessage {
@@ -72,8 +75,13 @@ impl App {
                 "sequence {} already consumed (expected {expected}): replayed or reissued message",
                 message.sequence
             );
-            tx.finish_inbox(&message.message_id, InboxStatus::Rejected, Some(&reason), self.now())
-                .await?;
+            tx.finish_inbox(
+                &message.message_id,
+                InboxStatus::Rejected,
+                Some(&reason),
+                self.now(),
+            )
+            .await?;
             tx.commit().await?;
             return Ok(InboundOutcome::Rejected(reason));
         }
@@ -82,9 +90,13 @@ impl App {
             return Ok(InboundOutcome::Queued);
         }
         let mut outcome = InboundOutcome::Applied;
-        let mut next = Some(tx.inbox_message(&message.message_id).await?.ok_or_else(|| {
-            AppError::NotFound(format!("inbox message {}", message.message_id))
-        })?);
+        let mut next = Some(
+            tx.inbox_message(&message.message_id)
+                .await?
+                .ok_or_else(|| {
+                    AppError::NotFound(format!("inbox message {}", message.message_id))
+                })?,
+        );
         let mut queued_replies = false;
         while let Some(current) = next {
             let result = self.apply_body(&mut tx, &current).await?;
@@ -95,7 +107,8 @@ impl App {
                 }
                 Err(reason) => (InboxStatus::Rejected, Some(reason.as_str())),
             };
-            tx.finish_inbox(&current.message_id, status, note, self.now()).await?;
+            tx.finish_inbox(&current.message_id, status, note, self.now())
+                .await?;
             if current.message_id == message.message_id
                 && let Err(reason) = result
             {
@@ -104,7 +117,11 @@ impl App {
             tx.advance_incoming_sequence(&current.conversation_id, &current.sender_node)
                 .await?;
             next = tx
-                .waiting_message(&current.conversation_id, &current.sender_node, current.sequence + 1)
+                .waiting_message(
+                    &current.conversation_id,
+                    &current.sender_node,
+                    current.sequence + 1,
+                )
                 .await?;
         }
         tx.commit().await?;
@@ -122,22 +139,27 @@ impl App {
             return Err(AppError::NotFound(format!("outgoing message {message_id}")));
         };
         let newly = tx.mark_delivered(message_id, receipt, self.now()).await?;
-        if newly && message.message_type == comity_wire::federation::TYPE_REQUEST_DISPATCHED {
-            if let Some(request) = tx.request(&message.conversation_id, Side::Requesting).await?
-                && let Some(to) = decide_delivery(request.state)
-            {
-                let record = TransitionRecord {
-                    action: Action::RecordDelivery,
-                    from: request.state,
-                    to,
-                    actor: Actor::System,
-                    origin: Origin::Local,
-                    at: self.now(),
-                    reason: Some(format!("signed receipt from {}", message.recipient_node)),
-                    grounds: Vec::new(),
-                };
-                move_request(&mut tx, request, &record).await?;
-            }
+        let is_dispatch = message.message_type == comity_wire::federation::TYPE_REQUEST_DISPATCHED;
+        let requesting_copy = if newly && is_dispatch {
+            tx.request(&message.conversation_id, Side::Requesting)
+                .await?
+        } else {
+            None
+        };
+        if let Some(request) = requesting_copy
+            && let Some(to) = decide_delivery(request.state)
+        {
+            let record = TransitionRecord {
+                action: Action::RecordDelivery,
+                from: request.state,
+                to,
+                actor: Actor::System,
+                origin: Origin::Local,
+                at: self.now(),
+                reason: Some(format!("signed receipt from {}", message.recipient_node)),
+                grounds: Vec::new(),
+            };
+            move_request(&mut tx, request, &record).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -146,7 +168,11 @@ impl App {
     /// Applies one message. `Ok(Err(reason))` is a message that cannot take effect (it
     /// is recorded as rejected); `Err` is a storage failure that rolls everything back.
     /// `Ok(Ok(true))` means outgoing messages were queued in reply.
-    async fn apply_body(&self, tx: &mut Tx, message: &InboxMessage) -> Result<Result<bool, String>, AppError> {
+    async fn apply_body(
+        &self,
+        tx: &mut Tx,
+        message: &InboxMessage,
+    ) -> Result<Result<bool, String>, AppError> {
         let body: FederationBody = match serde_json::from_str(&message.body) {
             Ok(body) => body,
             Err(error) => return Ok(Err(format!("malformed body: {error}"))),
@@ -155,7 +181,9 @@ impl App {
             return Ok(Err(format!("unsupported body version {}", body.version())));
         }
         if body.request_id() != message.conversation_id {
-            return Ok(Err("the body's request is not the envelope's conversation".into()));
+            return Ok(Err(
+                "the body's request is not the envelope's conversation".into()
+            ));
         }
         match body {
             FederationBody::RequestDispatched {
@@ -164,8 +192,14 @@ impl App {
                 case_reference,
                 ..
             } => {
-                self.apply_dispatch(tx, &message.sender_node, request_id, content, case_reference)
-                    .await
+                self.apply_dispatch(
+                    tx,
+                    &message.sender_node,
+                    request_id,
+                    *content,
+                    case_reference,
+                )
+                .await
             }
             FederationBody::ActionTaken {
                 request_id,
@@ -187,7 +221,10 @@ impl App {
                     Side::Requested => Side::Requesting,
                 };
                 let Some(request) = tx.request(&request_id, local_side).await? else {
-                    return Ok(Err(format!("no {} copy of request {request_id}", local_side.code())));
+                    return Ok(Err(format!(
+                        "no {} copy of request {request_id}",
+                        local_side.code()
+                    )));
                 };
                 let counterpart = match local_side {
                     Side::Requesting => &request.content.requested_authority,
@@ -242,10 +279,16 @@ impl App {
             Err(error) => return Ok(Err(format!("invalid request content: {error}"))),
         };
         let Some(requested) = tx.authority(&content.requested_authority).await? else {
-            return Ok(Err(format!("{} is not known here", content.requested_authority)));
+            return Ok(Err(format!(
+                "{} is not known here",
+                content.requested_authority
+            )));
         };
         if !requested.is_local {
-            return Ok(Err(format!("{} is not hosted on this node", content.requested_authority)));
+            return Ok(Err(format!(
+                "{} is not hosted on this node",
+                content.requested_authority
+            )));
         }
         let sender_hosts_requester = tx
             .authority(&content.requesting_authority)
@@ -301,7 +344,11 @@ impl App {
     }
 }
 
-async fn move_request(tx: &mut Tx, request: Request, record: &TransitionRecord) -> Result<(), AppError> {
+async fn move_request(
+    tx: &mut Tx,
+    request: Request,
+    record: &TransitionRecord,
+) -> Result<(), AppError> {
     let mut updated = request.clone();
     updated.state = record.to;
     updated.updated_at = record.at;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use comity_domain::lifecycle::peer_holds_request;
 use comity_domain::{
     Action, Actor, AuthorityId, CountryCode, Deadline, DeadlinePolicy, Origin, Request,
-    RequestState, Role, Side, TransitionCommand, TransitionRecord, available_actions,
-    decide_local, deadlines,
+    RequestState, Role, Side, TransitionCommand, TransitionRecord, available_actions, deadlines,
+    decide_local,
 };
 use comity_store::{OutboxMessage, OutboxStatus, RequestFilter, Tx};
 use comity_wire::RequestContentDto;
@@ -147,10 +147,13 @@ impl App {
         request_id: &str,
         input: &TransitionInput,
     ) -> Result<RequestDetails, AppError> {
-        let action: Action = input
-            .action
-            .parse()
-            .map_err(|error: comity_domain::UnknownCode| AppError::invalid("action", error.to_string()))?;
+        let action: Action =
+            input
+                .action
+                .parse()
+                .map_err(|error: comity_domain::UnknownCode| {
+                    AppError::invalid("action", error.to_string())
+                })?;
         let role = acting_role(principal, action, input.role.as_deref())?;
         let mut tx = self.store().begin().await?;
         let request = visible_request(&mut tx, principal, request_id).await?;
@@ -158,7 +161,10 @@ impl App {
         let history = tx.history(&request.id, request.side).await?;
         let command = TransitionCommand {
             action,
-            reason: input.reason.clone().filter(|reason| !reason.trim().is_empty()),
+            reason: input
+                .reason
+                .clone()
+                .filter(|reason| !reason.trim().is_empty()),
             grounds: input
                 .grounds
                 .iter()
@@ -193,14 +199,16 @@ impl App {
         updated.updated_at = now;
         updated.version += 1;
         tx.update_request(&updated, request.version).await?;
-        tx.append_history(&request.id, request.side, &record).await?;
+        tx.append_history(&request.id, request.side, &record)
+            .await?;
         let mut history_after = history;
         history_after.push(record);
         let queued = if action.crosses_to_peer(peer_holds_request(request.side, &history_after)) {
             let body = self
                 .outgoing_body(&mut tx, principal, role, &updated, &command)
                 .await?;
-            self.enqueue_for_counterpart(&mut tx, &updated, &body).await?;
+            self.enqueue_for_counterpart(&mut tx, &updated, &body)
+                .await?;
             true
         } else {
             false
@@ -228,7 +236,7 @@ impl App {
             return Ok(FederationBody::RequestDispatched {
                 v: BODY_VERSION,
                 request_id: request.id.clone(),
-                content: RequestContentDto::from(&request.content),
+                content: Box::new(RequestContentDto::from(&request.content)),
                 case_reference: case.reference,
             });
         }
@@ -258,7 +266,9 @@ impl App {
         let record = tx.authority(counterpart).await?.ok_or_else(|| {
             AppError::invalid(
                 "requested_authority",
-                format!("`{counterpart}` is not on this node's trust list; it cannot receive requests"),
+                format!(
+                    "`{counterpart}` is not on this node's trust list; it cannot receive requests"
+                ),
             )
         })?;
         let sequence = tx
@@ -324,13 +334,22 @@ impl App {
 
 fn require_drafter(principal: &Principal) -> Result<(), AppError> {
     principal.require_any(
-        &[Role::RequestingProsecutor, Role::CentralAuthorityOfficer, Role::Supervisor],
+        &[
+            Role::RequestingProsecutor,
+            Role::CentralAuthorityOfficer,
+            Role::Supervisor,
+        ],
         "draft requests",
     )
 }
 
 fn require_reader(principal: &Principal) -> Result<(), AppError> {
-    if principal.user.roles.iter().any(|role| role.may_read_requests()) {
+    if principal
+        .user
+        .roles
+        .iter()
+        .any(|role| role.may_read_requests())
+    {
         Ok(())
     } else {
         Err(AppError::Forbidden(
@@ -352,11 +371,15 @@ fn check_version(request: &Request, expected: Option<i64>) -> Result<(), AppErro
 
 /// The role the principal acts in: the one asked for, or the first they hold that may
 /// take the action.
-fn acting_role(principal: &Principal, action: Action, asked: Option<&str>) -> Result<Role, AppError> {
+fn acting_role(
+    principal: &Principal,
+    action: Action,
+    asked: Option<&str>,
+) -> Result<Role, AppError> {
     if let Some(code) = asked {
-        let role: Role = code
-            .parse()
-            .map_err(|error: comity_domain::UnknownCode| AppError::invalid("role", error.to_string()))?;
+        let role: Role = code.parse().map_err(|error: comity_domain::UnknownCode| {
+            AppError::invalid("role", error.to_string())
+        })?;
         if !principal.has(role) {
             return Err(AppError::Forbidden(format!(
                 "you do not hold the role {}",
@@ -377,7 +400,11 @@ fn acting_role(principal: &Principal, action: Action, asked: Option<&str>) -> Re
 }
 
 /// The request with this id held by the principal's authority.
-async fn visible_request(tx: &mut Tx, principal: &Principal, request_id: &str) -> Result<Request, AppError> {
+async fn visible_request(
+    tx: &mut Tx,
+    principal: &Principal,
+    request_id: &str,
+) -> Result<Request, AppError> {
     let sides = tx.request_sides(request_id).await?;
     if sides.is_empty() {
         return Err(AppError::NotFound(format!("request {request_id}")));
@@ -406,10 +433,7 @@ async fn parse_content(
     if &content.requesting_authority != principal.authority() {
         return Err(AppError::invalid(
             "requesting_authority",
-            format!(
-                "must be your own authority `{}`",
-                principal.authority()
-            ),
+            format!("must be your own authority `{}`", principal.authority()),
         ));
     }
     Ok(content)

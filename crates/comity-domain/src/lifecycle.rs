@@ -192,11 +192,24 @@ impl Action {
     pub fn owner(self) -> Option<Side> {
         use Action::*;
         match self {
-            SubmitForApproval | ReturnToDraft | Approve | Dispatch | RecordDelivery
-            | ProvideAdditionalInformation | Withdraw => Some(Side::Requesting),
-            Acknowledge | StartAssessment | RequestAdditionalInformation | ResumeAssessment
-            | Accept | AcceptInPart | Postpone | Refuse | StartExecution
-            | SendPartialResponse | SendFinalResponse => Some(Side::Requested),
+            SubmitForApproval
+            | ReturnToDraft
+            | Approve
+            | Dispatch
+            | RecordDelivery
+            | ProvideAdditionalInformation
+            | Withdraw => Some(Side::Requesting),
+            Acknowledge
+            | StartAssessment
+            | RequestAdditionalInformation
+            | ResumeAssessment
+            | Accept
+            | AcceptInPart
+            | Postpone
+            | Refuse
+            | StartExecution
+            | SendPartialResponse
+            | SendFinalResponse => Some(Side::Requested),
             Close => None,
         }
     }
@@ -244,8 +257,14 @@ impl Action {
             ReturnToDraft | Approve => &[CentralAuthorityOfficer, Supervisor],
             Dispatch => &[CentralAuthorityOfficer, Supervisor],
             RecordDelivery => &[],
-            Acknowledge | StartAssessment | RequestAdditionalInformation | ResumeAssessment
-            | Accept | AcceptInPart | Postpone | Refuse => &[CentralAuthorityOfficer, Supervisor],
+            Acknowledge
+            | StartAssessment
+            | RequestAdditionalInformation
+            | ResumeAssessment
+            | Accept
+            | AcceptInPart
+            | Postpone
+            | Refuse => &[CentralAuthorityOfficer, Supervisor],
             StartExecution | SendPartialResponse | SendFinalResponse => {
                 &[CentralAuthorityOfficer, ExecutingOfficer, Supervisor]
             }
@@ -274,12 +293,15 @@ impl Action {
             (ResumeAssessment, AdditionalInformationProvided | Postponed) => UnderAssessment,
             (Accept, UnderAssessment | AdditionalInformationProvided) => Accepted,
             (AcceptInPart, UnderAssessment | AdditionalInformationProvided) => AcceptedInPart,
-            (Postpone, UnderAssessment | AdditionalInformationProvided | Accepted | AcceptedInPart) => {
-                Postponed
-            }
+            (
+                Postpone,
+                UnderAssessment | AdditionalInformationProvided | Accepted | AcceptedInPart,
+            ) => Postponed,
             (
                 Refuse,
-                UnderAssessment | AdditionalInformationRequested | AdditionalInformationProvided
+                UnderAssessment
+                | AdditionalInformationRequested
+                | AdditionalInformationProvided
                 | Postponed,
             ) => Refused,
             (StartExecution, Accepted | AcceptedInPart | Postponed) => InExecution,

@@ -76,7 +76,10 @@ mod tests {
 
     #[test]
     fn there_are_thirty_two_annex_d_categories() {
-        let annex_d = OffenceCategory::ALL.iter().filter(|c| c.is_annex_d()).count();
+        let annex_d = OffenceCategory::ALL
+            .iter()
+            .filter(|c| c.is_annex_d())
+            .count();
         assert_eq!(annex_d, 32);
     }
 

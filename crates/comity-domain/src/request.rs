@@ -100,8 +100,7 @@ impl RequestContent {
         if self.requesting_authority == self.requested_authority {
             return Err(DomainError::InvalidField {
                 field: "requested_authority",
-                reason: "the requested authority must differ from the requesting authority"
-                    .into(),
+                reason: "the requested authority must differ from the requesting authority".into(),
             });
         }
         let texts: [(&'static str, &str); 5] = [
@@ -154,8 +153,9 @@ impl RequestContent {
             if person.full_name.trim().is_empty() {
                 return Err(DomainError::InvalidField {
                     field: "persons.full_name",
-                    reason: "a person concerned needs a name (write \"unknown\" if it is not known)"
-                        .into(),
+                    reason:
+                        "a person concerned needs a name (write \"unknown\" if it is not known)"
+                            .into(),
                 });
             }
         }
@@ -185,7 +185,10 @@ fn check_text(field: &'static str, text: &str) -> Result<(), DomainError> {
             reason: format!("at most {MAX_TEXT_CHARS} characters are accepted, got {chars}"),
         });
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(DomainError::InvalidField {
             field,
             reason: "control characters are not accepted".into(),

@@ -38,7 +38,6 @@ impl Role {
 
     /// Roles that may read requests without acting on them (oversight).
     pub fn may_read_requests(self) -> bool {
-        self.works_on_requests()
-            || matches!(self, Role::DataProtectionOfficer | Role::Auditor)
+        self.works_on_requests() || matches!(self, Role::DataProtectionOfficer | Role::Auditor)
     }
 }

@@ -94,7 +94,9 @@ pub async fn list_authorities(
     Authenticated(_principal): Authenticated,
 ) -> Result<Json<Vec<AuthorityView>>, ApiError> {
     let authorities = state.app.list_authorities().await?;
-    Ok(Json(authorities.iter().map(views::authority_view).collect()))
+    Ok(Json(
+        authorities.iter().map(views::authority_view).collect(),
+    ))
 }
 
 /// Users of this node (administrators).
@@ -126,7 +128,12 @@ pub async fn list_cases(
     Authenticated(principal): Authenticated,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
     let cases = state.app.list_cases(&principal).await?;
-    Ok(Json(cases.iter().map(|case| views::case_view(case, &[])).collect()))
+    Ok(Json(
+        cases
+            .iter()
+            .map(|case| views::case_view(case, &[]))
+            .collect(),
+    ))
 }
 
 /// Open a case.
@@ -172,8 +179,14 @@ pub async fn create_request(
     Path(case_id): Path<String>,
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
-    let details = state.app.create_request(&principal, &case_id, &input).await?;
-    Ok((StatusCode::CREATED, Json(views::request_view(&details, state.app.now()))))
+    let details = state
+        .app
+        .create_request(&principal, &case_id, &input)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(views::request_view(&details, state.app.now())),
+    ))
 }
 
 /// Filters for listing requests.
@@ -272,6 +285,9 @@ pub async fn transition(
     Path(request_id): Path<String>,
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Json<RequestView>, ApiError> {
-    let details = state.app.transition(&principal, &request_id, &input).await?;
+    let details = state
+        .app
+        .transition(&principal, &request_id, &input)
+        .await?;
     Ok(Json(views::request_view(&details, state.app.now())))
 }

@@ -149,10 +149,11 @@ impl NodeConfig {
             path: path.clone(),
             source,
         })?;
-        let mut config: NodeConfig = toml::from_str(&text).map_err(|error| ConfigError::Invalid {
-            path: path.clone(),
-            message: error.to_string(),
-        })?;
+        let mut config: NodeConfig =
+            toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
         config.data_dir = Some(data_dir.to_path_buf());
         config.apply_environment(|name| std::env::var(name).ok())?;
         Ok(config)

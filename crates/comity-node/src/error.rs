@@ -19,7 +19,12 @@ pub struct ApiError {
 
 impl ApiError {
     /// A problem with the given status, type slug, title and detail.
-    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
             problem_type: slug,
@@ -53,12 +58,22 @@ impl ApiError {
 
     /// 400: the body is not what the endpoint accepts.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
     }
 
     /// 404 for a route that does not exist.
     pub fn no_route() -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not-found", "Not found", "no such endpoint")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "no such endpoint",
+        )
     }
 }
 
@@ -66,13 +81,21 @@ impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         use StatusCode as S;
         match error {
-            AppError::Unauthenticated(detail) => {
-                ApiError::new(S::UNAUTHORIZED, "unauthenticated", "Authentication required", detail)
+            AppError::Unauthenticated(detail) => ApiError::new(
+                S::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+                detail,
+            ),
+            AppError::Forbidden(detail) => {
+                ApiError::new(S::FORBIDDEN, "forbidden", "Forbidden", detail)
             }
-            AppError::Forbidden(detail) => ApiError::new(S::FORBIDDEN, "forbidden", "Forbidden", detail),
-            AppError::NotFound(what) => {
-                ApiError::new(S::NOT_FOUND, "not-found", "Not found", format!("{what} not found"))
-            }
+            AppError::NotFound(what) => ApiError::new(
+                S::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("{what} not found"),
+            ),
             AppError::Invalid { field, message } => ApiError::new(
                 S::UNPROCESSABLE_ENTITY,
                 "invalid-field",
@@ -87,7 +110,9 @@ impl From<AppError> for ApiError {
                 "Legal requirements unmet",
                 detail,
             ),
-            AppError::Conflict(detail) => ApiError::new(S::CONFLICT, "conflict", "Conflict", detail),
+            AppError::Conflict(detail) => {
+                ApiError::new(S::CONFLICT, "conflict", "Conflict", detail)
+            }
             AppError::Store(cause) => {
                 tracing::error!(error = %cause, "storage failure");
                 ApiError::new(
@@ -105,27 +130,39 @@ fn transition_error(error: TransitionError) -> ApiError {
     use StatusCode as S;
     let detail = error.to_string();
     match error {
-        TransitionError::IllegalTransition { .. } => {
-            ApiError::new(S::CONFLICT, "illegal-transition", "Illegal transition", detail)
-                .with_field("action")
-        }
+        TransitionError::IllegalTransition { .. } => ApiError::new(
+            S::CONFLICT,
+            "illegal-transition",
+            "Illegal transition",
+            detail,
+        )
+        .with_field("action"),
         TransitionError::WrongSide { .. }
         | TransitionError::RoleNotAllowed { .. }
-        | TransitionError::SystemOnly { .. } => {
-            ApiError::new(S::FORBIDDEN, "transition-not-permitted", "Transition not permitted", detail)
-                .with_field("action")
-        }
+        | TransitionError::SystemOnly { .. } => ApiError::new(
+            S::FORBIDDEN,
+            "transition-not-permitted",
+            "Transition not permitted",
+            detail,
+        )
+        .with_field("action"),
         TransitionError::FourEyesViolation => {
             ApiError::new(S::FORBIDDEN, "four-eyes", "Four-eyes principle", detail)
         }
-        TransitionError::ReasonRequired { .. } => {
-            ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid-field", "Invalid field", detail)
-                .with_field("reason")
-        }
-        TransitionError::GroundsRequired => {
-            ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid-field", "Invalid field", detail)
-                .with_field("grounds")
-        }
+        TransitionError::ReasonRequired { .. } => ApiError::new(
+            S::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            detail,
+        )
+        .with_field("reason"),
+        TransitionError::GroundsRequired => ApiError::new(
+            S::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            detail,
+        )
+        .with_field("grounds"),
     }
 }
 

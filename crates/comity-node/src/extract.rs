@@ -41,7 +41,12 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             let detail = std::error::Error::source(&error)
                 .map(|source| source.to_string())
                 .unwrap_or_else(|| error.body_text());
-            let field = detail.split(':').next().unwrap_or_default().trim().to_string();
+            let field = detail
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             let problem = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-body",
@@ -71,7 +76,12 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::BytesRejection(error) => {
             let status = error.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "body-too-large", "Body too large", "the request body exceeds the node's limit")
+                ApiError::new(
+                    status,
+                    "body-too-large",
+                    "Body too large",
+                    "the request body exceeds the node's limit",
+                )
             } else {
                 ApiError::bad_request(error.body_text())
             }
@@ -106,7 +116,10 @@ pub fn presented_token(parts: &Parts) -> Option<String> {
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(token) = presented_token(parts) else {
             return Err(AppError::Unauthenticated(
                 "send `Authorization: Bearer <token>` (POST /api/v1/sessions to get one)".into(),

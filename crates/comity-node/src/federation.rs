@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use comity_app::inbound::{InboundOutcome, IncomingMessage};
 use comity_crypto::{
-    EnvelopeHeader, MessageId, NodeKeys, Receipt, ReceiptOutcome, ENVELOPE_VERSION,
-    MAX_ENVELOPE_BYTES,
+    ENVELOPE_VERSION, EnvelopeHeader, MAX_ENVELOPE_BYTES, MessageId, NodeKeys, Receipt,
+    ReceiptOutcome,
 };
 use comity_store::OutboxMessage;
 use sha2::{Digest, Sha256};
@@ -52,7 +52,12 @@ pub struct Federation {
 
 impl Federation {
     /// A federation layer for these keys and trust list.
-    pub fn new(keys: NodeKeys, trust: TrustList, data_dir: Option<PathBuf>, allow_plain_http_loopback: bool) -> Arc<Federation> {
+    pub fn new(
+        keys: NodeKeys,
+        trust: TrustList,
+        data_dir: Option<PathBuf>,
+        allow_plain_http_loopback: bool,
+    ) -> Arc<Federation> {
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(std::time::Duration::from_secs(30))
@@ -81,7 +86,8 @@ impl Federation {
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route(
         MESSAGES_PATH,
-        axum::routing::post(receive).layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
+        axum::routing::post(receive)
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
     )
 }
 
@@ -93,30 +99,47 @@ fn refuse(status: StatusCode, reason: String) -> ApiError {
 /// Receives one envelope and answers with a signed receipt.
 async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let federation = &state.federation;
-    let peeked = comity_crypto::peek_envelope(&body)
-        .map_err(|error| refuse(StatusCode::BAD_REQUEST, format!("malformed envelope: {error}")))?;
+    let peeked = comity_crypto::peek_envelope(&body).map_err(|error| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            format!("malformed envelope: {error}"),
+        )
+    })?;
     let header = &peeked.header;
     if header.recipient != state.app.node_id() {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
-            format!("envelope addressed to {}, not to this node", header.recipient),
+            format!(
+                "envelope addressed to {}, not to this node",
+                header.recipient
+            ),
         ));
     }
     let now = state.app.now().millis();
     let peer = federation.peer(&header.sender).ok_or_else(|| {
-        refuse(StatusCode::FORBIDDEN, format!("sender {} is not on the trust list", header.sender))
-    })?;
-    let sender_key = peer.key_valid_at(&peeked.sender_key_id, now).ok_or_else(|| {
         refuse(
             StatusCode::FORBIDDEN,
-            format!(
-                "key {} of {} is unknown or not valid now (retired keys are refused)",
-                peeked.sender_key_id, header.sender
-            ),
+            format!("sender {} is not on the trust list", header.sender),
         )
     })?;
+    let sender_key = peer
+        .key_valid_at(&peeked.sender_key_id, now)
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "key {} of {} is unknown or not valid now (retired keys are refused)",
+                    peeked.sender_key_id, header.sender
+                ),
+            )
+        })?;
     let opened = comity_crypto::open(&federation.keys, &body, sender_key.signing_key_bytes())
-        .map_err(|error| refuse(StatusCode::BAD_REQUEST, format!("envelope rejected: {error}")))?;
+        .map_err(|error| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                format!("envelope rejected: {error}"),
+            )
+        })?;
     let body_text = String::from_utf8(opened.body.clone())
         .map_err(|_| refuse(StatusCode::BAD_REQUEST, "body is not UTF-8 JSON".into()))?;
     let sequence = i64::try_from(opened.header.sequence)
@@ -150,12 +173,17 @@ async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response,
         received_at_ms: now,
         outcome: receipt_outcome,
     };
-    let signed = comity_crypto::sign_receipt(&federation.keys, &receipt)
-        .map_err(|error| refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot sign receipt: {error}")))?;
+    let signed = comity_crypto::sign_receipt(&federation.keys, &receipt).map_err(|error| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot sign receipt: {error}"),
+        )
+    })?;
     let mut response = (StatusCode::OK, signed).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(COSE_MEDIA_TYPE));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(COSE_MEDIA_TYPE),
+    );
     Ok(response)
 }
 
@@ -167,7 +195,10 @@ fn truncate_reason(reason: &str) -> String {
 pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, DeliveryError> {
     let federation = &state.federation;
     let peer = federation.peer(&message.recipient_node).ok_or_else(|| {
-        DeliveryError::Unavailable(format!("{} is not on the trust list", message.recipient_node))
+        DeliveryError::Unavailable(format!(
+            "{} is not on the trust list",
+            message.recipient_node
+        ))
     })?;
     let now = state.app.now().millis();
     let recipient_key = peer.current_key(now).ok_or_else(|| {
@@ -216,8 +247,13 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
         .await
         .map_err(|error| DeliveryError::Unavailable(error.to_string()))?;
     if !status.is_success() {
-        let detail = String::from_utf8_lossy(&bytes).chars().take(300).collect::<String>();
-        return Err(DeliveryError::Unavailable(format!("peer answered {status}: {detail}")));
+        let detail = String::from_utf8_lossy(&bytes)
+            .chars()
+            .take(300)
+            .collect::<String>();
+        return Err(DeliveryError::Unavailable(format!(
+            "peer answered {status}: {detail}"
+        )));
     }
     let receipt = comity_crypto::verify_receipt(&bytes, recipient_key.signing_key_bytes())
         .or_else(|first_error| {
@@ -225,7 +261,9 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
             peer.keys
                 .iter()
                 .filter(|key| key.is_valid_at(now))
-                .find_map(|key| comity_crypto::verify_receipt(&bytes, key.keys.signing_key_bytes()).ok())
+                .find_map(|key| {
+                    comity_crypto::verify_receipt(&bytes, key.keys.signing_key_bytes()).ok()
+                })
                 .ok_or(first_error)
         })
         .map_err(|error| DeliveryError::Unavailable(format!("receipt does not verify: {error}")))?;
@@ -254,7 +292,9 @@ fn check_endpoint(endpoint: &str, allow_plain_http_loopback: bool) -> Result<(),
             "{endpoint}: plain HTTP is refused (enable federation.allow_plain_http_loopback for loopback tests)"
         )));
     }
-    Err(DeliveryError::Unavailable(format!("{endpoint}: not an http(s) URL")))
+    Err(DeliveryError::Unavailable(format!(
+        "{endpoint}: not an http(s) URL"
+    )))
 }
 
 /// Adds a peer to the trust list, registers its authorities and saves the list.

@@ -231,16 +231,18 @@ impl TrustList {
             return Ok(TrustList::default());
         }
         let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
-        let file: TrustListFile = toml::from_str(&text).map_err(|error| IdentityError::Invalid {
-            path: path.clone(),
-            message: error.to_string(),
-        })?;
+        let file: TrustListFile =
+            toml::from_str(&text).map_err(|error| IdentityError::Invalid {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
         let mut list = TrustList::default();
         for entry in file.peers {
-            list.insert(entry).map_err(|message| IdentityError::Invalid {
-                path: path.clone(),
-                message,
-            })?;
+            list.insert(entry)
+                .map_err(|message| IdentityError::Invalid {
+                    path: path.clone(),
+                    message,
+                })?;
         }
         Ok(list)
     }

@@ -83,7 +83,10 @@ impl Node {
     }
 
     /// [`Node::build`] with a chosen clock (tests move time forward).
-    pub async fn build_with_clock(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Node, NodeError> {
+    pub async fn build_with_clock(
+        config: NodeConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Node, NodeError> {
         let database_url = config.database_url().ok_or(NodeError::NoDatabase)?;
         let store = Store::open(&database_url).await?;
         let app = App::new(store, config.node_id.clone(), clock);
@@ -120,10 +123,12 @@ impl Node {
         for (authority, node_id) in peer_authorities {
             app.register_authority(authority, &node_id)
                 .await
-                .map_err(|error| NodeError::Identity(identity::IdentityError::Invalid {
-                    path: identity::TRUST_FILE.into(),
-                    message: error.to_string(),
-                }))?;
+                .map_err(|error| {
+                    NodeError::Identity(identity::IdentityError::Invalid {
+                        path: identity::TRUST_FILE.into(),
+                        message: error.to_string(),
+                    })
+                })?;
         }
         let federation = federation::Federation::new(
             keys,

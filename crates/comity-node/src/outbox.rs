@@ -51,13 +51,19 @@ pub async fn send_due(state: &AppState) -> Result<usize, comity_app::AppError> {
     let mut blocked: Vec<(String, String)> = Vec::new();
     let mut sent = 0;
     for message in due {
-        let key = (message.conversation_id.clone(), message.recipient_node.clone());
+        let key = (
+            message.conversation_id.clone(),
+            message.recipient_node.clone(),
+        );
         if blocked.contains(&key) {
             continue;
         }
         match deliver(state, &message).await {
             Ok(receipt) => {
-                state.app.record_receipt(&message.message_id, &receipt).await?;
+                state
+                    .app
+                    .record_receipt(&message.message_id, &receipt)
+                    .await?;
                 sent += 1;
             }
             Err(error) => {
@@ -88,12 +94,15 @@ async fn record_failure(
             %error,
             "OPERATOR ALERT: message moved to dead letters"
         );
-        tx.mark_dead(&message.message_id, now, &error.to_string()).await?;
+        tx.mark_dead(&message.message_id, now, &error.to_string())
+            .await?;
     } else {
         let delay = backoff(&state.config.outbox, message.attempts);
-        let next = Timestamp(now.millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2));
+        let next =
+            Timestamp(now.millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2));
         tracing::debug!(message_id = %message.message_id, %error, ?delay, "delivery failed; will retry");
-        tx.reschedule(&message.message_id, next, &error.to_string()).await?;
+        tx.reschedule(&message.message_id, next, &error.to_string())
+            .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -121,7 +130,10 @@ async fn deliver(state: &AppState, message: &OutboxMessage) -> Result<String, De
 }
 
 /// Both authorities are hosted here: the message goes straight to this node's inbox.
-async fn deliver_locally(state: &AppState, message: &OutboxMessage) -> Result<String, DeliveryError> {
+async fn deliver_locally(
+    state: &AppState,
+    message: &OutboxMessage,
+) -> Result<String, DeliveryError> {
     let outcome = state
         .app
         .accept_incoming(&IncomingMessage {

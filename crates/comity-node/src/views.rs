@@ -16,7 +16,11 @@ pub fn user_view(user: &UserRecord) -> UserView {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
         authority: user.authority.to_string(),
-        roles: user.roles.iter().map(|role| role.code().to_string()).collect(),
+        roles: user
+            .roles
+            .iter()
+            .map(|role| role.code().to_string())
+            .collect(),
     }
 }
 

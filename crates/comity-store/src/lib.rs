@@ -14,8 +14,8 @@
 
 mod migrations;
 mod records;
-mod tx;
 pub mod test_support;
+mod tx;
 
 pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,

@@ -8,11 +8,11 @@ use comity_wire::RequestContentDto;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::StoreError;
 use crate::records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,
 };
-use crate::StoreError;
 
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
 #[derive(Debug)]
@@ -36,7 +36,8 @@ fn parse_code<T: std::str::FromStr>(
 where
     T::Err: ToString,
 {
-    code.parse().map_err(|error: T::Err| corrupt(table, column, error))
+    code.parse()
+        .map_err(|error: T::Err| corrupt(table, column, error))
 }
 
 const REQUEST_COLUMNS: &str = "id, side, case_id, state, content, created_at, updated_at, version";
@@ -98,7 +99,10 @@ impl Tx {
     }
 
     /// One authority.
-    pub async fn authority(&mut self, id: &AuthorityId) -> Result<Option<AuthorityRecord>, StoreError> {
+    pub async fn authority(
+        &mut self,
+        id: &AuthorityId,
+    ) -> Result<Option<AuthorityRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT id, country, kind, name, node_id, is_local FROM authorities WHERE id = $1",
         )
@@ -149,7 +153,10 @@ impl Tx {
     }
 
     /// A user by login name.
-    pub async fn user_by_username(&mut self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+    pub async fn user_by_username(
+        &mut self,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT id, username, display_name, authority_id, roles, password_hash, active, created_at \
              FROM users WHERE username = $1",
@@ -184,7 +191,11 @@ impl Tx {
     }
 
     /// Stores a session.
-    pub async fn insert_session(&mut self, session: &SessionRecord, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn insert_session(
+        &mut self,
+        session: &SessionRecord,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
@@ -198,7 +209,11 @@ impl Tx {
     }
 
     /// A session by token hash, if it has not expired at `now`.
-    pub async fn live_session(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<SessionRecord>, StoreError> {
+    pub async fn live_session(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT token_hash, user_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
         )
@@ -384,7 +399,11 @@ impl Tx {
     }
 
     /// Writes a changed request if it is still at `expected_version`; bumps the version.
-    pub async fn update_request(&mut self, request: &Request, expected_version: i64) -> Result<(), StoreError> {
+    pub async fn update_request(
+        &mut self,
+        request: &Request,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
         let content = serde_json::to_string(&RequestContentDto::from(&request.content))
             .map_err(|error| corrupt("requests", "content", error))?;
         let counterpart = match request.side {
@@ -419,7 +438,11 @@ impl Tx {
     }
 
     /// The history of one side of a request, oldest first.
-    pub async fn history(&mut self, id: &str, side: Side) -> Result<Vec<TransitionRecord>, StoreError> {
+    pub async fn history(
+        &mut self,
+        id: &str,
+        side: Side,
+    ) -> Result<Vec<TransitionRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT action, from_state, to_state, actor_kind, actor_id, actor_role, origin, at, reason, grounds \
              FROM request_history WHERE request_id = $1 AND side = $2 ORDER BY seq",
@@ -432,7 +455,12 @@ impl Tx {
     }
 
     /// Appends one transition to a request's history.
-    pub async fn append_history(&mut self, id: &str, side: Side, record: &TransitionRecord) -> Result<(), StoreError> {
+    pub async fn append_history(
+        &mut self,
+        id: &str,
+        side: Side,
+        record: &TransitionRecord,
+    ) -> Result<(), StoreError> {
         let seq: i64 = sqlx::query(
             "SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM request_history WHERE request_id = $1 AND side = $2",
         )
@@ -474,7 +502,11 @@ impl Tx {
     // --- outbox --------------------------------------------------------------------
 
     /// Takes the next outgoing sequence number of a conversation with a peer.
-    pub async fn take_outgoing_sequence(&mut self, conversation_id: &str, peer_node: &str) -> Result<i64, StoreError> {
+    pub async fn take_outgoing_sequence(
+        &mut self,
+        conversation_id: &str,
+        peer_node: &str,
+    ) -> Result<i64, StoreError> {
         self.ensure_conversation(conversation_id, peer_node).await?;
         let next: i64 = sqlx::query(
             "SELECT next_outgoing FROM conversation_sequences WHERE conversation_id = $1 AND peer_node = $2",
@@ -495,7 +527,11 @@ impl Tx {
         Ok(next)
     }
 
-    async fn ensure_conversation(&mut self, conversation_id: &str, peer_node: &str) -> Result<(), StoreError> {
+    async fn ensure_conversation(
+        &mut self,
+        conversation_id: &str,
+        peer_node: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming) \
              VALUES ($1, $2, 1, 1) ON CONFLICT (conversation_id, peer_node) DO NOTHING",
@@ -533,7 +569,11 @@ impl Tx {
     }
 
     /// Pending messages due at `now`, oldest first, in conversation order.
-    pub async fn due_messages(&mut self, now: Timestamp, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
+    pub async fn due_messages(
+        &mut self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
              ORDER BY created_at, conversation_id, sequence LIMIT $2"
@@ -546,7 +586,11 @@ impl Tx {
     }
 
     /// Messages in a given status, newest first (for operators).
-    pub async fn outbox_in_status(&mut self, status: OutboxStatus, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
+    pub async fn outbox_in_status(
+        &mut self,
+        status: OutboxStatus,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = $1 ORDER BY created_at DESC LIMIT $2"
         ))
@@ -558,16 +602,26 @@ impl Tx {
     }
 
     /// One outgoing message.
-    pub async fn outbox_message(&mut self, message_id: &str) -> Result<Option<OutboxMessage>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE message_id = $1"))
-            .bind(message_id)
-            .fetch_optional(&mut *self.inner)
-            .await?;
+    pub async fn outbox_message(
+        &mut self,
+        message_id: &str,
+    ) -> Result<Option<OutboxMessage>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE message_id = $1"
+        ))
+        .bind(message_id)
+        .fetch_optional(&mut *self.inner)
+        .await?;
         row.map(|row| outbox_from_row(&row)).transpose()
     }
 
     /// Records the recipient's receipt: the message will not be sent again.
-    pub async fn mark_delivered(&mut self, message_id: &str, receipt: &str, at: Timestamp) -> Result<bool, StoreError> {
+    pub async fn mark_delivered(
+        &mut self,
+        message_id: &str,
+        receipt: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE outbox SET status = 'delivered', receipt = $1, finished_at = $2, last_error = NULL \
              WHERE message_id = $3 AND status <> 'delivered'",
@@ -581,7 +635,12 @@ impl Tx {
     }
 
     /// Records a failed attempt and when to try again.
-    pub async fn reschedule(&mut self, message_id: &str, next_attempt_at: Timestamp, error: &str) -> Result<(), StoreError> {
+    pub async fn reschedule(
+        &mut self,
+        message_id: &str,
+        next_attempt_at: Timestamp,
+        error: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
              WHERE message_id = $3 AND status = 'pending'",
@@ -595,7 +654,12 @@ impl Tx {
     }
 
     /// Gives up on a message: it becomes a dead letter for an operator.
-    pub async fn mark_dead(&mut self, message_id: &str, at: Timestamp, error: &str) -> Result<(), StoreError> {
+    pub async fn mark_dead(
+        &mut self,
+        message_id: &str,
+        at: Timestamp,
+        error: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET status = 'dead', finished_at = $1, last_error = $2 \
              WHERE message_id = $3 AND status = 'pending'",
@@ -609,7 +673,11 @@ impl Tx {
     }
 
     /// Puts a dead letter back in the queue (operator action).
-    pub async fn retry_dead(&mut self, message_id: &str, now: Timestamp) -> Result<bool, StoreError> {
+    pub async fn retry_dead(
+        &mut self,
+        message_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE outbox SET status = 'pending', next_attempt_at = $1, finished_at = NULL \
              WHERE message_id = $2 AND status = 'dead'",
@@ -624,11 +692,16 @@ impl Tx {
     // --- inbox ---------------------------------------------------------------------
 
     /// One received message.
-    pub async fn inbox_message(&mut self, message_id: &str) -> Result<Option<InboxMessage>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {INBOX_COLUMNS} FROM inbox WHERE message_id = $1"))
-            .bind(message_id)
-            .fetch_optional(&mut *self.inner)
-            .await?;
+    pub async fn inbox_message(
+        &mut self,
+        message_id: &str,
+    ) -> Result<Option<InboxMessage>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {INBOX_COLUMNS} FROM inbox WHERE message_id = $1"
+        ))
+        .bind(message_id)
+        .fetch_optional(&mut *self.inner)
+        .await?;
         row.map(|row| inbox_from_row(&row)).transpose()
     }
 
@@ -656,7 +729,11 @@ impl Tx {
     }
 
     /// The sequence number the conversation with `peer_node` expects next.
-    pub async fn expected_incoming_sequence(&mut self, conversation_id: &str, peer_node: &str) -> Result<i64, StoreError> {
+    pub async fn expected_incoming_sequence(
+        &mut self,
+        conversation_id: &str,
+        peer_node: &str,
+    ) -> Result<i64, StoreError> {
         self.ensure_conversation(conversation_id, peer_node).await?;
         Ok(sqlx::query(
             "SELECT next_incoming FROM conversation_sequences WHERE conversation_id = $1 AND peer_node = $2",
@@ -669,7 +746,11 @@ impl Tx {
     }
 
     /// Moves the conversation's expected incoming sequence on by one.
-    pub async fn advance_incoming_sequence(&mut self, conversation_id: &str, peer_node: &str) -> Result<(), StoreError> {
+    pub async fn advance_incoming_sequence(
+        &mut self,
+        conversation_id: &str,
+        peer_node: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE conversation_sequences SET next_incoming = next_incoming + 1 \
              WHERE conversation_id = $1 AND peer_node = $2",
@@ -682,7 +763,12 @@ impl Tx {
     }
 
     /// The waiting message with this position in the conversation, if it has arrived.
-    pub async fn waiting_message(&mut self, conversation_id: &str, peer_node: &str, sequence: i64) -> Result<Option<InboxMessage>, StoreError> {
+    pub async fn waiting_message(
+        &mut self,
+        conversation_id: &str,
+        peer_node: &str,
+        sequence: i64,
+    ) -> Result<Option<InboxMessage>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {INBOX_COLUMNS} FROM inbox WHERE conversation_id = $1 AND sender_node = $2 \
              AND sequence = $3 AND status = 'waiting'"
@@ -696,14 +782,22 @@ impl Tx {
     }
 
     /// Records what became of a received message.
-    pub async fn finish_inbox(&mut self, message_id: &str, status: InboxStatus, outcome: Option<&str>, at: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE inbox SET status = $1, outcome = $2, applied_at = $3 WHERE message_id = $4")
-            .bind(status.code())
-            .bind(outcome)
-            .bind(at.millis())
-            .bind(message_id)
-            .execute(&mut *self.inner)
-            .await?;
+    pub async fn finish_inbox(
+        &mut self,
+        message_id: &str,
+        status: InboxStatus,
+        outcome: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE inbox SET status = $1, outcome = $2, applied_at = $3 WHERE message_id = $4",
+        )
+        .bind(status.code())
+        .bind(outcome)
+        .bind(at.millis())
+        .bind(message_id)
+        .execute(&mut *self.inner)
+        .await?;
         Ok(())
     }
 }
@@ -811,7 +905,8 @@ fn history_from_row(row: &AnyRow) -> Result<TransitionRecord, StoreError> {
         origin: parse_code::<Origin>(TABLE, "origin", &origin)?,
         at: Timestamp(row.try_get("at")?),
         reason: row.try_get("reason")?,
-        grounds: serde_json::from_str(&grounds).map_err(|error| corrupt(TABLE, "grounds", error))?,
+        grounds: serde_json::from_str(&grounds)
+            .map_err(|error| corrupt(TABLE, "grounds", error))?,
     })
 }
 

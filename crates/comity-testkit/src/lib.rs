@@ -122,8 +122,15 @@ impl TestNode {
     pub async fn peer_with(&self, other: &TestNode) -> anyhow::Result<()> {
         let mine = self.node.peer_entry().await?;
         let theirs = other.node.peer_entry().await?;
-        self.node.add_peer(theirs).await.map_err(anyhow::Error::msg)?;
-        other.node.add_peer(mine).await.map_err(anyhow::Error::msg)?;
+        self.node
+            .add_peer(theirs)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        other
+            .node
+            .add_peer(mine)
+            .await
+            .map_err(anyhow::Error::msg)?;
         Ok(())
     }
 
@@ -138,13 +145,24 @@ impl TestNode {
     }
 
     /// Registers an authority hosted on this node.
-    pub async fn local_authority(&self, id: &str, country: &str, kind: AuthorityKind) -> anyhow::Result<()> {
+    pub async fn local_authority(
+        &self,
+        id: &str,
+        country: &str,
+        kind: AuthorityKind,
+    ) -> anyhow::Result<()> {
         let node_id = self.app().node_id().to_string();
         self.authority(id, country, kind, &node_id).await
     }
 
     /// Registers an authority hosted on `node_id`.
-    pub async fn authority(&self, id: &str, country: &str, kind: AuthorityKind, node_id: &str) -> anyhow::Result<()> {
+    pub async fn authority(
+        &self,
+        id: &str,
+        country: &str,
+        kind: AuthorityKind,
+        node_id: &str,
+    ) -> anyhow::Result<()> {
         self.app()
             .register_authority(
                 Authority {
@@ -160,7 +178,12 @@ impl TestNode {
     }
 
     /// Creates a user with the given roles at `authority` and logs them in.
-    pub async fn user(&self, username: &str, authority: &str, roles: &[&str]) -> anyhow::Result<ApiClient> {
+    pub async fn user(
+        &self,
+        username: &str,
+        authority: &str,
+        roles: &[&str],
+    ) -> anyhow::Result<ApiClient> {
         self.app()
             .insert_user(&UserInput {
                 username: username.into(),
@@ -216,7 +239,10 @@ impl ApiClient {
     pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<ApiClient> {
         let mut client = ApiClient::anonymous(base);
         let reply = client
-            .post("/api/v1/sessions", &serde_json::json!({"username": username, "password": password}))
+            .post(
+                "/api/v1/sessions",
+                &serde_json::json!({"username": username, "password": password}),
+            )
             .await?;
         anyhow::ensure!(reply.status == 201, "login failed: {:?}", reply.body);
         client.token = reply.text("token");
@@ -224,7 +250,12 @@ impl ApiClient {
     }
 
     /// Sends a request with an optional JSON body.
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> anyhow::Result<Reply> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Reply> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if !self.token.is_empty() {
             request = request.bearer_auth(&self.token);
@@ -237,7 +268,13 @@ impl ApiClient {
     }
 
     /// Sends raw bytes with a content type.
-    pub async fn send_raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: Vec<u8>) -> anyhow::Result<Reply> {
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<Reply> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -265,17 +302,28 @@ impl ApiClient {
     }
 
     /// Takes a lifecycle action and returns the reply.
-    pub async fn act(&self, request_id: &str, action: &str, reason: Option<&str>) -> anyhow::Result<Reply> {
+    pub async fn act(
+        &self,
+        request_id: &str,
+        action: &str,
+        reason: Option<&str>,
+    ) -> anyhow::Result<Reply> {
         let mut body = serde_json::json!({"action": action});
         if let Some(reason) = reason {
             body["reason"] = Value::String(reason.into());
         }
-        self.post(&format!("/api/v1/requests/{request_id}/transitions"), &body).await
+        self.post(&format!("/api/v1/requests/{request_id}/transitions"), &body)
+            .await
     }
 
     /// Waits until the request reaches `state` as this client sees it (messages between
     /// nodes are delivered by background workers). Fails after `seconds`.
-    pub async fn wait_for_state(&self, request_id: &str, state: &str, seconds: u64) -> anyhow::Result<Reply> {
+    pub async fn wait_for_state(
+        &self,
+        request_id: &str,
+        state: &str,
+        seconds: u64,
+    ) -> anyhow::Result<Reply> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
         loop {
             let reply = self.get(&format!("/api/v1/requests/{request_id}")).await?;

@@ -8,8 +8,7 @@ use std::str::FromStr;
 
 use comity_domain::{
     AttachmentRef, AuthorityId, Confidentiality, CountryCode, Date, MeasureKind, MeasureSought,
-    Offence, OffenceCategory, PersonConcerned, PersonRole, RequestContent, Urgency,
-    Vulnerability,
+    Offence, OffenceCategory, PersonConcerned, PersonRole, RequestContent, Urgency, Vulnerability,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -169,13 +168,16 @@ fn parse<T: FromStr>(field: impl Into<String>, value: &str) -> Result<T, FieldEr
 where
     T::Err: ToString,
 {
-    value.parse().map_err(|error: T::Err| FieldError::new(field, error))
+    value
+        .parse()
+        .map_err(|error: T::Err| FieldError::new(field, error))
 }
 
 fn parse_partial_date(field: String, value: &str) -> Result<String, FieldError> {
     let value = value.trim();
     let parts: Vec<&str> = value.split('-').collect();
-    let digits = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    let digits =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
     let shape_ok = match parts.as_slice() {
         [year] => digits(year, 4),
         [year, month] => digits(year, 4) && digits(month, 2) && ("01"..="12").contains(month),
@@ -289,11 +291,11 @@ impl RequestContentDto {
             assurances_given: self.assurances_given,
             attachments,
         };
-        content
-            .validate()
-            .map_err(|comity_domain::DomainError::InvalidField { field, reason }| {
+        content.validate().map_err(
+            |comity_domain::DomainError::InvalidField { field, reason }| {
                 FieldError::new(field, reason)
-            })?;
+            },
+        )?;
         Ok(content)
     }
 }
@@ -457,18 +459,46 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let cases: Vec<(fn(&mut RequestContentDto), &str)> = vec![
-            (|d| d.measures[0].kind = "torture".into(), "measures[0].kind"),
-            (|d| d.persons[0].nationalities = vec!["XX".into()], "persons[0].nationalities[0]"),
+        type Mutation = fn(&mut RequestContentDto);
+        let cases: Vec<(Mutation, &str)> = vec![
+            (
+                |d| d.measures[0].kind = "torture".into(),
+                "measures[0].kind",
+            ),
+            (
+                |d| d.persons[0].nationalities = vec!["XX".into()],
+                "persons[0].nationalities[0]",
+            ),
             (|d| d.persons[0].role = "boss".into(), "persons[0].role"),
-            (|d| d.persons[0].date_of_birth = Some("1990-13".into()), "persons[0].date_of_birth"),
-            (|d| d.offences[0].category = "smuggling".into(), "offences[0].category"),
-            (|d| d.requested_country = Some("FR".into()), "requested_country"),
-            (|d| d.requested_authority = "unknown-x".into(), "requested_country"),
-            (|d| d.requested_authority = "Bad Id".into(), "requested_authority"),
-            (|d| d.requested_authority = "es-ca".into(), "requested_authority"),
+            (
+                |d| d.persons[0].date_of_birth = Some("1990-13".into()),
+                "persons[0].date_of_birth",
+            ),
+            (
+                |d| d.offences[0].category = "smuggling".into(),
+                "offences[0].category",
+            ),
+            (
+                |d| d.requested_country = Some("FR".into()),
+                "requested_country",
+            ),
+            (
+                |d| d.requested_authority = "unknown-x".into(),
+                "requested_country",
+            ),
+            (
+                |d| d.requested_authority = "Bad Id".into(),
+                "requested_authority",
+            ),
+            (
+                |d| d.requested_authority = "es-ca".into(),
+                "requested_authority",
+            ),
             (|d| d.confidentiality = "top".into(), "confidentiality"),
-            (|d| d.requested_deadline = Some("tomorrow".into()), "requested_deadline"),
+            (
+                |d| d.requested_deadline = Some("tomorrow".into()),
+                "requested_deadline",
+            ),
             (|d| d.urgent_reason = Some(" ".into()), "urgency.reason"),
         ];
         for (mutate, field) in cases {

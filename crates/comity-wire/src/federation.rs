@@ -27,7 +27,7 @@ pub enum FederationBody {
         /// Federation-wide request id (also the conversation id).
         request_id: String,
         /// What the request says.
-        content: RequestContentDto,
+        content: Box<RequestContentDto>,
         /// The requesting side's case reference, for the covering letter.
         case_reference: String,
     },

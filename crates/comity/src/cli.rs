@@ -135,7 +135,12 @@ pub enum PeerCommand {
 #[derive(Debug, clap::Args)]
 pub struct Connection {
     /// The node's base URL.
-    #[arg(long, env = "COMITY_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "COMITY_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     pub url: String,
     /// A bearer token from `comity login`.
     #[arg(long, env = "COMITY_TOKEN", hide_env_values = true, global = true)]
@@ -219,7 +224,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("set COMITY_PASSWORD to the password"))?;
             let client = Client::new(&connection.url, None);
             let session = client
-                .post("/api/v1/sessions", &serde_json::json!({"username": username, "password": password}))
+                .post(
+                    "/api/v1/sessions",
+                    &serde_json::json!({"username": username, "password": password}),
+                )
                 .await?;
             println!("{}", session["token"].as_str().unwrap_or_default());
             Ok(())
@@ -232,7 +240,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let reply = match command {
                 CaseCommand::Create { reference, title } => {
                     client
-                        .post("/api/v1/cases", &serde_json::json!({"reference": reference, "title": title}))
+                        .post(
+                            "/api/v1/cases",
+                            &serde_json::json!({"reference": reference, "title": title}),
+                        )
                         .await?
                 }
                 CaseCommand::List => client.get("/api/v1/cases").await?,

@@ -47,7 +47,11 @@ const NODES: [NodeSpec; 3] = [
         ),
         users: &[
             ("lucia", "Lucía Martín (fiscal)", &["requesting_prosecutor"]),
-            ("ana", "Ana García (autoridad central)", &["central_authority_officer", "supervisor"]),
+            (
+                "ana",
+                "Ana García (autoridad central)",
+                &["central_authority_officer", "supervisor"],
+            ),
             ("admin-es", "Administrador", &["administrator"]),
         ],
     },
@@ -60,7 +64,11 @@ const NODES: [NodeSpec; 3] = [
             "Ministère de la Justice — Direction des affaires pénales et des grâces",
         ),
         users: &[
-            ("karim", "Karim Benali (autorité centrale)", &["central_authority_officer"]),
+            (
+                "karim",
+                "Karim Benali (autorité centrale)",
+                &["central_authority_officer"],
+            ),
             ("salma", "Salma Idrissi (exécution)", &["executing_officer"]),
             ("admin-ma", "Administrateur", &["administrator"]),
         ],
@@ -74,7 +82,11 @@ const NODES: [NodeSpec; 3] = [
             "Parquet de Marseille — Juridiction interrégionale spécialisée",
         ),
         users: &[
-            ("camille", "Camille Durand (procureure)", &["requesting_prosecutor", "central_authority_officer"]),
+            (
+                "camille",
+                "Camille Durand (procureure)",
+                &["requesting_prosecutor", "central_authority_officer"],
+            ),
             ("admin-fr", "Administrateur", &["administrator"]),
         ],
     },
@@ -87,7 +99,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("comity-demo"));
     if root.exists() {
-        std::fs::remove_dir_all(&root).with_context(|| format!("cannot clear {}", root.display()))?;
+        std::fs::remove_dir_all(&root)
+            .with_context(|| format!("cannot clear {}", root.display()))?;
     }
     let mut nodes = Vec::new();
     let mut logins: Vec<(String, String, String, String)> = Vec::new();
@@ -108,9 +121,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         config.outbox.poll_interval_ms = 200;
         config.outbox.initial_backoff_ms = 100;
         config.outbox.max_backoff_ms = 2_000;
-        let node = Node::build(config)
-            .await
-            .with_context(|| format!("cannot start node {} on port {port} (is it free? try --port-base)", spec.node_id))?;
+        let node = Node::build(config).await.with_context(|| {
+            format!(
+                "cannot start node {} on port {port} (is it free? try --port-base)",
+                spec.node_id
+            )
+        })?;
         let (id, country, kind, name) = spec.authority;
         node.app()
             .register_authority(
@@ -134,7 +150,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                     password: password.clone(),
                 })
                 .await?;
-            logins.push((node.url().to_string(), (*username).into(), password, roles.join(", ")));
+            logins.push((
+                node.url().to_string(),
+                (*username).into(),
+                password,
+                roles.join(", "),
+            ));
         }
         nodes.push(node);
     }
@@ -143,7 +164,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let entry = node.peer_entry().await?;
         for (other_index, other) in nodes.iter().enumerate() {
             if other_index != index {
-                other.add_peer(entry.clone()).await.map_err(anyhow::Error::msg)?;
+                other
+                    .add_peer(entry.clone())
+                    .await
+                    .map_err(anyhow::Error::msg)?;
             }
         }
     }
@@ -169,10 +193,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     let case_id = case["id"].as_str().unwrap_or_default().to_string();
     let request = lucia
-        .post(&format!("/api/v1/cases/{case_id}/requests"), &strait_request())
+        .post(
+            &format!("/api/v1/cases/{case_id}/requests"),
+            &strait_request(),
+        )
         .await?;
     let request_id = request["id"].as_str().unwrap_or_default().to_string();
-    step(&lucia, &request_id, "submit_for_approval", Some("Ready for the central authority")).await?;
+    step(
+        &lucia,
+        &request_id,
+        "submit_for_approval",
+        Some("Ready for the central authority"),
+    )
+    .await?;
     step(&ana, &request_id, "approve", None).await?;
     step(&ana, &request_id, "dispatch", None).await?;
     wait_for(&karim, &request_id, "delivered").await?;
@@ -202,7 +235,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
     step(&salma, &request_id, "start_execution", None).await?;
-    step(&salma, &request_id, "send_partial_response", Some("Entry and exit records 2025-2026 attached.")).await?;
+    step(
+        &salma,
+        &request_id,
+        "send_partial_response",
+        Some("Entry and exit records 2025-2026 attached."),
+    )
+    .await?;
     wait_for(&lucia, &request_id, "partially_executed").await?;
 
     // A second thread: the French prosecution asks Spain for a hearing by video conference.
@@ -211,13 +250,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await?;
     let french_request = camille
         .post(
-            &format!("/api/v1/cases/{}/requests", french_case["id"].as_str().unwrap_or_default()),
+            &format!(
+                "/api/v1/cases/{}/requests",
+                french_case["id"].as_str().unwrap_or_default()
+            ),
             &french_request(),
         )
         .await?;
-    let french_id = french_request["id"].as_str().unwrap_or_default().to_string();
+    let french_id = french_request["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     step(&camille, &french_id, "submit_for_approval", None).await?;
-    let french_officer = login_with_new_user(&nodes[2], "fr-parquet-marseille", &mut logins).await?;
+    let french_officer =
+        login_with_new_user(&nodes[2], "fr-parquet-marseille", &mut logins).await?;
     step(&french_officer, &french_id, "approve", None).await?;
     step(&french_officer, &french_id, "dispatch", None).await?;
     wait_for(&ana, &french_id, "delivered").await?;
@@ -225,7 +271,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     println!("\nComity demo: three nodes are running.\n");
     for (node, spec) in nodes.iter().zip(NODES.iter()) {
-        println!("  {:<22} {}  ({})", spec.node_id, node.url(), spec.authority.3);
+        println!(
+            "  {:<22} {}  ({})",
+            spec.node_id,
+            node.url(),
+            spec.authority.3
+        );
     }
     println!("\nOpen a node's address in a browser and log in:");
     for (url, username, password, roles) in &logins {
@@ -265,7 +316,12 @@ async fn login_with_new_user(
             password: password.clone(),
         })
         .await?;
-    logins.push((node.url().to_string(), "hugo".into(), password.clone(), "central_authority_officer".into()));
+    logins.push((
+        node.url().to_string(),
+        "hugo".into(),
+        password.clone(),
+        "central_authority_officer".into(),
+    ));
     login(node.url(), "hugo", &password).await
 }
 
@@ -278,14 +334,22 @@ fn random_password() -> String {
 async fn login(url: &str, username: &str, password: &str) -> anyhow::Result<Client> {
     let anonymous = Client::new(url, None);
     let session = anonymous
-        .post("/api/v1/sessions", &json!({"username": username, "password": password}))
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": username, "password": password}),
+        )
         .await
         .with_context(|| format!("login of {username}"))?;
     let token = session["token"].as_str().unwrap_or_default().to_string();
     Ok(Client::new(url, Some(token)))
 }
 
-async fn step(client: &Client, request_id: &str, action: &str, reason: Option<&str>) -> anyhow::Result<()> {
+async fn step(
+    client: &Client,
+    request_id: &str,
+    action: &str,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
     let reply = client
         .post(
             &format!("/api/v1/requests/{request_id}/transitions"),
@@ -293,13 +357,19 @@ async fn step(client: &Client, request_id: &str, action: &str, reason: Option<&s
         )
         .await
         .with_context(|| format!("demo step `{action}`"))?;
-    println!("  {action:<32} → {}", reply["state"].as_str().unwrap_or_default());
+    println!(
+        "  {action:<32} → {}",
+        reply["state"].as_str().unwrap_or_default()
+    );
     Ok(())
 }
 
 async fn wait_for(client: &Client, request_id: &str, state: &str) -> anyhow::Result<()> {
     for _ in 0..200 {
-        let reply: Value = client.get(&format!("/api/v1/requests/{request_id}")).await.unwrap_or(Value::Null);
+        let reply: Value = client
+            .get(&format!("/api/v1/requests/{request_id}"))
+            .await
+            .unwrap_or(Value::Null);
         if reply["state"] == state {
             return Ok(());
         }

@@ -19,7 +19,10 @@ use crate::cli::InitArgs;
 pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     let config_path = args.data_dir.join(CONFIG_FILE);
     if config_path.exists() {
-        bail!("{} already holds a node (found {CONFIG_FILE})", args.data_dir.display());
+        bail!(
+            "{} already holds a node (found {CONFIG_FILE})",
+            args.data_dir.display()
+        );
     }
     let password = match &args.admin_password_file {
         Some(file) => std::fs::read_to_string(file)
@@ -32,8 +35,14 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     };
     let authority = Authority {
         id: args.authority_id.parse().context("--authority-id")?,
-        country: args.authority_country.parse().context("--authority-country")?,
-        kind: args.authority_kind.parse::<AuthorityKind>().context("--authority-kind")?,
+        country: args
+            .authority_country
+            .parse()
+            .context("--authority-country")?,
+        kind: args
+            .authority_kind
+            .parse::<AuthorityKind>()
+            .context("--authority-kind")?,
         name: args.authority_name.clone(),
     };
     if args.node_id.trim().is_empty() || args.node_id.len() > 64 {
@@ -49,7 +58,8 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     let database_url = config.database_url().context("no database")?;
     let store = Store::open(&database_url).await?;
     let app = App::new(store, args.node_id.clone(), Arc::new(SystemClock));
-    app.register_authority(authority.clone(), &args.node_id).await?;
+    app.register_authority(authority.clone(), &args.node_id)
+        .await?;
     app.insert_user(&UserInput {
         username: args.admin_username.clone(),
         display_name: "Administrator".into(),
@@ -97,7 +107,11 @@ pub async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> anyhow::Resul
         config.listen = listen;
     }
     let node = Node::build(config).await?;
-    println!("comity node {} listening on {}", node.app().node_id(), node.url());
+    println!(
+        "comity node {} listening on {}",
+        node.app().node_id(),
+        node.url()
+    );
     tokio::signal::ctrl_c().await?;
     node.stop().await;
     Ok(())
@@ -121,9 +135,10 @@ pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
 
 /// `comity peer add`.
 pub fn peer_add(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed: identity::TrustListFile =
-        toml::from_str(&text).with_context(|| format!("{} is not a trust-list entry", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed: identity::TrustListFile = toml::from_str(&text)
+        .with_context(|| format!("{} is not a trust-list entry", file.display()))?;
     let mut trust = TrustList::load(data_dir)?;
     let entries: Vec<PeerEntry> = parsed.peers;
     if entries.is_empty() {
@@ -145,18 +160,26 @@ pub fn peer_list(data_dir: &Path) -> anyhow::Result<()> {
     let trust = TrustList::load(data_dir)?;
     for peer in trust.peers() {
         let authorities: Vec<String> = peer.authorities.iter().map(|a| a.id.to_string()).collect();
-        println!("{}\t{}\t{}", peer.node_id, peer.endpoint, authorities.join(","));
+        println!(
+            "{}\t{}\t{}",
+            peer.node_id,
+            peer.endpoint,
+            authorities.join(",")
+        );
     }
     Ok(())
 }
 
 /// Reads request content from a `.json` or `.toml` file.
 pub fn read_request_file(path: &Path) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let is_toml = path.extension().is_some_and(|extension| extension == "toml");
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|extension| extension == "toml");
     let value = if is_toml {
-        let content: comity_wire::RequestContentDto =
-            toml::from_str(&text).with_context(|| format!("{} is not valid request content", path.display()))?;
+        let content: comity_wire::RequestContentDto = toml::from_str(&text)
+            .with_context(|| format!("{} is not valid request content", path.display()))?;
         serde_json::to_value(content)?
     } else {
         let content: comity_wire::RequestContentDto = serde_json::from_str(&text)

@@ -13,7 +13,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let arguments = cli::Cli::parse();
     init_tracing(arguments.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
@@ -40,9 +43,12 @@ fn one_line(error: &anyhow::Error) -> String {
 }
 
 fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COMITY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,comity=info,comity_node=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COMITY_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,comity=info,comity_node=info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 
 use comity_domain::{
-    Action, Actor, Origin, RequestState, Role, Side, Timestamp, TransitionCommand,
-    TransitionError, TransitionOutcome, TransitionRecord, available_actions, decide_delivery,
-    decide_local, decide_remote,
+    Action, Actor, Origin, RequestState, Role, Side, Timestamp, TransitionCommand, TransitionError,
+    TransitionOutcome, TransitionRecord, available_actions, decide_delivery, decide_local,
+    decide_remote,
 };
 use proptest::prelude::*;
 
@@ -195,7 +195,9 @@ impl World {
                     Err(error) => check_refusal_is_justified(&error, holder, &command, *role),
                 }
             }
-            Step::Deliver { to: Side::Requested } => {
+            Step::Deliver {
+                to: Side::Requested,
+            } => {
                 let Some(action) = self.to_requested.pop_front() else {
                     return;
                 };
@@ -222,15 +224,24 @@ impl World {
                     self.receipt_in_flight = true;
                     return;
                 }
-                let holder = self.requested.as_mut().expect("dispatch is delivered first");
+                let holder = self
+                    .requested
+                    .as_mut()
+                    .expect("dispatch is delivered first");
                 apply_remote(holder, action);
             }
-            Step::Deliver { to: Side::Requesting } => {
+            Step::Deliver {
+                to: Side::Requesting,
+            } => {
                 if self.receipt_in_flight {
                     self.receipt_in_flight = false;
                     if let Some(to) = decide_delivery(self.requesting.state) {
-                        self.requesting
-                            .record(Action::RecordDelivery, to, Actor::System, Origin::Local);
+                        self.requesting.record(
+                            Action::RecordDelivery,
+                            to,
+                            Actor::System,
+                            Origin::Local,
+                        );
                     }
                     return;
                 }
@@ -294,7 +305,10 @@ fn check_local_rules(
         assert!(!command.grounds.is_empty());
     }
     if action == Action::Approve {
-        assert_ne!(comity_domain::lifecycle::submitted_by(history), Some(user_id));
+        assert_ne!(
+            comity_domain::lifecycle::submitted_by(history),
+            Some(user_id)
+        );
     }
 }
 
@@ -397,9 +411,24 @@ proptest! {
 fn a_full_lifecycle_runs_on_both_sides() {
     let mut world = World::new();
     let steps = [
-        (Side::Requesting, Action::SubmitForApproval, 0, Role::RequestingProsecutor),
-        (Side::Requesting, Action::Approve, 1, Role::CentralAuthorityOfficer),
-        (Side::Requesting, Action::Dispatch, 1, Role::CentralAuthorityOfficer),
+        (
+            Side::Requesting,
+            Action::SubmitForApproval,
+            0,
+            Role::RequestingProsecutor,
+        ),
+        (
+            Side::Requesting,
+            Action::Approve,
+            1,
+            Role::CentralAuthorityOfficer,
+        ),
+        (
+            Side::Requesting,
+            Action::Dispatch,
+            1,
+            Role::CentralAuthorityOfficer,
+        ),
     ];
     for (side, action, user, role) in steps {
         world.step(&Step::Try {
@@ -414,14 +443,46 @@ fn a_full_lifecycle_runs_on_both_sides() {
     world.drain();
     assert_eq!(world.requesting.state, RequestState::Delivered);
     let incoming = [
-        (Side::Requested, Action::Acknowledge, Role::CentralAuthorityOfficer),
-        (Side::Requested, Action::StartAssessment, Role::CentralAuthorityOfficer),
-        (Side::Requested, Action::RequestAdditionalInformation, Role::CentralAuthorityOfficer),
-        (Side::Requesting, Action::ProvideAdditionalInformation, Role::RequestingProsecutor),
-        (Side::Requested, Action::AcceptInPart, Role::CentralAuthorityOfficer),
-        (Side::Requested, Action::StartExecution, Role::ExecutingOfficer),
-        (Side::Requested, Action::SendPartialResponse, Role::ExecutingOfficer),
-        (Side::Requested, Action::SendFinalResponse, Role::ExecutingOfficer),
+        (
+            Side::Requested,
+            Action::Acknowledge,
+            Role::CentralAuthorityOfficer,
+        ),
+        (
+            Side::Requested,
+            Action::StartAssessment,
+            Role::CentralAuthorityOfficer,
+        ),
+        (
+            Side::Requested,
+            Action::RequestAdditionalInformation,
+            Role::CentralAuthorityOfficer,
+        ),
+        (
+            Side::Requesting,
+            Action::ProvideAdditionalInformation,
+            Role::RequestingProsecutor,
+        ),
+        (
+            Side::Requested,
+            Action::AcceptInPart,
+            Role::CentralAuthorityOfficer,
+        ),
+        (
+            Side::Requested,
+            Action::StartExecution,
+            Role::ExecutingOfficer,
+        ),
+        (
+            Side::Requested,
+            Action::SendPartialResponse,
+            Role::ExecutingOfficer,
+        ),
+        (
+            Side::Requested,
+            Action::SendFinalResponse,
+            Role::ExecutingOfficer,
+        ),
         (Side::Requesting, Action::Close, Role::RequestingProsecutor),
     ];
     for (side, action, role) in incoming {

@@ -6,8 +6,8 @@ use comity_domain::{
     RequestContent, RequestState, Role, Side, Timestamp, TransitionRecord, Urgency,
 };
 use comity_store::{
-    AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
-    Store, StoreError, UserRecord,
+    AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter, Store,
+    StoreError, UserRecord,
 };
 
 /// Runs `check` once per backend, each with a fresh database.
@@ -69,8 +69,12 @@ fn content() -> RequestContent {
 
 async fn seed(store: &Store) -> Request {
     let mut tx = store.begin().await.expect("begin");
-    tx.upsert_authority(&authority("es-ca", "ES")).await.expect("authority");
-    tx.upsert_authority(&authority("ma-ca", "MA")).await.expect("authority");
+    tx.upsert_authority(&authority("es-ca", "ES"))
+        .await
+        .expect("authority");
+    tx.upsert_authority(&authority("ma-ca", "MA"))
+        .await
+        .expect("authority");
     let case = Case {
         id: "case-1".into(),
         authority: "es-ca".parse().expect("id"),
@@ -99,7 +103,11 @@ async fn requests_round_trip_with_history() {
     for_each_backend(|store| async move {
         let request = seed(&store).await;
         let mut tx = store.begin().await.expect("begin");
-        let loaded = tx.request("req-1", Side::Requesting).await.expect("load").expect("found");
+        let loaded = tx
+            .request("req-1", Side::Requesting)
+            .await
+            .expect("load")
+            .expect("found");
         assert_eq!(loaded, request);
         let mut moved = loaded.clone();
         moved.state = RequestState::PendingApproval;
@@ -109,30 +117,53 @@ async fn requests_round_trip_with_history() {
             action: Action::SubmitForApproval,
             from: RequestState::Draft,
             to: RequestState::PendingApproval,
-            actor: Actor::User { user_id: "u1".into(), role: Role::RequestingProsecutor },
+            actor: Actor::User {
+                user_id: "u1".into(),
+                role: Role::RequestingProsecutor,
+            },
             origin: Origin::Local,
             at: Timestamp(3),
             reason: Some("ready".into()),
             grounds: vec!["UNTOC art. 18".into()],
         };
-        tx.append_history("req-1", Side::Requesting, &record).await.expect("history");
+        tx.append_history("req-1", Side::Requesting, &record)
+            .await
+            .expect("history");
         tx.commit().await.expect("commit");
 
         let mut tx = store.begin().await.expect("begin");
-        let loaded = tx.request("req-1", Side::Requesting).await.expect("load").expect("found");
+        let loaded = tx
+            .request("req-1", Side::Requesting)
+            .await
+            .expect("load")
+            .expect("found");
         assert_eq!(loaded.state, RequestState::PendingApproval);
         assert_eq!(loaded.version, 2);
-        assert_eq!(tx.history("req-1", Side::Requesting).await.expect("history"), vec![record]);
+        assert_eq!(
+            tx.history("req-1", Side::Requesting)
+                .await
+                .expect("history"),
+            vec![record]
+        );
         let listed = tx
-            .requests(&RequestFilter { holders: vec!["es-ca".parse().expect("id")], ..Default::default() })
+            .requests(&RequestFilter {
+                holders: vec!["es-ca".parse().expect("id")],
+                ..Default::default()
+            })
             .await
             .expect("list");
         assert_eq!(listed.len(), 1);
         let other = tx
-            .requests(&RequestFilter { holders: vec!["ma-ca".parse().expect("id")], ..Default::default() })
+            .requests(&RequestFilter {
+                holders: vec!["ma-ca".parse().expect("id")],
+                ..Default::default()
+            })
             .await
             .expect("list");
-        assert!(other.is_empty(), "another authority's requests are not listed");
+        assert!(
+            other.is_empty(),
+            "another authority's requests are not listed"
+        );
     })
     .await;
 }
@@ -144,7 +175,10 @@ async fn stale_versions_conflict_and_rollback_leaves_nothing() {
         let mut tx = store.begin().await.expect("begin");
         let mut moved = request.clone();
         moved.state = RequestState::PendingApproval;
-        let error = tx.update_request(&moved, 7).await.expect_err("stale version");
+        let error = tx
+            .update_request(&moved, 7)
+            .await
+            .expect_err("stale version");
         assert!(matches!(error, StoreError::Conflict(_)), "{error}");
         drop(tx);
 
@@ -169,9 +203,18 @@ async fn stale_versions_conflict_and_rollback_leaves_nothing() {
         .expect("history");
         drop(tx);
         let mut tx = store.begin().await.expect("begin");
-        let loaded = tx.request("req-1", Side::Requesting).await.expect("load").expect("found");
+        let loaded = tx
+            .request("req-1", Side::Requesting)
+            .await
+            .expect("load")
+            .expect("found");
         assert_eq!(loaded.state, RequestState::Draft);
-        assert!(tx.history("req-1", Side::Requesting).await.expect("history").is_empty());
+        assert!(
+            tx.history("req-1", Side::Requesting)
+                .await
+                .expect("history")
+                .is_empty()
+        );
     })
     .await;
 }
@@ -192,7 +235,10 @@ async fn users_are_unique_by_name() {
         };
         let mut tx = store.begin().await.expect("begin");
         tx.insert_user(&user).await.expect("insert");
-        let duplicate = UserRecord { id: "u2".into(), ..user.clone() };
+        let duplicate = UserRecord {
+            id: "u2".into(),
+            ..user.clone()
+        };
         let error = tx.insert_user(&duplicate).await.expect_err("duplicate");
         assert!(matches!(error, StoreError::Conflict(_)), "{error}");
         tx.commit().await.expect("commit");
@@ -207,7 +253,10 @@ async fn outbox_and_inbox_keep_order_and_drop_duplicates() {
     for_each_backend(|store| async move {
         let mut tx = store.begin().await.expect("begin");
         for expected in 1..=3 {
-            let sequence = tx.take_outgoing_sequence("conv", "node-b").await.expect("seq");
+            let sequence = tx
+                .take_outgoing_sequence("conv", "node-b")
+                .await
+                .expect("seq");
             assert_eq!(sequence, expected);
             tx.enqueue(&OutboxMessage {
                 message_id: format!("m{sequence}"),
@@ -229,16 +278,39 @@ async fn outbox_and_inbox_keep_order_and_drop_duplicates() {
         }
         tx.commit().await.expect("commit");
         let mut tx = store.begin().await.expect("begin");
-        assert!(tx.due_messages(Timestamp(9), 10).await.expect("due").is_empty());
+        assert!(
+            tx.due_messages(Timestamp(9), 10)
+                .await
+                .expect("due")
+                .is_empty()
+        );
         let due = tx.due_messages(Timestamp(10), 10).await.expect("due");
-        assert_eq!(due.iter().map(|m| m.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
-        assert!(tx.mark_delivered("m1", "receipt", Timestamp(11)).await.expect("deliver"));
-        assert!(!tx.mark_delivered("m1", "receipt", Timestamp(12)).await.expect("again"));
-        tx.reschedule("m2", Timestamp(100), "peer down").await.expect("reschedule");
-        tx.mark_dead("m3", Timestamp(12), "gave up").await.expect("dead");
+        assert_eq!(
+            due.iter().map(|m| m.sequence).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(
+            tx.mark_delivered("m1", "receipt", Timestamp(11))
+                .await
+                .expect("deliver")
+        );
+        assert!(
+            !tx.mark_delivered("m1", "receipt", Timestamp(12))
+                .await
+                .expect("again")
+        );
+        tx.reschedule("m2", Timestamp(100), "peer down")
+            .await
+            .expect("reschedule");
+        tx.mark_dead("m3", Timestamp(12), "gave up")
+            .await
+            .expect("dead");
         let due = tx.due_messages(Timestamp(50), 10).await.expect("due");
         assert!(due.is_empty());
-        let dead = tx.outbox_in_status(OutboxStatus::Dead, 10).await.expect("dead");
+        let dead = tx
+            .outbox_in_status(OutboxStatus::Dead, 10)
+            .await
+            .expect("dead");
         assert_eq!(dead.len(), 1);
 
         let message = InboxMessage {
@@ -255,13 +327,32 @@ async fn outbox_and_inbox_keep_order_and_drop_duplicates() {
         };
         assert!(tx.insert_inbox(&message).await.expect("insert"));
         assert!(!tx.insert_inbox(&message).await.expect("duplicate dropped"));
-        assert_eq!(tx.expected_incoming_sequence("conv", "node-b").await.expect("seq"), 1);
-        assert!(tx.waiting_message("conv", "node-b", 1).await.expect("wait").is_none());
-        tx.advance_incoming_sequence("conv", "node-b").await.expect("advance");
+        assert_eq!(
+            tx.expected_incoming_sequence("conv", "node-b")
+                .await
+                .expect("seq"),
+            1
+        );
+        assert!(
+            tx.waiting_message("conv", "node-b", 1)
+                .await
+                .expect("wait")
+                .is_none()
+        );
+        tx.advance_incoming_sequence("conv", "node-b")
+            .await
+            .expect("advance");
         let next = tx.waiting_message("conv", "node-b", 2).await.expect("wait");
         assert_eq!(next.map(|m| m.message_id), Some("in-1".to_string()));
-        tx.finish_inbox("in-1", InboxStatus::Applied, None, Timestamp(21)).await.expect("finish");
-        assert!(tx.waiting_message("conv", "node-b", 2).await.expect("wait").is_none());
+        tx.finish_inbox("in-1", InboxStatus::Applied, None, Timestamp(21))
+            .await
+            .expect("finish");
+        assert!(
+            tx.waiting_message("conv", "node-b", 2)
+                .await
+                .expect("wait")
+                .is_none()
+        );
         tx.commit().await.expect("commit");
     })
     .await;
@@ -274,11 +365,16 @@ async fn sqlite_runs_in_wal_mode_on_disk() {
     let store = Store::open(&Store::sqlite_url(&path)).await.expect("open");
     seed(&store).await;
     assert!(path.exists());
-    assert!(directory.path().join("wal.db-wal").exists(), "WAL file next to the database");
+    assert!(
+        directory.path().join("wal.db-wal").exists(),
+        "WAL file next to the database"
+    );
 }
 
 #[tokio::test]
 async fn unsupported_urls_are_refused() {
-    let error = Store::open("mysql://localhost/x").await.expect_err("unsupported");
+    let error = Store::open("mysql://localhost/x")
+        .await
+        .expect_err("unsupported");
     assert!(error.to_string().contains("unsupported database url"));
 }

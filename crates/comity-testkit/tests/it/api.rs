@@ -14,19 +14,46 @@ struct OneNode {
 }
 
 async fn one_node(backend: Backend) -> OneNode {
-    let node = TestNode::spawn("node-one", backend).await.expect("node starts");
-    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority).await.expect("es");
-    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority).await.expect("ma");
-    let prosecutor = node.user("fiscal", "es-ca", &["requesting_prosecutor"]).await.expect("user");
-    let es_officer = node.user("ana", "es-ca", &["central_authority_officer"]).await.expect("user");
-    let ma_officer = node.user("karim", "ma-ca", &["central_authority_officer"]).await.expect("user");
-    let ma_executor = node.user("salma", "ma-ca", &["executing_officer"]).await.expect("user");
-    OneNode { node, prosecutor, es_officer, ma_officer, ma_executor }
+    let node = TestNode::spawn("node-one", backend)
+        .await
+        .expect("node starts");
+    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
+        .await
+        .expect("es");
+    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+        .await
+        .expect("ma");
+    let prosecutor = node
+        .user("fiscal", "es-ca", &["requesting_prosecutor"])
+        .await
+        .expect("user");
+    let es_officer = node
+        .user("ana", "es-ca", &["central_authority_officer"])
+        .await
+        .expect("user");
+    let ma_officer = node
+        .user("karim", "ma-ca", &["central_authority_officer"])
+        .await
+        .expect("user");
+    let ma_executor = node
+        .user("salma", "ma-ca", &["executing_officer"])
+        .await
+        .expect("user");
+    OneNode {
+        node,
+        prosecutor,
+        es_officer,
+        ma_officer,
+        ma_executor,
+    }
 }
 
 async fn new_case(client: &ApiClient) -> String {
     let reply = client
-        .post("/api/v1/cases", &json!({"reference": "DP 12/2026", "title": "Estrecho ring"}))
+        .post(
+            "/api/v1/cases",
+            &json!({"reference": "DP 12/2026", "title": "Estrecho ring"}),
+        )
         .await
         .expect("post");
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -35,7 +62,10 @@ async fn new_case(client: &ApiClient) -> String {
 
 async fn new_draft(client: &ApiClient, case_id: &str) -> Value {
     let reply = client
-        .post(&format!("/api/v1/cases/{case_id}/requests"), &sample_draft("es-ca", "ma-ca"))
+        .post(
+            &format!("/api/v1/cases/{case_id}/requests"),
+            &sample_draft("es-ca", "ma-ca"),
+        )
         .await
         .expect("post");
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -44,9 +74,18 @@ async fn new_draft(client: &ApiClient, case_id: &str) -> Value {
 
 fn assert_problem(reply: &comity_testkit::Reply, status: u16, field: Option<&str>) {
     assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.content_type, "application/problem+json", "{}", reply.body);
+    assert_eq!(
+        reply.content_type, "application/problem+json",
+        "{}",
+        reply.body
+    );
     assert_eq!(reply.body["status"], status);
-    assert!(reply.body["type"].as_str().unwrap_or_default().starts_with("/problems/"));
+    assert!(
+        reply.body["type"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("/problems/")
+    );
     assert!(!reply.text("detail").is_empty());
     if let Some(field) = field {
         assert_eq!(reply.text("field"), field, "{}", reply.body);
@@ -64,7 +103,12 @@ async fn the_whole_lifecycle_runs_on_one_node() {
         assert_eq!(draft["content"]["requested_country"], "MA");
 
         let steps: [(&ApiClient, &str, Option<&str>, &str); 4] = [
-            (&setup.prosecutor, "submit_for_approval", None, "pending_approval"),
+            (
+                &setup.prosecutor,
+                "submit_for_approval",
+                None,
+                "pending_approval",
+            ),
             (&setup.es_officer, "approve", None, "approved"),
             (&setup.es_officer, "dispatch", None, "dispatched"),
             (&setup.ma_officer, "acknowledge", None, "registered"),
@@ -72,8 +116,16 @@ async fn the_whole_lifecycle_runs_on_one_node() {
         for (index, (client, action, reason, expected)) in steps.into_iter().enumerate() {
             if index == 3 {
                 // The requested side's copy arrives through the outbox.
-                setup.ma_officer.wait_for_state(&id, "delivered", 10).await.expect("delivered");
-                setup.prosecutor.wait_for_state(&id, "delivered", 10).await.expect("receipt");
+                setup
+                    .ma_officer
+                    .wait_for_state(&id, "delivered", 10)
+                    .await
+                    .expect("delivered");
+                setup
+                    .prosecutor
+                    .wait_for_state(&id, "delivered", 10)
+                    .await
+                    .expect("receipt");
             }
             let reply = client.act(&id, action, reason).await.expect("act");
             assert_eq!(reply.status, 200, "{action}: {}", reply.body);
@@ -81,48 +133,118 @@ async fn the_whole_lifecycle_runs_on_one_node() {
         }
         let remaining: [(&ApiClient, &str, &str); 7] = [
             (&setup.ma_officer, "start_assessment", "under_assessment"),
-            (&setup.ma_officer, "request_additional_information", "additional_information_requested"),
-            (&setup.prosecutor, "provide_additional_information", "additional_information_provided"),
+            (
+                &setup.ma_officer,
+                "request_additional_information",
+                "additional_information_requested",
+            ),
+            (
+                &setup.prosecutor,
+                "provide_additional_information",
+                "additional_information_provided",
+            ),
             (&setup.ma_officer, "accept_in_part", "accepted_in_part"),
             (&setup.ma_executor, "start_execution", "in_execution"),
-            (&setup.ma_executor, "send_partial_response", "partially_executed"),
+            (
+                &setup.ma_executor,
+                "send_partial_response",
+                "partially_executed",
+            ),
             (&setup.ma_executor, "send_final_response", "executed"),
         ];
         for (client, action, expected) in remaining {
-            let reply = client.act(&id, action, Some("as discussed")).await.expect("act");
+            let reply = client
+                .act(&id, action, Some("as discussed"))
+                .await
+                .expect("act");
             assert_eq!(reply.status, 200, "{action}: {}", reply.body);
             assert_eq!(reply.text("state"), expected);
             // Both sides converge before the next step.
-            setup.prosecutor.wait_for_state(&id, expected, 10).await.expect("requesting side");
-            setup.ma_officer.wait_for_state(&id, expected, 10).await.expect("requested side");
+            setup
+                .prosecutor
+                .wait_for_state(&id, expected, 10)
+                .await
+                .expect("requesting side");
+            setup
+                .ma_officer
+                .wait_for_state(&id, expected, 10)
+                .await
+                .expect("requested side");
         }
-        let closed = setup.prosecutor.act(&id, "close", None).await.expect("close");
+        let closed = setup
+            .prosecutor
+            .act(&id, "close", None)
+            .await
+            .expect("close");
         assert_eq!(closed.text("state"), "closed");
-        setup.ma_officer.wait_for_state(&id, "closed", 10).await.expect("closed there too");
+        setup
+            .ma_officer
+            .wait_for_state(&id, "closed", 10)
+            .await
+            .expect("closed there too");
 
-        let view = setup.prosecutor.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+        let view = setup
+            .prosecutor
+            .get(&format!("/api/v1/requests/{id}"))
+            .await
+            .expect("get");
         let history = view.body["history"].as_array().expect("history");
         assert_eq!(history.len(), 13, "{}", view.body);
-        assert!(history.iter().all(|entry| !entry["at"].as_str().unwrap_or_default().is_empty()));
+        assert!(
+            history
+                .iter()
+                .all(|entry| !entry["at"].as_str().unwrap_or_default().is_empty())
+        );
         let four_eyes = &history[1];
         assert_eq!(four_eyes["action"], "approve");
-        assert!(view.body["available_actions"].as_array().expect("actions").is_empty());
+        assert!(
+            view.body["available_actions"]
+                .as_array()
+                .expect("actions")
+                .is_empty()
+        );
     }
 }
 
 #[tokio::test]
 async fn approval_needs_a_second_person() {
-    let node = TestNode::spawn("node-four-eyes", Backend::Sqlite).await.expect("node");
-    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority).await.expect("es");
-    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority).await.expect("ma");
-    let officer = node.user("solo", "es-ca", &["central_authority_officer"]).await.expect("user");
+    let node = TestNode::spawn("node-four-eyes", Backend::Sqlite)
+        .await
+        .expect("node");
+    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
+        .await
+        .expect("es");
+    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+        .await
+        .expect("ma");
+    let officer = node
+        .user("solo", "es-ca", &["central_authority_officer"])
+        .await
+        .expect("user");
     let case_id = new_case(&officer).await;
-    let id = new_draft(&officer, &case_id).await["id"].as_str().expect("id").to_string();
-    assert_eq!(officer.act(&id, "submit_for_approval", None).await.expect("act").status, 200);
+    let id = new_draft(&officer, &case_id).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(
+        officer
+            .act(&id, "submit_for_approval", None)
+            .await
+            .expect("act")
+            .status,
+        200
+    );
     let refused = officer.act(&id, "approve", None).await.expect("act");
     assert_problem(&refused, 403, None);
-    assert!(refused.text("detail").contains("four-eyes"), "{}", refused.body);
-    let view = officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+    assert!(
+        refused.text("detail").contains("four-eyes"),
+        "{}",
+        refused.body
+    );
+    let view = officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
     assert_eq!(view.text("state"), "pending_approval", "nothing changed");
 }
 
@@ -130,10 +252,21 @@ async fn approval_needs_a_second_person() {
 async fn authentication_is_required_and_checked() {
     let setup = one_node(Backend::Sqlite).await;
     let anonymous = ApiClient::anonymous(&setup.node.url());
-    assert_problem(&anonymous.get("/api/v1/cases").await.expect("get"), 401, None);
-    assert_problem(&anonymous.get("/api/v1/requests").await.expect("get"), 401, None);
+    assert_problem(
+        &anonymous.get("/api/v1/cases").await.expect("get"),
+        401,
+        None,
+    );
+    assert_problem(
+        &anonymous.get("/api/v1/requests").await.expect("get"),
+        401,
+        None,
+    );
     let wrong = anonymous
-        .post("/api/v1/sessions", &json!({"username": "fiscal", "password": "not the password"}))
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": "fiscal", "password": "not the password"}),
+        )
         .await
         .expect("post");
     assert_problem(&wrong, 401, None);
@@ -160,7 +293,11 @@ async fn authentication_is_required_and_checked() {
         .await
         .expect("logout");
     assert_eq!(logout.status, 204);
-    assert_problem(&setup.prosecutor.get("/api/v1/me").await.expect("get"), 401, None);
+    assert_problem(
+        &setup.prosecutor.get("/api/v1/me").await.expect("get"),
+        401,
+        None,
+    );
 }
 
 #[tokio::test]
@@ -172,7 +309,12 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
         let path = format!("/api/v1/cases/{case_id}/requests");
 
         let malformed = client
-            .send_raw(reqwest::Method::POST, &path, "application/json", b"{not json".to_vec())
+            .send_raw(
+                reqwest::Method::POST,
+                &path,
+                "application/json",
+                b"{not json".to_vec(),
+            )
             .await
             .expect("post");
         assert_problem(&malformed, 400, None);
@@ -185,11 +327,19 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
 
         let mut wrong_type = sample_draft("es-ca", "ma-ca");
         wrong_type["measures"] = json!("bank records");
-        assert_problem(&client.post(&path, &wrong_type).await.expect("post"), 422, None);
+        assert_problem(
+            &client.post(&path, &wrong_type).await.expect("post"),
+            422,
+            None,
+        );
 
         let mut unknown_measure = sample_draft("es-ca", "ma-ca");
         unknown_measure["measures"][1]["kind"] = json!("torture");
-        assert_problem(&client.post(&path, &unknown_measure).await.expect("post"), 422, Some("measures[1].kind"));
+        assert_problem(
+            &client.post(&path, &unknown_measure).await.expect("post"),
+            422,
+            Some("measures[1].kind"),
+        );
 
         let mut unknown_country = sample_draft("es-ca", "ma-ca");
         unknown_country["persons"][0]["nationalities"] = json!(["XX"]);
@@ -201,10 +351,18 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
 
         let mut other_requester = sample_draft("ma-ca", "es-ca");
         other_requester["requested_authority"] = json!("es-ca");
-        assert_problem(&client.post(&path, &other_requester).await.expect("post"), 422, Some("requesting_authority"));
+        assert_problem(
+            &client.post(&path, &other_requester).await.expect("post"),
+            422,
+            Some("requesting_authority"),
+        );
 
         let oversize = json!({"reference": "x", "title": "y".repeat(2 * 1024 * 1024)});
-        assert_problem(&client.post("/api/v1/cases", &oversize).await.expect("post"), 413, None);
+        assert_problem(
+            &client.post("/api/v1/cases", &oversize).await.expect("post"),
+            413,
+            None,
+        );
 
         let no_content_type = client
             .send_raw(reqwest::Method::POST, &path, "text/plain", b"{}".to_vec())
@@ -216,32 +374,80 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
         let listed = client.get("/api/v1/requests").await.expect("list");
         assert_eq!(listed.body, json!([]));
 
-        let id = new_draft(client, &case_id).await["id"].as_str().expect("id").to_string();
+        let id = new_draft(client, &case_id).await["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
         let illegal = client.act(&id, "dispatch", None).await.expect("act");
         assert_problem(&illegal, 409, Some("action"));
         let unknown_action = client.act(&id, "teleport", None).await.expect("act");
         assert_problem(&unknown_action, 422, Some("action"));
-        assert_eq!(client.act(&id, "submit_for_approval", None).await.expect("act").status, 200);
+        assert_eq!(
+            client
+                .act(&id, "submit_for_approval", None)
+                .await
+                .expect("act")
+                .status,
+            200
+        );
         let wrong_role = client.act(&id, "approve", None).await.expect("act");
         assert_problem(&wrong_role, 403, Some("action"));
-        let needs_reason = setup.es_officer.act(&id, "return_to_draft", None).await.expect("act");
+        let needs_reason = setup
+            .es_officer
+            .act(&id, "return_to_draft", None)
+            .await
+            .expect("act");
         assert_problem(&needs_reason, 422, Some("reason"));
         let stale = setup
             .es_officer
-            .post(&format!("/api/v1/requests/{id}/transitions"), &json!({"action": "approve", "expected_version": 1}))
+            .post(
+                &format!("/api/v1/requests/{id}/transitions"),
+                &json!({"action": "approve", "expected_version": 1}),
+            )
             .await
             .expect("post");
         assert_problem(&stale, 409, None);
 
         // Another authority's request and case are out of reach.
-        assert_problem(&setup.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get"), 403, None);
-        assert_problem(&setup.ma_officer.get(&format!("/api/v1/cases/{case_id}")).await.expect("get"), 403, None);
-        assert_problem(&setup.ma_officer.act(&id, "approve", None).await.expect("act"), 403, None);
+        assert_problem(
+            &setup
+                .ma_officer
+                .get(&format!("/api/v1/requests/{id}"))
+                .await
+                .expect("get"),
+            403,
+            None,
+        );
+        assert_problem(
+            &setup
+                .ma_officer
+                .get(&format!("/api/v1/cases/{case_id}"))
+                .await
+                .expect("get"),
+            403,
+            None,
+        );
+        assert_problem(
+            &setup
+                .ma_officer
+                .act(&id, "approve", None)
+                .await
+                .expect("act"),
+            403,
+            None,
+        );
 
-        let view = client.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+        let view = client
+            .get(&format!("/api/v1/requests/{id}"))
+            .await
+            .expect("get");
         assert_eq!(view.text("state"), "pending_approval");
         assert_eq!(view.body["history"].as_array().map(Vec::len), Some(1));
-        assert_problem(&client.get("/api/v1/nowhere").await.expect("get"), 404, None);
+        assert_problem(
+            &client.get("/api/v1/nowhere").await.expect("get"),
+            404,
+            None,
+        );
     }
 }
 
@@ -255,33 +461,60 @@ async fn drafts_can_be_edited_until_submitted() {
     let mut changed = sample_draft("es-ca", "ma-ca");
     changed["purpose"] = json!("A new purpose");
     let edited = client
-        .put(&format!("/api/v1/requests/{id}?expected_version=1"), &changed)
+        .put(
+            &format!("/api/v1/requests/{id}?expected_version=1"),
+            &changed,
+        )
         .await
         .expect("put");
     assert_eq!(edited.status, 200, "{}", edited.body);
     assert_eq!(edited.body["content"]["purpose"], "A new purpose");
     assert_eq!(edited.body["version"], 2);
     let stale = client
-        .put(&format!("/api/v1/requests/{id}?expected_version=1"), &changed)
+        .put(
+            &format!("/api/v1/requests/{id}?expected_version=1"),
+            &changed,
+        )
         .await
         .expect("put");
     assert_problem(&stale, 409, None);
-    assert_eq!(client.act(id, "submit_for_approval", None).await.expect("act").status, 200);
-    let locked = client.put(&format!("/api/v1/requests/{id}"), &changed).await.expect("put");
+    assert_eq!(
+        client
+            .act(id, "submit_for_approval", None)
+            .await
+            .expect("act")
+            .status,
+        200
+    );
+    let locked = client
+        .put(&format!("/api/v1/requests/{id}"), &changed)
+        .await
+        .expect("put");
     assert_problem(&locked, 409, None);
 }
 
 #[tokio::test]
 async fn health_and_openapi_are_served() {
-    let node = TestNode::spawn("node-docs", Backend::Sqlite).await.expect("node");
+    let node = TestNode::spawn("node-docs", Backend::Sqlite)
+        .await
+        .expect("node");
     let client = ApiClient::anonymous(&node.url());
     let health = client.get("/healthz").await.expect("health");
     assert_eq!(health.status, 200);
     assert_eq!(health.body["node_id"], "node-docs");
     let spec = client.get("/api/openapi.json").await.expect("spec");
     assert_eq!(spec.status, 200);
-    assert!(spec.body["openapi"].as_str().unwrap_or_default().starts_with("3."));
-    for path in ["/api/v1/requests/{request_id}/transitions", "/api/v1/cases", "/healthz"] {
+    assert!(
+        spec.body["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.")
+    );
+    for path in [
+        "/api/v1/requests/{request_id}/transitions",
+        "/api/v1/cases",
+        "/healthz",
+    ] {
         assert!(spec.body["paths"][path].is_object(), "{path} documented");
     }
     assert!(spec.body["components"]["schemas"]["Problem"].is_object());

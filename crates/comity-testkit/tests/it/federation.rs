@@ -1,7 +1,7 @@
 //! Two real nodes on loopback exchanging sealed envelopes over HTTP: the lifecycle
 //! across nodes, and the faults the transport must survive.
 
-use comity_crypto::{EnvelopeHeader, MessageId, NodeKeys, ReceiptOutcome, ENVELOPE_VERSION};
+use comity_crypto::{ENVELOPE_VERSION, EnvelopeHeader, MessageId, NodeKeys, ReceiptOutcome};
 use comity_domain::AuthorityKind;
 use comity_testkit::{ApiClient, Backend, TestNode, backends, sample_draft};
 use comity_wire::federation::{BODY_VERSION, FederationBody};
@@ -19,26 +19,54 @@ struct Pair {
 async fn pair(backend: Backend) -> Pair {
     let spain = TestNode::spawn("es-node", backend).await.expect("spain");
     let morocco = TestNode::spawn("ma-node", backend).await.expect("morocco");
-    spain.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority).await.expect("es");
-    morocco.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority).await.expect("ma");
+    spain
+        .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
+        .await
+        .expect("es");
+    morocco
+        .local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+        .await
+        .expect("ma");
     spain.peer_with(&morocco).await.expect("trust");
-    let prosecutor = spain.user("fiscal", "es-ca", &["requesting_prosecutor"]).await.expect("user");
-    let es_officer = spain.user("ana", "es-ca", &["central_authority_officer"]).await.expect("user");
-    let ma_officer = morocco
-        .user("karim", "ma-ca", &["central_authority_officer", "executing_officer"])
+    let prosecutor = spain
+        .user("fiscal", "es-ca", &["requesting_prosecutor"])
         .await
         .expect("user");
-    Pair { spain, morocco, prosecutor, es_officer, ma_officer }
+    let es_officer = spain
+        .user("ana", "es-ca", &["central_authority_officer"])
+        .await
+        .expect("user");
+    let ma_officer = morocco
+        .user(
+            "karim",
+            "ma-ca",
+            &["central_authority_officer", "executing_officer"],
+        )
+        .await
+        .expect("user");
+    Pair {
+        spain,
+        morocco,
+        prosecutor,
+        es_officer,
+        ma_officer,
+    }
 }
 
 /// Drafts, approves and dispatches a request; returns its id.
 async fn dispatch(prosecutor: &ApiClient, es_officer: &ApiClient) -> String {
     let case = prosecutor
-        .post("/api/v1/cases", &json!({"reference": "DP 7/2026", "title": "Strait"}))
+        .post(
+            "/api/v1/cases",
+            &json!({"reference": "DP 7/2026", "title": "Strait"}),
+        )
         .await
         .expect("case");
     let draft = prosecutor
-        .post(&format!("/api/v1/cases/{}/requests", case.text("id")), &sample_draft("es-ca", "ma-ca"))
+        .post(
+            &format!("/api/v1/cases/{}/requests", case.text("id")),
+            &sample_draft("es-ca", "ma-ca"),
+        )
         .await
         .expect("draft");
     assert_eq!(draft.status, 201, "{}", draft.body);
@@ -59,29 +87,64 @@ async fn the_lifecycle_runs_across_two_nodes() {
     for backend in backends() {
         let pair = pair(backend).await;
         let id = dispatch(&pair.prosecutor, &pair.es_officer).await;
-        pair.prosecutor.wait_for_state(&id, "delivered", 15).await.expect("receipt recorded");
-        let incoming = pair.ma_officer.wait_for_state(&id, "delivered", 15).await.expect("arrived");
+        pair.prosecutor
+            .wait_for_state(&id, "delivered", 15)
+            .await
+            .expect("receipt recorded");
+        let incoming = pair
+            .ma_officer
+            .wait_for_state(&id, "delivered", 15)
+            .await
+            .expect("arrived");
         assert_eq!(incoming.text("side"), "requested");
-        assert_eq!(incoming.body["content"]["persons"][0]["full_name"], "Youssef El Amrani");
+        assert_eq!(
+            incoming.body["content"]["persons"][0]["full_name"],
+            "Youssef El Amrani"
+        );
         let steps: [(&ApiClient, &str, &str); 9] = [
             (&pair.ma_officer, "acknowledge", "registered"),
             (&pair.ma_officer, "start_assessment", "under_assessment"),
-            (&pair.ma_officer, "request_additional_information", "additional_information_requested"),
-            (&pair.prosecutor, "provide_additional_information", "additional_information_provided"),
+            (
+                &pair.ma_officer,
+                "request_additional_information",
+                "additional_information_requested",
+            ),
+            (
+                &pair.prosecutor,
+                "provide_additional_information",
+                "additional_information_provided",
+            ),
             (&pair.ma_officer, "accept_in_part", "accepted_in_part"),
             (&pair.ma_officer, "start_execution", "in_execution"),
-            (&pair.ma_officer, "send_partial_response", "partially_executed"),
+            (
+                &pair.ma_officer,
+                "send_partial_response",
+                "partially_executed",
+            ),
             (&pair.ma_officer, "send_final_response", "executed"),
             (&pair.prosecutor, "close", "closed"),
         ];
         for (client, action, expected) in steps {
-            let reply = client.act(&id, action, Some("per the treaty")).await.expect("act");
+            let reply = client
+                .act(&id, action, Some("per the treaty"))
+                .await
+                .expect("act");
             assert_eq!(reply.status, 200, "{action}: {}", reply.body);
-            pair.prosecutor.wait_for_state(&id, expected, 15).await.expect("spain in step");
-            pair.ma_officer.wait_for_state(&id, expected, 15).await.expect("morocco in step");
+            pair.prosecutor
+                .wait_for_state(&id, expected, 15)
+                .await
+                .expect("spain in step");
+            pair.ma_officer
+                .wait_for_state(&id, expected, 15)
+                .await
+                .expect("morocco in step");
         }
         // Each side recorded the other's actions as remote, by the peer node.
-        let view = pair.prosecutor.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+        let view = pair
+            .prosecutor
+            .get(&format!("/api/v1/requests/{id}"))
+            .await
+            .expect("get");
         let remote: Vec<&str> = view.body["history"]
             .as_array()
             .expect("history")
@@ -90,32 +153,61 @@ async fn the_lifecycle_runs_across_two_nodes() {
             .map(|entry| entry["action"].as_str().unwrap_or_default())
             .collect();
         assert_eq!(remote.len(), 7, "{remote:?}");
-        assert!(view.body["history"][4]["actor"].as_str().unwrap_or_default().contains("ma-node"));
+        assert!(
+            view.body["history"][4]["actor"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ma-node")
+        );
     }
 }
 
 #[tokio::test]
 async fn a_receiver_that_is_down_gets_its_messages_when_it_returns() {
-    let Pair { spain: _spain, morocco, prosecutor, es_officer, .. } = pair(Backend::Sqlite).await;
+    let Pair {
+        spain: _spain,
+        morocco,
+        prosecutor,
+        es_officer,
+        ..
+    } = pair(Backend::Sqlite).await;
     let stopped = morocco.kill();
     let id = dispatch(&prosecutor, &es_officer).await;
     // The sender keeps retrying while the receiver is down.
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    let view = prosecutor.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+    let view = prosecutor
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
     assert_eq!(view.text("state"), "dispatched");
     let morocco = stopped.restart().await.expect("restart");
     let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD)
         .await
         .expect("login");
-    ma_officer.wait_for_state(&id, "delivered", 15).await.expect("delivered after restart");
-    prosecutor.wait_for_state(&id, "delivered", 15).await.expect("receipt");
+    ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered after restart");
+    prosecutor
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("receipt");
     ma_officer.act(&id, "acknowledge", None).await.expect("ack");
-    prosecutor.wait_for_state(&id, "registered", 15).await.expect("in step");
+    prosecutor
+        .wait_for_state(&id, "registered", 15)
+        .await
+        .expect("in step");
 }
 
 #[tokio::test]
 async fn a_sender_killed_after_commit_sends_once_on_restart() {
-    let Pair { spain, morocco, prosecutor, es_officer, .. } = pair(Backend::Sqlite).await;
+    let Pair {
+        spain,
+        morocco,
+        prosecutor,
+        es_officer,
+        ..
+    } = pair(Backend::Sqlite).await;
     // The receiver is down, so the committed dispatch sits in the sender's outbox...
     let morocco_stopped = morocco.kill();
     let id = dispatch(&prosecutor, &es_officer).await;
@@ -123,12 +215,26 @@ async fn a_sender_killed_after_commit_sends_once_on_restart() {
     let spain_stopped = spain.kill();
     let morocco = morocco_stopped.restart().await.expect("morocco back");
     let spain = spain_stopped.restart().await.expect("spain back");
-    let prosecutor = ApiClient::login(&spain.url(), "fiscal", comity_testkit::TEST_PASSWORD).await.expect("login");
-    let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD).await.expect("login");
-    ma_officer.wait_for_state(&id, "delivered", 15).await.expect("delivered once");
-    prosecutor.wait_for_state(&id, "delivered", 15).await.expect("receipt");
+    let prosecutor = ApiClient::login(&spain.url(), "fiscal", comity_testkit::TEST_PASSWORD)
+        .await
+        .expect("login");
+    let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD)
+        .await
+        .expect("login");
+    ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered once");
+    prosecutor
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("receipt");
     let incoming = ma_officer.get("/api/v1/requests").await.expect("list");
-    assert_eq!(incoming.body.as_array().map(Vec::len), Some(1), "applied exactly once");
+    assert_eq!(
+        incoming.body.as_array().map(Vec::len),
+        Some(1),
+        "applied exactly once"
+    );
 }
 
 /// Seals `body` from `sender` to `recipient` as the transport would.
@@ -191,40 +297,96 @@ async fn post_envelope(node: &TestNode, bytes: Vec<u8>) -> (u16, Vec<u8>) {
 async fn duplicates_reordering_and_tampering_change_nothing_twice() {
     let pair = pair(Backend::Sqlite).await;
     let id = dispatch(&pair.prosecutor, &pair.es_officer).await;
-    pair.ma_officer.wait_for_state(&id, "delivered", 15).await.expect("delivered");
-    pair.ma_officer.act(&id, "acknowledge", None).await.expect("ack");
-    pair.ma_officer.act(&id, "start_assessment", None).await.expect("assess");
-    pair.ma_officer.act(&id, "request_additional_information", Some("which bank?")).await.expect("rfi");
-    pair.prosecutor.wait_for_state(&id, "additional_information_requested", 15).await.expect("in step");
+    pair.ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered");
+    pair.ma_officer
+        .act(&id, "acknowledge", None)
+        .await
+        .expect("ack");
+    pair.ma_officer
+        .act(&id, "start_assessment", None)
+        .await
+        .expect("assess");
+    pair.ma_officer
+        .act(&id, "request_additional_information", Some("which bank?"))
+        .await
+        .expect("rfi");
+    pair.prosecutor
+        .wait_for_state(&id, "additional_information_requested", 15)
+        .await
+        .expect("in step");
 
     let spain_keys = &pair.spain.node.state().federation.keys;
-    let morocco_signing = *pair.morocco.node.state().federation.keys.public_identity().signing_key_bytes();
+    let morocco_signing = *pair
+        .morocco
+        .node
+        .state()
+        .federation
+        .keys
+        .public_identity()
+        .signing_key_bytes();
     // Spain's outbox used sequence 1 for the dispatch; the next are 2 and 3.
-    let provide = seal_from(spain_keys, "es-node", &pair.morocco, &id, 2, &action_body(&id, "provide_additional_information"));
-    let withdraw = seal_from(spain_keys, "es-node", &pair.morocco, &id, 3, &action_body(&id, "withdraw"));
+    let provide = seal_from(
+        spain_keys,
+        "es-node",
+        &pair.morocco,
+        &id,
+        2,
+        &action_body(&id, "provide_additional_information"),
+    );
+    let withdraw = seal_from(
+        spain_keys,
+        "es-node",
+        &pair.morocco,
+        &id,
+        3,
+        &action_body(&id, "withdraw"),
+    );
 
     // Reordered: 3 arrives first and waits for 2.
     let (status, receipt) = post_envelope(&pair.morocco, withdraw.clone()).await;
     assert_eq!(status, 200);
-    let receipt = comity_crypto::verify_receipt(&receipt, &morocco_signing).expect("signed receipt");
+    let receipt =
+        comity_crypto::verify_receipt(&receipt, &morocco_signing).expect("signed receipt");
     assert_eq!(receipt.outcome, ReceiptOutcome::Accepted);
-    let view = pair.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
-    assert_eq!(view.text("state"), "additional_information_requested", "3 waits for 2");
+    let view = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(
+        view.text("state"),
+        "additional_information_requested",
+        "3 waits for 2"
+    );
 
     // Tampered copies of 2 are refused and change nothing.
     for position in [10, provide.len() / 2, provide.len() - 5] {
         let mut tampered = provide.clone();
         tampered[position] ^= 0x40;
         let (status, _) = post_envelope(&pair.morocco, tampered).await;
-        assert!(status == 400 || status == 403, "tampered byte {position}: {status}");
+        assert!(
+            status == 400 || status == 403,
+            "tampered byte {position}: {status}"
+        );
     }
-    let view = pair.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+    let view = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
     assert_eq!(view.text("state"), "additional_information_requested");
 
     // 2 arrives: 2 then 3 apply, in order.
     let (status, _) = post_envelope(&pair.morocco, provide.clone()).await;
     assert_eq!(status, 200);
-    let view = pair.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+    let view = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
     assert_eq!(view.text("state"), "withdrawn");
     let actions: Vec<String> = view.body["history"]
         .as_array()
@@ -232,14 +394,21 @@ async fn duplicates_reordering_and_tampering_change_nothing_twice() {
         .iter()
         .map(|entry| entry["action"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert_eq!(&actions[actions.len() - 2..], ["provide_additional_information", "withdraw"]);
+    assert_eq!(
+        &actions[actions.len() - 2..],
+        ["provide_additional_information", "withdraw"]
+    );
 
     // Duplicates and replays are acknowledged as such and change nothing.
     let (status, receipt) = post_envelope(&pair.morocco, provide).await;
     assert_eq!(status, 200);
     let receipt = comity_crypto::verify_receipt(&receipt, &morocco_signing).expect("receipt");
     assert_eq!(receipt.outcome, ReceiptOutcome::Duplicate);
-    let after = pair.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+    let after = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
     assert_eq!(after.body["history"], view.body["history"]);
 }
 
@@ -247,42 +416,105 @@ async fn duplicates_reordering_and_tampering_change_nothing_twice() {
 async fn envelopes_from_strangers_or_for_others_are_refused() {
     let pair = pair(Backend::Sqlite).await;
     let id = dispatch(&pair.prosecutor, &pair.es_officer).await;
-    pair.ma_officer.wait_for_state(&id, "delivered", 15).await.expect("delivered");
-    let before = pair.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+    pair.ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered");
+    let before = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
 
     // A node not on the trust list, even one using a trusted node's name.
     let stranger = NodeKeys::generate(&mut rand::rngs::OsRng);
-    let forged = seal_from(&stranger, "es-node", &pair.morocco, &id, 2, &action_body(&id, "withdraw"));
+    let forged = seal_from(
+        &stranger,
+        "es-node",
+        &pair.morocco,
+        &id,
+        2,
+        &action_body(&id, "withdraw"),
+    );
     assert_eq!(post_envelope(&pair.morocco, forged).await.0, 403);
-    let unknown = seal_from(&stranger, "xx-node", &pair.morocco, &id, 2, &action_body(&id, "withdraw"));
+    let unknown = seal_from(
+        &stranger,
+        "xx-node",
+        &pair.morocco,
+        &id,
+        2,
+        &action_body(&id, "withdraw"),
+    );
     assert_eq!(post_envelope(&pair.morocco, unknown).await.0, 403);
 
     // A message addressed to another node.
     let spain_keys = &pair.spain.node.state().federation.keys;
-    let misaddressed = seal_from(spain_keys, "es-node", &pair.spain, &id, 2, &action_body(&id, "withdraw"));
+    let misaddressed = seal_from(
+        spain_keys,
+        "es-node",
+        &pair.spain,
+        &id,
+        2,
+        &action_body(&id, "withdraw"),
+    );
     assert_eq!(post_envelope(&pair.morocco, misaddressed).await.0, 400);
 
     // Garbage and oversize bodies.
-    assert_eq!(post_envelope(&pair.morocco, b"not an envelope".to_vec()).await.0, 400);
-    assert_eq!(post_envelope(&pair.morocco, vec![0u8; 17 * 1024 * 1024]).await.0, 413);
+    assert_eq!(
+        post_envelope(&pair.morocco, b"not an envelope".to_vec())
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        post_envelope(&pair.morocco, vec![0u8; 17 * 1024 * 1024])
+            .await
+            .0,
+        413
+    );
 
-    let after = pair.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
-    assert_eq!(after.body["history"], before.body["history"], "nothing changed");
+    let after = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(
+        after.body["history"], before.body["history"],
+        "nothing changed"
+    );
 }
 
 #[tokio::test]
 async fn a_retired_key_is_refused() {
     let pair = pair(Backend::Sqlite).await;
     let id = dispatch(&pair.prosecutor, &pair.es_officer).await;
-    pair.ma_officer.wait_for_state(&id, "delivered", 15).await.expect("delivered");
+    pair.ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered");
     // Morocco's administrator records that Spain's key was retired a minute ago.
     let mut entry = pair.spain.node.peer_entry().await.expect("entry");
     let now = pair.morocco.app().now().millis();
     entry.keys[0].valid_until_ms = Some(now - 60_000);
-    pair.morocco.node.add_peer(entry).await.expect("update trust");
+    pair.morocco
+        .node
+        .add_peer(entry)
+        .await
+        .expect("update trust");
     let spain_keys = &pair.spain.node.state().federation.keys;
-    let late = seal_from(spain_keys, "es-node", &pair.morocco, &id, 2, &action_body(&id, "withdraw"));
+    let late = seal_from(
+        spain_keys,
+        "es-node",
+        &pair.morocco,
+        &id,
+        2,
+        &action_body(&id, "withdraw"),
+    );
     assert_eq!(post_envelope(&pair.morocco, late).await.0, 403);
-    let view = pair.ma_officer.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+    let view = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
     assert_eq!(view.text("state"), "delivered");
 }
