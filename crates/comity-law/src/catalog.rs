@@ -23,10 +23,16 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("groups.toml", include_str!("../catalog/groups.toml")),
     ("languages.toml", include_str!("../catalog/languages.toml")),
     ("untoc.toml", include_str!("../catalog/untoc.toml")),
-    ("council_of_europe.toml", include_str!("../catalog/council_of_europe.toml")),
+    (
+        "council_of_europe.toml",
+        include_str!("../catalog/council_of_europe.toml"),
+    ),
     ("eu.toml", include_str!("../catalog/eu.toml")),
     ("bilateral.toml", include_str!("../catalog/bilateral.toml")),
-    ("safeguards.toml", include_str!("../catalog/safeguards.toml")),
+    (
+        "safeguards.toml",
+        include_str!("../catalog/safeguards.toml"),
+    ),
     ("fallback.toml", include_str!("../catalog/fallback.toml")),
 ];
 
@@ -120,7 +126,11 @@ pub enum Problem {
 impl Catalog {
     /// The catalog compiled into this crate.
     pub fn embedded() -> Result<Catalog, CatalogError> {
-        Catalog::from_sources(EMBEDDED.iter().map(|(name, text)| (name.to_string(), *text)))
+        Catalog::from_sources(
+            EMBEDDED
+                .iter()
+                .map(|(name, text)| (name.to_string(), *text)),
+        )
     }
 
     /// Loads every `*.toml` file of `dir`, in name order.
@@ -150,7 +160,11 @@ impl Catalog {
                 .unwrap_or_default();
             texts.push((name, text));
         }
-        Catalog::from_sources(texts.iter().map(|(name, text)| (name.clone(), text.as_str())))
+        Catalog::from_sources(
+            texts
+                .iter()
+                .map(|(name, text)| (name.clone(), text.as_str())),
+        )
     }
 
     /// Builds a catalog from `(file name, TOML text)` pairs.
@@ -196,7 +210,11 @@ impl Catalog {
 
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 // ---- raw TOML shapes ----------------------------------------------------------------
@@ -441,7 +459,9 @@ impl FileContext<'_> {
     fn country(&self, code: &Text) -> Result<CountryCode, CatalogError> {
         let value = code.get_ref();
         // Only alpha-2 codes in the catalog, upper case, so that the files read alike.
-        let parsed = CountryCode::from_str(value).ok().filter(|parsed| parsed.as_str() == value);
+        let parsed = CountryCode::from_str(value)
+            .ok()
+            .filter(|parsed| parsed.as_str() == value);
         parsed.ok_or_else(|| self.error(code.span(), Problem::UnknownCountry(value.clone())))
     }
 
@@ -681,8 +701,10 @@ impl Builder {
                 .collect::<Result<Vec<_>, CatalogError>>()
         };
         let no_refusal_on = trigger_rules(&raw.no_refusal_on, "a no_refusal_on rule")?;
-        let removes_refusal_grounds =
-            trigger_rules(&raw.removes_refusal_grounds, "a removes_refusal_grounds rule")?;
+        let removes_refusal_grounds = trigger_rules(
+            &raw.removes_refusal_grounds,
+            "a removes_refusal_grounds rule",
+        )?;
         let dual_criminality = match &raw.dual_criminality {
             None => None,
             Some(rule) => Some(self.dual_criminality(context, rule)?),
@@ -770,10 +792,16 @@ impl Builder {
             role: raw.role,
             source_url,
             basis_article,
-            content_from: raw.content_from.as_ref().map(|target| target.get_ref().clone()),
+            content_from: raw
+                .content_from
+                .as_ref()
+                .map(|target| target.get_ref().clone()),
             in_force: context.optional_date(&raw.in_force)?,
             applies_until: context.optional_date(&raw.applies_until)?,
-            supplements: raw.supplements.as_ref().map(|target| target.get_ref().clone()),
+            supplements: raw
+                .supplements
+                .as_ref()
+                .map(|target| target.get_ref().clone()),
             parties,
             scope,
             measures: context.measures(&raw.measures)?,

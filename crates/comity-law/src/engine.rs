@@ -4,9 +4,7 @@
 //! The engine knows no state and no instrument by name; everything it concludes comes
 //! from the catalog's data and is cited to an instrument and article.
 
-use comity_domain::{
-    Date, DeadlinePolicy, MeasureKind, PersonRole, RequestContent, Vulnerability,
-};
+use comity_domain::{Date, DeadlinePolicy, MeasureKind, PersonRole, RequestContent, Vulnerability};
 
 use crate::assessment::*;
 use crate::catalog::Catalog;
@@ -153,7 +151,9 @@ impl<'a> Engine<'a> {
                 .copied()
                 .filter(|&measure| {
                     instrument.covers(measure)
-                        || supplements.iter().any(|supplement| supplement.covers(measure))
+                        || supplements
+                            .iter()
+                            .any(|supplement| supplement.covers(measure))
                 })
                 .collect();
             if !self.measures.is_empty() && covered.is_empty() {
@@ -234,7 +234,7 @@ impl<'a> Engine<'a> {
         let channels = self.channels(base, &base_supplements, &candidates, &measure_bases);
         let languages = self.languages(base, &base_supplements);
         let checklist = self.checklist(base);
-        let dual_criminality = self.dual_criminality(&candidates, &measure_bases, base);
+        let dual_criminality = self.dual_criminality(&measure_bases);
         let facts = self.facts(&dual_criminality);
         let refusal_grounds = self.refusal_grounds(base, &base_supplements, &facts);
         self.safeguards(base);
@@ -281,7 +281,8 @@ impl<'a> Engine<'a> {
         let mut bases = Vec::new();
         for &measure in &self.measures {
             let specific = candidates.iter().find(|candidate| {
-                candidate.instrument.specific_measures.contains(&measure) && candidate.covers(measure)
+                candidate.instrument.specific_measures.contains(&measure)
+                    && candidate.covers(measure)
             });
             let basis = if let Some(candidate) = specific {
                 Some((
@@ -296,7 +297,10 @@ impl<'a> Engine<'a> {
                 if candidates[index].covers(measure) {
                     Some((
                         candidates[index].instrument,
-                        format!("Covered by the prevailing {}.", candidates[index].instrument.title),
+                        format!(
+                            "Covered by the prevailing {}.",
+                            candidates[index].instrument.title
+                        ),
                     ))
                 } else {
                     let mut others: Vec<&Candidate<'_>> = candidates
@@ -645,18 +649,12 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn dual_criminality(
-        &mut self,
-        candidates: &[Candidate<'a>],
-        measure_bases: &[MeasureBasis],
-        base: &Instrument,
-    ) -> Vec<DualCriminalityFinding> {
+    fn dual_criminality(&mut self, measure_bases: &[MeasureBasis]) -> Vec<DualCriminalityFinding> {
         let mut findings = Vec::new();
         for basis in measure_bases {
             let Some(instrument) = self.governing(basis) else {
                 continue;
             };
-            let _ = candidates;
             let finding = self.dual_criminality_for(instrument, basis.measure);
             if finding.outcome.is_required() && basis.measure.is_coercive() {
                 self.warnings.push(Finding {
@@ -674,7 +672,6 @@ impl<'a> Engine<'a> {
             }
             findings.push(finding);
         }
-        let _ = base;
         findings
     }
 
@@ -684,15 +681,14 @@ impl<'a> Engine<'a> {
         measure: MeasureKind,
     ) -> DualCriminalityFinding {
         let label = measure.label();
-        let finding = |outcome, severity, explanation: String, article: &str| {
-            DualCriminalityFinding {
+        let finding =
+            |outcome, severity, explanation: String, article: &str| DualCriminalityFinding {
                 measure,
                 outcome,
                 severity,
                 explanation,
                 citation: cite(instrument, article),
-            }
-        };
+            };
         let Some(rule) = &instrument.dual_criminality else {
             return finding(
                 DualCriminalityOutcome::OptionalGround,
@@ -730,13 +726,21 @@ impl<'a> Engine<'a> {
             ),
             DualCriminalityMode::Required => finding(
                 DualCriminalityOutcome::Required,
-                if coercive { Severity::Warning } else { Severity::Info },
+                if coercive {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
                 format!("For {label}: {}", rule.text),
                 &rule.article,
             ),
             DualCriminalityMode::OptionalGround => finding(
                 DualCriminalityOutcome::OptionalGround,
-                if coercive { Severity::Warning } else { Severity::Info },
+                if coercive {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
                 format!(
                     "For {label}: {}{}",
                     rule.text,
@@ -750,7 +754,10 @@ impl<'a> Engine<'a> {
             ),
             DualCriminalityMode::RequiredForCoercive => {
                 if !coercive {
-                    let article = rule.non_coercive_article.as_deref().unwrap_or(&rule.article);
+                    let article = rule
+                        .non_coercive_article
+                        .as_deref()
+                        .unwrap_or(&rule.article);
                     return finding(
                         DualCriminalityOutcome::ExemptMeasure,
                         Severity::Info,
@@ -764,11 +771,15 @@ impl<'a> Engine<'a> {
                 if let Some(exception) = &rule.list_exception {
                     let offences = &self.request.offences;
                     let qualifies = |months: Option<u32>, annex_d: bool| {
-                        annex_d && months.is_some_and(|months| months >= exception.min_penalty_months)
+                        annex_d
+                            && months.is_some_and(|months| months >= exception.min_penalty_months)
                     };
                     if !offences.is_empty()
                         && offences.iter().all(|offence| {
-                            qualifies(offence.maximum_penalty_months, offence.category.is_annex_d())
+                            qualifies(
+                                offence.maximum_penalty_months,
+                                offence.category.is_annex_d(),
+                            )
                         })
                     {
                         return finding(
@@ -785,7 +796,10 @@ impl<'a> Engine<'a> {
                     let reasons: Vec<String> = offences
                         .iter()
                         .filter(|offence| {
-                            !qualifies(offence.maximum_penalty_months, offence.category.is_annex_d())
+                            !qualifies(
+                                offence.maximum_penalty_months,
+                                offence.category.is_annex_d(),
+                            )
                         })
                         .map(|offence| {
                             if !offence.category.is_annex_d() {
@@ -921,7 +935,11 @@ impl<'a> Engine<'a> {
                             .map(|trigger| trigger_label(*trigger))
                             .collect::<Vec<_>>()
                             .join(", "),
-                        if rule.kind == GroundKind::Mandatory { "must" } else { "may" },
+                        if rule.kind == GroundKind::Mandatory {
+                            "must"
+                        } else {
+                            "may"
+                        },
                         short_title(base),
                         rule.article,
                         rule.text
@@ -987,7 +1005,12 @@ impl<'a> Engine<'a> {
         let (citation, rule_text) = match self.safeguard(kind) {
             Some((instrument, rule)) => (
                 cite(instrument, &rule.article),
-                format!("{} art. {}: {}", short_title(instrument), rule.article, rule.text),
+                format!(
+                    "{} art. {}: {}",
+                    short_title(instrument),
+                    rule.article,
+                    rule.text
+                ),
             ),
             None => (cite(base, &base.basis_article), String::new()),
         };
@@ -1118,7 +1141,7 @@ impl<'a> Engine<'a> {
             return;
         };
         let basis = &self.request.legal_basis;
-        if basis.is_empty() || basis.iter().any(|id| *id == prevailing.instrument_id) {
+        if basis.is_empty() || basis.contains(&prevailing.instrument_id) {
             return;
         }
         self.warnings.push(Finding {
@@ -1163,7 +1186,12 @@ impl<'a> Engine<'a> {
                 findings.push(DeadlineFinding {
                     kind: rule.kind,
                     days: rule.days,
-                    explanation: format!("{} ({} art. {})", rule.text, short_title(instrument), rule.article),
+                    explanation: format!(
+                        "{} ({} art. {})",
+                        rule.text,
+                        short_title(instrument),
+                        rule.article
+                    ),
                     citation: cite(instrument, &rule.article),
                 });
             }
@@ -1290,7 +1318,10 @@ fn choose_prevailing(candidates: &[Candidate<'_>]) -> Option<(usize, Decision)> 
             .iter()
             .map(|(title, citation)| {
                 let rule = precedence_text(candidates, citation);
-                format!("{title} (art. {} of {}: {rule})", citation.article, citation.instrument_id)
+                format!(
+                    "{title} (art. {} of {}: {rule})",
+                    citation.article, citation.instrument_id
+                )
             })
             .collect();
         let mut reason = format!("{} prevails over {}.", winner.title, others.join("; "));

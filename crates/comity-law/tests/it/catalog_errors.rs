@@ -54,11 +54,22 @@ fn embedded_catalog_loads_and_matches_the_directory() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/catalog");
     let loaded = Catalog::load_dir(dir).expect("directory");
     assert_eq!(embedded.instruments().len(), loaded.instruments().len());
-    for id in ["untoc", "eio", "ecmacm_1959", "budapest", "fr_ma_mla_2008", "reciprocity"] {
+    for id in [
+        "untoc",
+        "eio",
+        "ecmacm_1959",
+        "budapest",
+        "fr_ma_mla_2008",
+        "reciprocity",
+    ] {
         assert!(embedded.instrument(id).is_some(), "{id}");
     }
     for instrument in embedded.instruments() {
-        assert!(!instrument.parties.source.is_empty(), "{} parties source", instrument.id);
+        assert!(
+            !instrument.parties.source.is_empty(),
+            "{} parties source",
+            instrument.id
+        );
     }
 }
 
@@ -83,7 +94,9 @@ fn lower_case_country_code_is_refused() {
 
 #[test]
 fn unknown_measure_code() {
-    let text = instrument("measures = [\"taking_statements\", \"torture\"]\n[instrument.parties]\nsource = \"s\"");
+    let text = instrument(
+        "measures = [\"taking_statements\", \"torture\"]\n[instrument.parties]\nsource = \"s\"",
+    );
     assert_names(load(&text), 9, "unknown measure code `torture`");
 }
 
@@ -102,19 +115,26 @@ fn unknown_instrument_in_gives_way_to() {
     );
     assert_names(
         load(&text),
-        13,
+        12,
         "unknown instrument `nowhere` referenced in `gives_way_to`",
     );
 }
 
 #[test]
 fn duplicate_id() {
-    let text = format!("{}\n[instrument.parties]\nsource = \"s\"\n{}\n[instrument.parties]\nsource = \"s\"", instrument(""), instrument("").replace("# a test file", ""));
+    let text = format!(
+        "{}\n[instrument.parties]\nsource = \"s\"\n{}\n[instrument.parties]\nsource = \"s\"",
+        instrument(""),
+        instrument("").replace("# a test file", "")
+    );
     let error = load(&text);
     let message = error.to_string();
     assert!(message.starts_with("broken.toml:"), "{message}");
     assert!(message.contains("duplicate id `test`"), "{message}");
-    assert!(!message.starts_with("broken.toml:3:"), "the second definition is named: {message}");
+    assert!(
+        !message.starts_with("broken.toml:3:"),
+        "the second definition is named: {message}"
+    );
 }
 
 #[test]
@@ -122,7 +142,11 @@ fn missing_article_citation() {
     let text = instrument(
         "[instrument.parties]\nsource = \"s\"\n[[instrument.refusal_grounds]]\ncode = \"x\"\nkind = \"optional\"\ntext = \"a ground\"",
     );
-    assert_names(load(&text), 12, "missing article citation in a refusal ground");
+    assert_names(
+        load(&text),
+        11,
+        "missing article citation in a refusal ground",
+    );
 }
 
 #[test]
@@ -150,7 +174,9 @@ fn toml_syntax_and_shape_errors_name_the_line() {
     let text = instrument("[instrument.parties]\nsource = \"s\"\nwhat = ");
     let message = load(&text).to_string();
     assert!(message.starts_with("broken.toml:11:"), "{message}");
-    let text = instrument("[instrument.parties]\nsource = \"s\"\n[[instrument.channels]]\nkind = \"pigeon\"\nwhen = \"always\"\narticle = \"1\"");
+    let text = instrument(
+        "[instrument.parties]\nsource = \"s\"\n[[instrument.channels]]\nkind = \"pigeon\"\nwhen = \"always\"\narticle = \"1\"",
+    );
     let message = load(&text).to_string();
     assert!(message.starts_with("broken.toml:"), "{message}");
     assert!(message.contains("pigeon"), "{message}");
@@ -159,5 +185,9 @@ fn toml_syntax_and_shape_errors_name_the_line() {
 #[test]
 fn exactly_one_fallback() {
     let error = Catalog::from_sources([("only.toml".to_string(), "")]).expect_err("no fallback");
-    assert!(error.to_string().contains("exactly one instrument with role `fallback`"));
+    assert!(
+        error
+            .to_string()
+            .contains("exactly one instrument with role `fallback`")
+    );
 }

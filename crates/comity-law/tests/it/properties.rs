@@ -23,14 +23,16 @@ fn offence() -> impl Strategy<Value = Offence> {
         any::<bool>(),
         "[a-z ]{0,8}",
     )
-        .prop_map(|(category, months, political, fiscal, death, provision)| Offence {
-            national_provision: provision,
-            category: OffenceCategory::ALL[category],
-            maximum_penalty_months: months,
-            political,
-            fiscal,
-            death_penalty_possible: death,
-        })
+        .prop_map(
+            |(category, months, political, fiscal, death, provision)| Offence {
+                national_provision: provision,
+                category: OffenceCategory::ALL[category],
+                maximum_penalty_months: months,
+                political,
+                fiscal,
+                death_penalty_possible: death,
+            },
+        )
 }
 
 fn person() -> impl Strategy<Value = PersonConcerned> {
@@ -40,20 +42,22 @@ fn person() -> impl Strategy<Value = PersonConcerned> {
         proptest::collection::vec(0..Vulnerability::ALL.len(), 0..3),
         any::<bool>(),
     )
-        .prop_map(|(role, nationalities, vulnerabilities, located)| PersonConcerned {
-            full_name: "Someone".into(),
-            date_of_birth: None,
-            nationalities: nationalities
-                .into_iter()
-                .map(|index| STATES[index].parse().expect("country"))
-                .collect(),
-            location: located.then(|| "somewhere".to_string()),
-            role: PersonRole::ALL[role],
-            vulnerabilities: vulnerabilities
-                .into_iter()
-                .map(|index| Vulnerability::ALL[index])
-                .collect(),
-        })
+        .prop_map(
+            |(role, nationalities, vulnerabilities, located)| PersonConcerned {
+                full_name: "Someone".into(),
+                date_of_birth: None,
+                nationalities: nationalities
+                    .into_iter()
+                    .map(|index| STATES[index].parse().expect("country"))
+                    .collect(),
+                location: located.then(|| "somewhere".to_string()),
+                role: PersonRole::ALL[role],
+                vulnerabilities: vulnerabilities
+                    .into_iter()
+                    .map(|index| Vulnerability::ALL[index])
+                    .collect(),
+            },
+        )
 }
 
 proptest! {

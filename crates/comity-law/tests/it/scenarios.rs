@@ -113,7 +113,10 @@ fn build(scenario: &Scenario) -> comity_domain::RequestContent {
             .iter()
             .map(|offence| Offence {
                 national_provision: format!("provision on {}", offence.category),
-                category: offence.category.parse::<OffenceCategory>().expect("category"),
+                category: offence
+                    .category
+                    .parse::<OffenceCategory>()
+                    .expect("category"),
                 maximum_penalty_months: offence.months,
                 political: offence.political,
                 fiscal: offence.fiscal,
@@ -182,7 +185,10 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
     };
     let prevailing = assessment.prevailing_id().unwrap_or("none");
     if let Some(expected) = &scenario.prevailing {
-        expect(prevailing == expected, format!("prevailing: expected {expected}, got {prevailing}"));
+        expect(
+            prevailing == expected,
+            format!("prevailing: expected {expected}, got {prevailing}"),
+        );
     }
     if let Some(expected) = &scenario.prevailing_citation {
         let got = assessment
@@ -190,14 +196,27 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
             .as_ref()
             .map(|p| format!("{}:{}", p.citation.instrument_id, p.citation.article))
             .unwrap_or_default();
-        expect(got == *expected, format!("prevailing citation: expected {expected}, got {got}"));
+        expect(
+            got == *expected,
+            format!("prevailing citation: expected {expected}, got {got}"),
+        );
     }
-    let applicable: Vec<&str> = assessment.applicable.iter().map(|a| a.instrument_id.as_str()).collect();
+    let applicable: Vec<&str> = assessment
+        .applicable
+        .iter()
+        .map(|a| a.instrument_id.as_str())
+        .collect();
     for id in &scenario.applicable {
-        expect(applicable.contains(&id.as_str()), format!("applicable: {id} missing from {applicable:?}"));
+        expect(
+            applicable.contains(&id.as_str()),
+            format!("applicable: {id} missing from {applicable:?}"),
+        );
     }
     for id in &scenario.not_applicable {
-        expect(!applicable.contains(&id.as_str()), format!("not applicable: {id} found in {applicable:?}"));
+        expect(
+            !applicable.contains(&id.as_str()),
+            format!("not applicable: {id} found in {applicable:?}"),
+        );
     }
     if let Some(expected) = &scenario.primary_channel {
         let got = assessment
@@ -206,7 +225,10 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
             .find(|channel| channel.use_ == ChannelUse::Primary)
             .map(|channel| channel.kind.code())
             .unwrap_or("none");
-        expect(got == expected, format!("primary channel: expected {expected}, got {got}"));
+        expect(
+            got == expected,
+            format!("primary channel: expected {expected}, got {got}"),
+        );
     }
     let channels: Vec<String> = assessment
         .channels
@@ -215,7 +237,9 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
         .collect();
     for expected in &scenario.channels {
         expect(
-            channels.iter().any(|got| got == expected || got.starts_with(&format!("{expected}:"))),
+            channels
+                .iter()
+                .any(|got| got == expected || got.starts_with(&format!("{expected}:"))),
             format!("channel {expected} missing from {channels:?}"),
         );
     }
@@ -227,7 +251,8 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
             .map(|finding| format!("{}:{}", finding.outcome.code(), finding.citation.article))
             .collect();
         expect(
-            got.iter().any(|got| got == expected || got.starts_with(&format!("{expected}:"))),
+            got.iter()
+                .any(|got| got == expected || got.starts_with(&format!("{expected}:"))),
             format!("dual criminality for {measure}: expected {expected}, got {got:?}"),
         );
     }
@@ -238,7 +263,10 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
             .find(|basis| basis.measure.code() == measure)
             .and_then(|basis| basis.instrument_id.clone())
             .unwrap_or_else(|| "none".into());
-        expect(got == *expected, format!("basis of {measure}: expected {expected}, got {got}"));
+        expect(
+            got == *expected,
+            format!("basis of {measure}: expected {expected}, got {got}"),
+        );
     }
     let warnings: Vec<String> = assessment
         .warnings
@@ -247,31 +275,50 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
         .collect();
     for expected in &scenario.warnings {
         expect(
-            warnings.iter().any(|got| got == expected || got.starts_with(&format!("{expected}/"))),
+            warnings
+                .iter()
+                .any(|got| got == expected || got.starts_with(&format!("{expected}/"))),
             format!("warning {expected} missing from {warnings:?}"),
         );
     }
     for unexpected in &scenario.no_warnings {
         expect(
-            !warnings.iter().any(|got| got.starts_with(&format!("{unexpected}/"))),
+            !warnings
+                .iter()
+                .any(|got| got.starts_with(&format!("{unexpected}/"))),
             format!("unexpected warning {unexpected} in {warnings:?}"),
         );
     }
     let citations: Vec<String> = assessment
         .warnings
         .iter()
-        .map(|finding| format!("{}:{}", finding.citation.instrument_id, finding.citation.article))
+        .map(|finding| {
+            format!(
+                "{}:{}",
+                finding.citation.instrument_id, finding.citation.article
+            )
+        })
         .collect();
     for expected in &scenario.warning_citations {
-        expect(citations.contains(expected), format!("warning citation {expected} missing from {citations:?}"));
+        expect(
+            citations.contains(expected),
+            format!("warning citation {expected} missing from {citations:?}"),
+        );
     }
-    let missing: Vec<&str> = assessment.missing_mandatory_content().iter().map(|c| c.item.code()).collect();
+    let missing: Vec<&str> = assessment
+        .missing_mandatory_content()
+        .iter()
+        .map(|c| c.item.code())
+        .collect();
     let mut expected_missing: Vec<&str> = scenario.missing.iter().map(String::as_str).collect();
     expected_missing.sort_unstable();
     let mut sorted_missing = missing.clone();
     sorted_missing.sort_unstable();
     sorted_missing.dedup();
-    expect(sorted_missing == expected_missing, format!("missing content: expected {expected_missing:?}, got {missing:?}"));
+    expect(
+        sorted_missing == expected_missing,
+        format!("missing content: expected {expected_missing:?}, got {missing:?}"),
+    );
     let unsatisfied: Vec<&str> = assessment
         .checklist
         .iter()
@@ -279,34 +326,60 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
         .map(|check| check.item.code())
         .collect();
     for expected in &scenario.unsatisfied {
-        expect(unsatisfied.contains(&expected.as_str()), format!("unsatisfied {expected} missing from {unsatisfied:?}"));
+        expect(
+            unsatisfied.contains(&expected.as_str()),
+            format!("unsatisfied {expected} missing from {unsatisfied:?}"),
+        );
     }
     for code in &scenario.grounds_raised {
         expect(
-            assessment.refusal_grounds.iter().any(|g| g.code == *code && g.raised_by_facts),
+            assessment
+                .refusal_grounds
+                .iter()
+                .any(|g| g.code == *code && g.raised_by_facts),
             format!("ground {code} not raised"),
         );
     }
     for code in &scenario.grounds_removed {
         expect(
-            assessment.refusal_grounds.iter().any(|g| g.code == *code && g.removed_by.is_some() && !g.raised_by_facts),
+            assessment
+                .refusal_grounds
+                .iter()
+                .any(|g| g.code == *code && g.removed_by.is_some() && !g.raised_by_facts),
             format!("ground {code} not removed"),
         );
     }
     for (kind, days) in &scenario.deadlines {
-        let got = assessment.deadlines.iter().find(|d| d.kind.code() == kind).and_then(|d| d.days);
-        expect(got == Some(*days) || (*days == 0 && assessment.deadlines.iter().any(|d| d.kind.code() == kind)),
-            format!("deadline {kind}: expected {days}, got {got:?}"));
+        let got = assessment
+            .deadlines
+            .iter()
+            .find(|d| d.kind.code() == kind)
+            .and_then(|d| d.days);
+        expect(
+            got == Some(*days)
+                || (*days == 0 && assessment.deadlines.iter().any(|d| d.kind.code() == kind)),
+            format!("deadline {kind}: expected {days}, got {got:?}"),
+        );
     }
     if let Some([ack, decision, execution]) = scenario.policy {
         let policy = assessment.deadline_policy();
         expect(
-            (policy.acknowledgement_days, policy.decision_days, policy.execution_days) == (ack, decision, execution),
+            (
+                policy.acknowledgement_days,
+                policy.decision_days,
+                policy.execution_days,
+            ) == (ack, decision, execution),
             format!("policy: expected {ack}/{decision}/{execution}, got {policy:?}"),
         );
     }
     if let Some(expected) = &scenario.languages {
-        expect(assessment.languages.languages == *expected, format!("languages: expected {expected:?}, got {:?}", assessment.languages.languages));
+        expect(
+            assessment.languages.languages == *expected,
+            format!(
+                "languages: expected {expected:?}, got {:?}",
+                assessment.languages.languages
+            ),
+        );
     }
     if let Some(expected) = &scenario.language_basis {
         let got = match assessment.languages.basis {
@@ -314,10 +387,16 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
             LanguageBasis::OfficialLanguageNotVerified => "official_language_not_verified",
             LanguageBasis::Unknown => "unknown",
         };
-        expect(got == expected, format!("language basis: expected {expected}, got {got}"));
+        expect(
+            got == expected,
+            format!("language basis: expected {expected}, got {got}"),
+        );
     }
     if let Some(expected) = scenario.blocked {
-        expect(assessment.is_blocked() == expected, format!("blocked: expected {expected}"));
+        expect(
+            assessment.is_blocked() == expected,
+            format!("blocked: expected {expected}"),
+        );
     }
     errors
 }
@@ -329,12 +408,24 @@ fn scenario_table() {
     assert!(table.scenario.len() >= 40, "at least 40 scenarios");
     let mut failures = Vec::new();
     for scenario in &table.scenario {
-        assert!(!scenario.decided_by.trim().is_empty(), "{}: decided_by", scenario.name);
+        assert!(
+            !scenario.decided_by.trim().is_empty(),
+            "{}: decided_by",
+            scenario.name
+        );
         let request = build(scenario);
         let assessment = assess(&catalog, &request, date(&scenario.date));
         for error in check(scenario, &assessment) {
-            failures.push(format!("{} ({}): {error}", scenario.name, scenario.decided_by));
+            failures.push(format!(
+                "{} ({}): {error}",
+                scenario.name, scenario.decided_by
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
