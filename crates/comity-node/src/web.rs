@@ -1,10 +1,232 @@
-//! The web interface (server-rendered HTML).
+//! The web interface: server-rendered, accessible HTML pages over the same use cases as
+//! the API. No page needs JavaScript.
+//!
+//! - [`routes`] lists the pages; [`WebUser`] is the page extractor that sends a visitor
+//!   without a session to `/login` (instead of the API's JSON 401).
+//! - [`WebError`] turns a use-case error into an HTML error page with the status the API
+//!   would give (it reuses [`ApiError`]'s mapping, so both agree).
+//! - [`same_origin_only`] refuses a state-changing request whose `Origin` is not this
+//!   host: with the `SameSite=Strict` session cookie, that is the defence against
+//!   cross-site request forgery.
+//! - `layout` renders the page shell and shared pieces; `session`, `cases`, `requests`
+//!   and `draft` hold the pages.
+
+mod cases;
+mod draft;
+mod layout;
+mod requests;
+mod session;
 
 use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use comity_app::{AppError, Principal};
 
 use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::presented_token;
 
-/// The web routes.
+/// The web routes, merged at the root of the node's router.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(session::index))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/{case_id}", get(cases::show))
+        .route(
+            "/cases/{case_id}/requests/new",
+            get(draft::new_page).post(draft::create),
+        )
+        .route("/requests", get(requests::list))
+        .route("/requests/{request_id}", get(requests::show))
+        .route(
+            "/requests/{request_id}/edit",
+            get(draft::edit_page).post(draft::update),
+        )
+        .route(
+            "/requests/{request_id}/transitions",
+            post(requests::transition),
+        )
+        .layer(axum::middleware::from_fn(same_origin_only))
+}
+
+/// The logged-in user of a page, with the session token the browser presented.
+#[derive(Debug, Clone)]
+pub struct WebUser {
+    /// Who is logged in.
+    pub principal: Principal,
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = presented_token(parts) else {
+            return Err(WebError::login_required());
+        };
+        let principal = state.app.authenticate(&token).await?;
+        Ok(WebUser { principal })
+    }
+}
+
+/// An error on its way to the browser, as an HTML page.
+#[derive(Debug)]
+pub struct WebError {
+    status: StatusCode,
+    title: String,
+    detail: String,
+}
+
+impl WebError {
+    /// An error page with this status, title and detail.
+    pub fn new(status: StatusCode, title: impl Into<String>, detail: impl Into<String>) -> Self {
+        WebError {
+            status,
+            title: title.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The visitor must log in: answered with a redirect to the login page.
+    pub fn login_required() -> Self {
+        WebError::new(
+            StatusCode::UNAUTHORIZED,
+            "Authentication required",
+            "log in to continue",
+        )
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What went wrong, for people.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl From<AppError> for WebError {
+    fn from(error: AppError) -> Self {
+        let api = ApiError::from(error);
+        let problem = api.problem();
+        WebError::new(api.status(), problem.title, problem.detail)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if self.status == StatusCode::UNAUTHORIZED {
+            return Redirect::to("/login").into_response();
+        }
+        let page = layout::error_page(self.status, &self.title, &self.detail);
+        (self.status, page).into_response()
+    }
+}
+
+/// Form fields as posted (`application/x-www-form-urlencoded`), in order, repeated names
+/// kept (checkbox groups). A malformed body is an HTML 400, not a plain-text one.
+#[derive(Debug, Clone, Default)]
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    /// The first value of `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_default()
+    }
+
+    /// Whether `name` was sent at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(key, _)| key == name)
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormFields {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<Vec<(String, String)>>::from_request(request, state).await {
+            Ok(axum::Form(fields)) => Ok(FormFields(fields)),
+            Err(rejection) => Err(WebError::new(
+                rejection.status(),
+                "Bad form",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// Refuses a state-changing request whose `Origin` header names another site than the
+/// `Host` it was sent to. Browsers send `Origin` with every cross-site POST, so a form
+/// on another site cannot act for a logged-in user (the session cookie is also
+/// `SameSite=Strict`). Requests without `Origin` (non-browser clients) pass.
+pub async fn same_origin_only(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|origin| origin.split_once("://"))
+            .map(|(_, host)| host.trim_end_matches('/'));
+        let host = headers
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok());
+        let same = matches!((origin_host, host), (Some(origin_host), Some(host))
+            if origin_host.eq_ignore_ascii_case(host));
+        if !same {
+            return WebError::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "the form was sent from another site; open the page on this node and try again",
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// A 303 redirect: after a POST, the browser GETs the target.
+pub(crate) fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+/// Percent-encodes a path segment (ids are UUIDs, but nothing is assumed).
+pub(crate) fn path_segment(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }

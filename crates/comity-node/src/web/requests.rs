@@ -1,0 +1,523 @@
+//! Request pages: the list, one request in full (content, deadlines, timeline) with a
+//! form per available action, and the POST that takes an action.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use comity_app::requests::{RequestDetails, RequestQuery};
+use comity_app::{AppError, Principal};
+use comity_domain::{Action, Actor, RequestContent, RequestState, Side, Urgency};
+use comity_wire::api::TransitionInput;
+use maud::{Markup, html};
+
+use super::layout::{self, FormProblem, Section, sentence_case};
+use super::{FormFields, WebError, WebUser, path_segment, see_other};
+use crate::AppState;
+use crate::error::ApiError;
+
+/// `GET /requests` (`?overdue=true` for the overdue ones only).
+pub async fn list(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let overdue_only = params
+        .iter()
+        .any(|(key, value)| key == "overdue" && matches!(value.as_str(), "true" | "1" | "on"));
+    let listed = state
+        .app
+        .list_requests(
+            &user.principal,
+            &RequestQuery {
+                overdue_only,
+                ..RequestQuery::default()
+            },
+        )
+        .await?;
+    let names = authority_names(&state).await?;
+    let (title, section) = if overdue_only {
+        ("Overdue requests", Section::Overdue)
+    } else {
+        ("Requests", Section::Requests)
+    };
+    Ok(layout::page(
+        title,
+        Some(&user.principal),
+        section,
+        html! {
+            h1 { (title) }
+            p { "Outgoing and incoming requests of " (user.principal.authority()) ", newest first." }
+            @if listed.is_empty() {
+                p { @if overdue_only { "No request is overdue." } @else { "No requests yet. Open a case to draft one." } }
+            } @else {
+                (requests_table(&listed, &names, title))
+            }
+        },
+    )
+    .into_response())
+}
+
+/// Authority ids to names, for people.
+pub async fn authority_names(state: &AppState) -> Result<HashMap<String, String>, AppError> {
+    Ok(state
+        .app
+        .list_authorities()
+        .await?
+        .into_iter()
+        .map(|record| (record.authority.id.to_string(), record.authority.name))
+        .collect())
+}
+
+/// The table of requests: subject (a link), side, counterpart, state, urgency, overdue.
+pub fn requests_table(
+    listed: &[RequestDetails],
+    names: &HashMap<String, String>,
+    caption: &str,
+) -> Markup {
+    html! {
+        table {
+            caption.visually-hidden { (caption) }
+            thead { tr {
+                th scope="col" { "Subject" }
+                th scope="col" { "Side" }
+                th scope="col" { "Counterpart" }
+                th scope="col" { "State" }
+                th scope="col" { "Urgent" }
+                th scope="col" { "Deadlines" }
+                th scope="col" { "Updated" }
+            } }
+            tbody {
+                @for details in listed {
+                    @let request = &details.request;
+                    @let counterpart = match request.side {
+                        Side::Requesting => &request.content.requested_authority,
+                        Side::Requested => &request.content.requesting_authority,
+                    };
+                    tr {
+                        th scope="row" {
+                            a href={ "/requests/" (path_segment(&request.id)) } dir="auto" {
+                                (subject_text(&request.content))
+                            }
+                        }
+                        td { (request.side.label()) }
+                        td { (authority_text(names, &counterpart.to_string())) }
+                        td { (request.state.label()) }
+                        td { @if request.content.urgency.is_urgent() { (layout::urgent_badge()) } @else { "no" } }
+                        td { @if details.overdue { (layout::overdue_badge()) } @else { "on time" } }
+                        td { (layout::when(request.updated_at)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn subject_text(content: &RequestContent) -> String {
+    if content.subject_matter.trim().is_empty() {
+        "(no subject yet)".to_string()
+    } else {
+        content.subject_matter.clone()
+    }
+}
+
+fn authority_text(names: &HashMap<String, String>, id: &str) -> String {
+    match names.get(id) {
+        Some(name) => format!("{name} ({id})"),
+        None => id.to_string(),
+    }
+}
+
+/// `GET /requests/{request_id}` (`?done=<action>` after an action was taken).
+pub async fn show(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(request_id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let details = state
+        .app
+        .request_details(&user.principal, &request_id)
+        .await?;
+    let done = params
+        .iter()
+        .find(|(key, _)| key == "done")
+        .and_then(|(_, code)| code.parse::<Action>().ok());
+    let flash = done.map(|action| {
+        format!(
+            "Done: {}. The request is now {}.",
+            action.label(),
+            details.request.state.label()
+        )
+    });
+    let saved = params.iter().any(|(key, _)| key == "saved");
+    let flash = flash.or_else(|| saved.then(|| "The draft was saved.".to_string()));
+    let page = request_page(
+        &state,
+        &user.principal,
+        &details,
+        flash.as_deref(),
+        None,
+        &FormState::default(),
+    )
+    .await?;
+    Ok(page.into_response())
+}
+
+/// What the user typed into an action form, to show it again after an error.
+#[derive(Debug, Clone, Default)]
+struct FormState {
+    action: String,
+    reason: String,
+    grounds: String,
+}
+
+/// `POST /requests/{request_id}/transitions`: takes the action and goes back to the
+/// request (303), or shows the request again with the error.
+pub async fn transition(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(request_id): Path<String>,
+    fields: FormFields,
+) -> Result<Response, WebError> {
+    let action = fields.get("action").to_string();
+    let reason = fields.get("reason").to_string();
+    let grounds_text = fields.get("grounds").to_string();
+    let expected_version = match fields.get("expected_version").trim() {
+        "" => None,
+        text => Some(text.parse::<i64>().map_err(|_| {
+            WebError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "Bad form",
+                "expected_version must be a number",
+            )
+        })?),
+    };
+    let input = TransitionInput {
+        action: action.clone(),
+        role: None,
+        reason: (!reason.trim().is_empty()).then(|| reason.clone()),
+        grounds: grounds_text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_string)
+            .collect(),
+        expected_version,
+        override_justification: None,
+    };
+    match state
+        .app
+        .transition(&user.principal, &request_id, &input)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/requests/{}?done={}",
+            path_segment(&request_id),
+            path_segment(&action)
+        ))),
+        Err(error @ (AppError::Unauthenticated(_) | AppError::Store(_))) => Err(error.into()),
+        Err(error) => {
+            let api = ApiError::from(error);
+            let problem = api.problem();
+            // Show the request as it is now, with the problem next to the action.
+            let details = state
+                .app
+                .request_details(&user.principal, &request_id)
+                .await?;
+            let field = match problem.field.as_deref() {
+                Some("reason") => format!("reason-{action}"),
+                Some("grounds") => format!("grounds-{action}"),
+                _ => String::new(),
+            };
+            let message = problem.detail.clone();
+            let form_problem = FormProblem::new(field, message);
+            let page = request_page(
+                &state,
+                &user.principal,
+                &details,
+                None,
+                Some(&form_problem),
+                &FormState {
+                    action,
+                    reason,
+                    grounds: grounds_text,
+                },
+            )
+            .await?;
+            Ok((api.status(), page).into_response())
+        }
+    }
+}
+
+async fn request_page(
+    state: &AppState,
+    principal: &Principal,
+    details: &RequestDetails,
+    flash: Option<&str>,
+    problem: Option<&FormProblem>,
+    typed: &FormState,
+) -> Result<Markup, WebError> {
+    let names = authority_names(state).await?;
+    let request = &details.request;
+    let content = &request.content;
+    let now = state.app.now();
+    let editable = request.side == Side::Requesting
+        && request.state == RequestState::Draft
+        && principal.user.roles.iter().any(|role| role.may_draft());
+    let title = subject_text(content);
+    Ok(layout::page(
+        &title,
+        Some(principal),
+        Section::Requests,
+        html! {
+            h1 dir="auto" { (title) }
+            @if let Some(flash) = flash {
+                div.flash role="status" { p { (flash) } }
+            }
+            (layout::error_summary(problem))
+            p {
+                "State: " strong id="request-state" { (request.state.label()) }
+                " · " (request.side.label())
+                " · version " (request.version)
+                @if content.urgency.is_urgent() { " " (layout::urgent_badge()) }
+                @if details.overdue { " " (layout::overdue_badge()) }
+            }
+            p {
+                a href={ "/cases/" (path_segment(&request.case_id)) } { "Back to the case" }
+                @if editable {
+                    " · " a href={ "/requests/" (path_segment(&request.id)) "/edit" } { "Edit draft" }
+                }
+            }
+            @if !details.available_actions.is_empty() {
+                h2 { "Actions" }
+                div.actions {
+                    @for action in &details.available_actions {
+                        (action_form(request, *action, problem, typed))
+                    }
+                }
+            }
+            h2 { "Content" }
+            (content_list(content, &names))
+            h2 { "Deadlines" }
+            @if details.deadlines.is_empty() {
+                p { "No deadlines run yet." }
+            } @else {
+                table {
+                    caption.visually-hidden { "Deadlines" }
+                    thead { tr {
+                        th scope="col" { "Deadline" }
+                        th scope="col" { "Due" }
+                        th scope="col" { "Status" }
+                    } }
+                    tbody {
+                        @for deadline in &details.deadlines {
+                            tr {
+                                th scope="row" { (deadline.kind.label()) }
+                                td { (layout::when(deadline.due)) }
+                                td {
+                                    @if let Some(met_at) = deadline.met_at {
+                                        "met " (layout::when(met_at))
+                                    } @else if deadline.is_overdue(now) {
+                                        (layout::overdue_badge())
+                                    } @else {
+                                        "running"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 id="timeline" { "Timeline" }
+            @if details.history.is_empty() {
+                p { "Nothing has happened yet: the request is a new draft." }
+            } @else {
+                table id="timeline-table" {
+                    caption.visually-hidden { "Timeline, oldest first" }
+                    thead { tr {
+                        th scope="col" { "Time" }
+                        th scope="col" { "Action" }
+                        th scope="col" { "From → to" }
+                        th scope="col" { "By" }
+                        th scope="col" { "Reason" }
+                        th scope="col" { "Grounds" }
+                    } }
+                    tbody {
+                        @for record in &details.history {
+                            tr {
+                                td { (layout::when(record.at)) }
+                                th scope="row" { (record.action.label()) }
+                                td { (record.from.label()) " → " (record.to.label()) }
+                                td { (actor_text(principal, &record.actor)) ", " (record.origin.label()) }
+                                td dir="auto" { (record.reason.clone().unwrap_or_default()) }
+                                td dir="auto" {
+                                    @if !record.grounds.is_empty() {
+                                        ul { @for ground in &record.grounds { li { (ground) } } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn actor_text(principal: &Principal, actor: &Actor) -> String {
+    match actor {
+        Actor::User { user_id, role } if *user_id == principal.user.id => {
+            format!("you ({}, {})", principal.user.display_name, role.label())
+        }
+        Actor::User { user_id, role } => {
+            let short: String = user_id
+                .chars()
+                .rev()
+                .take(8)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("a {} (user …{short})", role.label())
+        }
+        Actor::Peer { node_id } => format!("the other side (node {node_id})"),
+        Actor::System => "this node".to_string(),
+    }
+}
+
+fn action_form(
+    request: &comity_domain::Request,
+    action: Action,
+    problem: Option<&FormProblem>,
+    typed: &FormState,
+) -> Markup {
+    let code = action.code();
+    let mine = typed.action == code;
+    let reason_id = format!("reason-{code}");
+    let grounds_id = format!("grounds-{code}");
+    let reason_error = FormProblem::for_field(problem, &reason_id);
+    let grounds_error = FormProblem::for_field(problem, &grounds_id);
+    let needs_grounds = action == Action::Refuse;
+    html! {
+        form id={ "action-" (code) } method="post"
+            action={ "/requests/" (path_segment(&request.id)) "/transitions" } {
+            input type="hidden" name="action" value=(code);
+            input type="hidden" name="expected_version" value=(request.version);
+            @if action.requires_reason() {
+                label for=(reason_id) { "Reason to " (action.label()) }
+                (layout::field_error(&reason_id, reason_error.as_deref()))
+                textarea id=(reason_id) name="reason" rows="3" required dir="auto"
+                    aria-invalid=[reason_error.is_some().then_some("true")]
+                    aria-describedby=[layout::described_by(&reason_id, false, reason_error.is_some())] {
+                    @if mine { (typed.reason) }
+                }
+            }
+            @if needs_grounds {
+                label for=(grounds_id) { "Grounds for refusal" }
+                p.hint id={ (grounds_id) "-hint" } { "One per line: instrument and article, e.g. UNTOC art. 18(21)(b)." }
+                (layout::field_error(&grounds_id, grounds_error.as_deref()))
+                textarea id=(grounds_id) name="grounds" rows="3" required dir="auto"
+                    aria-invalid=[grounds_error.is_some().then_some("true")]
+                    aria-describedby=[layout::described_by(&grounds_id, true, grounds_error.is_some())] {
+                    @if mine { (typed.grounds) }
+                }
+            }
+            button type="submit" { (sentence_case(action.label())) }
+        }
+    }
+}
+
+fn content_list(content: &RequestContent, names: &HashMap<String, String>) -> Markup {
+    let dash = || html! { "—" };
+    html! {
+        dl.content {
+            dt { "Requesting authority" }
+            dd { (authority_text(names, content.requesting_authority.as_str())) " · " (content.requesting_country) }
+            dt { "Requested authority" }
+            dd { (authority_text(names, content.requested_authority.as_str())) " · " (content.requested_country) }
+            dt { "Legal basis" }
+            dd { @if content.legal_basis.is_empty() { (dash()) } @else { (content.legal_basis.join(", ")) } }
+            dt { "Subject matter" }
+            dd dir="auto" { (content.subject_matter) }
+            dt { "Conducting authority" }
+            dd dir="auto" { (content.conducting_authority) }
+            dt { "Offences" }
+            dd {
+                @if content.offences.is_empty() { (dash()) }
+                ul {
+                    @for offence in &content.offences {
+                        li {
+                            span dir="auto" { (offence.national_provision) }
+                            " — " (offence.category.label())
+                            @if let Some(months) = offence.maximum_penalty_months {
+                                " — up to " (months) " months"
+                            }
+                            @if offence.political { " — may be seen as political" }
+                            @if offence.fiscal { " — fiscal" }
+                            @if offence.death_penalty_possible { " — death penalty possible" }
+                        }
+                    }
+                }
+            }
+            dt { "Summary of facts" }
+            dd dir="auto" { (content.summary_of_facts) }
+            dt { "Measures sought" }
+            dd {
+                @if content.measures.is_empty() { (dash()) }
+                ul {
+                    @for measure in &content.measures {
+                        li {
+                            (sentence_case(measure.kind.label()))
+                            @if !measure.description.is_empty() {
+                                ": " span dir="auto" { (measure.description) }
+                            }
+                        }
+                    }
+                }
+            }
+            dt { "Persons concerned" }
+            dd {
+                @if content.persons.is_empty() { (dash()) }
+                ul {
+                    @for person in &content.persons {
+                        li {
+                            strong dir="auto" class="person-name" { (person.full_name) }
+                            " — " (person.role.label())
+                            @if let Some(born) = &person.date_of_birth { " — born " (born) }
+                            @if !person.nationalities.is_empty() {
+                                " — nationality "
+                                (person.nationalities.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+                            }
+                            @if let Some(location) = &person.location { " — believed in " span dir="auto" { (location) } }
+                            @for vulnerability in &person.vulnerabilities {
+                                " " span.badge.urgent { (vulnerability.label()) }
+                            }
+                        }
+                    }
+                }
+            }
+            dt { "Purpose" }
+            dd dir="auto" { (content.purpose) }
+            dt { "Urgency" }
+            dd dir="auto" {
+                @match &content.urgency {
+                    Urgency::Urgent { reason } => { "Urgent: " (reason) }
+                    Urgency::Normal => { "Normal" }
+                }
+            }
+            dt { "Confidentiality" }
+            dd { (sentence_case(content.confidentiality.label())) }
+            dt { "Deadline asked for" }
+            dd { @match content.requested_deadline { Some(date) => { (date.to_string()) }, None => { (dash()) } } }
+            dt { "Assurances given" }
+            dd { @if content.assurances_given { "yes" } @else { "no" } }
+            @if !content.attachments.is_empty() {
+                dt { "Attachments" }
+                dd { ul { @for attachment in &content.attachments {
+                    li dir="auto" { (attachment.file_name) " (" (attachment.media_type) ", " (attachment.size_bytes) " bytes)" }
+                } } }
+            }
+        }
+    }
+}
