@@ -1,7 +1,10 @@
 //! The outbox sender: a background worker that delivers committed messages, retries
 //! with exponential backoff and jitter, and turns undeliverable ones into dead letters.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use futures::StreamExt;
 
 use comity_app::inbound::{InboundOutcome, IncomingMessage};
 use comity_domain::Timestamp;
@@ -40,24 +43,51 @@ pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Sends every due message once. Messages of one conversation go in order: after a
-/// failure the rest of that conversation waits for the next pass.
+/// How many conversations the sender works on at once.
+const CONCURRENT_CONVERSATIONS: usize = 32;
+
+/// Sends every due message once. Messages of one conversation go in order, one after
+/// the other, and a failure holds back the rest of that conversation until the next
+/// pass; different conversations are sent concurrently.
 pub async fn send_due(state: &AppState) -> Result<usize, comity_app::AppError> {
     let now = state.app.now();
     let due = {
         let mut tx = state.app.store().begin().await?;
-        tx.due_messages(now, 256).await?
+        tx.due_messages(now, 1024).await?
     };
-    let mut blocked: Vec<(String, String)> = Vec::new();
-    let mut sent = 0;
+    let mut conversations: Vec<Vec<OutboxMessage>> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
     for message in due {
         let key = (
             message.conversation_id.clone(),
             message.recipient_node.clone(),
         );
-        if blocked.contains(&key) {
-            continue;
+        match index.get(&key) {
+            Some(position) => conversations[*position].push(message),
+            None => {
+                index.insert(key, conversations.len());
+                conversations.push(vec![message]);
+            }
         }
+    }
+    let results: Vec<Result<usize, comity_app::AppError>> = futures::stream::iter(conversations)
+        .map(|messages| send_conversation(state, messages))
+        .buffer_unordered(CONCURRENT_CONVERSATIONS)
+        .collect()
+        .await;
+    let mut sent = 0;
+    for result in results {
+        sent += result?;
+    }
+    Ok(sent)
+}
+
+async fn send_conversation(
+    state: &AppState,
+    messages: Vec<OutboxMessage>,
+) -> Result<usize, comity_app::AppError> {
+    let mut sent = 0;
+    for message in messages {
         match deliver(state, &message).await {
             Ok(receipt) => {
                 state
@@ -67,8 +97,8 @@ pub async fn send_due(state: &AppState) -> Result<usize, comity_app::AppError> {
                 sent += 1;
             }
             Err(error) => {
-                blocked.push(key);
                 record_failure(state, &message, &error).await?;
+                break;
             }
         }
     }

@@ -32,6 +32,11 @@ pub enum Command {
     },
     /// Start three nodes on loopback, play a cross-border case, and keep them running.
     Demo(crate::demo::DemoArgs),
+    /// Measure performance.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// This node's identity, and its peers.
     Node {
         #[command(subcommand)]
@@ -101,6 +106,12 @@ pub struct InitArgs {
     /// Database URL (default: SQLite in the data directory).
     #[arg(long)]
     pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Durable signed and encrypted messages between two nodes on loopback.
+    Exchange(crate::bench::ExchangeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +218,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => crate::local::init(args).await,
         Command::Serve { data_dir, listen } => crate::local::serve(&data_dir, listen).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Bench {
+            command: BenchCommand::Exchange(args),
+        } => crate::bench::exchange(args).await,
         Command::Node {
             command: NodeCommand::Show { data_dir },
         } => crate::local::node_show(&data_dir).await,

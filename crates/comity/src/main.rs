@@ -1,6 +1,7 @@
 //! The `comity` binary: parses arguments, runs one command, and turns any error into a
 //! one-line message and a non-zero exit code.
 
+mod bench;
 mod cli;
 mod client;
 mod demo;

@@ -1,0 +1,177 @@
+//! `comity bench exchange`: durable signed and encrypted messages between two real nodes
+//! on loopback, each with its own SQLite database.
+//!
+//! Every message takes the whole path: committed to the sender's outbox, sealed (HPKE +
+//! COSE_Sign1), posted over HTTP, verified and opened by the receiver, stored in its inbox
+//! and applied (each message dispatches a new request, which the receiver files in a new
+//! case), answered by a signed receipt, and the receipt verified and stored by the sender.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use comity_app::SystemClock;
+use comity_domain::{Authority, AuthorityKind, Timestamp};
+use comity_node::{Node, NodeConfig};
+use comity_store::{OutboxMessage, OutboxStatus};
+use comity_wire::federation::{BODY_VERSION, FederationBody};
+
+/// Options of the exchange benchmark.
+#[derive(Debug, clap::Args)]
+pub struct ExchangeArgs {
+    /// Messages for the throughput run.
+    #[arg(long, default_value_t = 5_000)]
+    pub messages: usize,
+    /// Messages per second for the latency run.
+    #[arg(long, default_value_t = 200)]
+    pub rate: u64,
+    /// Duration of the latency run, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+}
+
+/// Runs the benchmark and prints the figures.
+pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let sender = start(root.path(), "bench-a", "aa-ca", "ES").await?;
+    let receiver = start(root.path(), "bench-b", "bb-ca", "MA").await?;
+    sender
+        .add_peer(receiver.peer_entry().await?)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    receiver
+        .add_peer(sender.peer_entry().await?)
+        .await
+        .map_err(anyhow::Error::msg)?;
+
+    // Throughput: commit every message, then wait for every receipt.
+    let started = Instant::now();
+    let mut created = Vec::with_capacity(args.messages);
+    for _ in 0..args.messages {
+        created.push(enqueue(&sender).await?);
+    }
+    let committed = started.elapsed();
+    wait_until_delivered(&sender, args.messages, Duration::from_secs(600)).await?;
+    let elapsed = started.elapsed();
+    let throughput = args.messages as f64 / elapsed.as_secs_f64();
+    println!(
+        "throughput: {} messages committed in {:.2} s, all receipts stored after {:.2} s: {:.0} messages/s",
+        args.messages,
+        committed.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        throughput
+    );
+
+    // Latency: a steady rate, commit to stored receipt per message.
+    let total = usize::try_from(args.rate.saturating_mul(args.seconds))?;
+    let interval = Duration::from_micros(1_000_000 / args.rate.max(1));
+    let mut ticker = tokio::time::interval(interval);
+    let mut ids = Vec::with_capacity(total);
+    for _ in 0..total {
+        ticker.tick().await;
+        ids.push(enqueue(&sender).await?);
+    }
+    wait_until_delivered(&sender, args.messages + total, Duration::from_secs(600)).await?;
+    let mut latencies = Vec::with_capacity(total);
+    let mut tx = sender.app().store().begin().await?;
+    for id in &ids {
+        let (created_at, finished_at) = tx
+            .outbox_timing(id)
+            .await?
+            .with_context(|| format!("message {id} has no receipt time"))?;
+        latencies.push(finished_at - created_at);
+    }
+    drop(tx);
+    latencies.sort_unstable();
+    let percentile = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "latency at {} messages/s for {} s ({} messages), commit to stored receipt: p50 {} ms, p99 {} ms, max {} ms",
+        args.rate,
+        args.seconds,
+        total,
+        percentile(0.50),
+        percentile(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+    sender.stop().await;
+    receiver.stop().await;
+    Ok(())
+}
+
+async fn start(root: &std::path::Path, node_id: &str, authority: &str, country: &str) -> anyhow::Result<Node> {
+    let data_dir = root.join(node_id);
+    std::fs::create_dir_all(&data_dir)?;
+    let mut config = NodeConfig::new(node_id);
+    config.listen = "127.0.0.1:0".parse()?;
+    config.data_dir = Some(data_dir);
+    config.federation.allow_plain_http_loopback = true;
+    config.outbox.poll_interval_ms = 100;
+    let node = Node::build_with_clock(config, Arc::new(SystemClock)).await?;
+    node.app()
+        .register_authority(
+            Authority {
+                id: authority.parse()?,
+                country: country.parse()?,
+                kind: AuthorityKind::CentralAuthority,
+                name: format!("Benchmark authority {authority}"),
+            },
+            node_id,
+        )
+        .await?;
+    Ok(node)
+}
+
+/// Commits one dispatch message to the outbox, as a dispatch transition would.
+async fn enqueue(sender: &Node) -> anyhow::Result<String> {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let content: comity_wire::RequestContentDto = serde_json::from_value(serde_json::json!({
+        "requesting_authority": "aa-ca", "requesting_country": "ES",
+        "requested_authority": "bb-ca", "requested_country": "MA",
+        "subject_matter": "Benchmark request", "summary_of_facts": "Facts of the case.",
+        "measures": [{"kind": "bank_records", "description": "Statements"}],
+        "purpose": "Evidence"
+    }))?;
+    let body = FederationBody::RequestDispatched {
+        v: BODY_VERSION,
+        request_id: request_id.clone(),
+        content: Box::new(content),
+        case_reference: "BENCH".into(),
+    };
+    let now = sender.app().now();
+    let message_id = uuid::Uuid::now_v7().to_string();
+    let mut tx = sender.app().store().begin().await?;
+    tx.enqueue(&OutboxMessage {
+        message_id: message_id.clone(),
+        recipient_node: "bench-b".into(),
+        conversation_id: request_id,
+        sequence: 1,
+        message_type: body.message_type().into(),
+        in_reply_to: None,
+        body: serde_json::to_string(&body)?,
+        status: OutboxStatus::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: Timestamp(now.millis()),
+        last_error: None,
+        receipt: None,
+    })
+    .await?;
+    tx.commit().await?;
+    sender.app().outbox_signal().notify_one();
+    Ok(message_id)
+}
+
+async fn wait_until_delivered(sender: &Node, expected: usize, limit: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let delivered = {
+            let mut tx = sender.app().store().begin().await?;
+            tx.count_outbox(OutboxStatus::Delivered).await?
+        };
+        if usize::try_from(delivered)? >= expected {
+            return Ok(());
+        }
+        anyhow::ensure!(started.elapsed() < limit, "only {delivered} of {expected} delivered in time");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
