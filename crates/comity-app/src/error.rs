@@ -32,6 +32,9 @@ pub enum AppError {
     /// Someone else changed the same thing first, or a unique name is taken.
     #[error("{0}")]
     Conflict(String),
+    /// The law catalog could not be loaded: a build or deployment defect.
+    #[error("law catalog unavailable: {0}")]
+    Catalog(String),
     /// The storage failed; details are logged, not shown.
     #[error("storage failure")]
     Store(#[source] StoreError),

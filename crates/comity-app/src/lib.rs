@@ -15,6 +15,7 @@ pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod inbound;
+pub mod law;
 pub mod requests;
 
 use std::sync::Arc;
@@ -50,16 +51,32 @@ impl Clock for SystemClock {
 #[derive(Clone, Debug)]
 pub struct App {
     store: Store,
+    catalog: Arc<comity_law::Catalog>,
     node_id: String,
     clock: Arc<dyn Clock>,
     outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl App {
-    /// An application over `store` for the node `node_id`.
-    pub fn new(store: Store, node_id: impl Into<String>, clock: Arc<dyn Clock>) -> App {
+    /// An application over `store` for the node `node_id`, with the embedded law catalog.
+    pub fn new(
+        store: Store,
+        node_id: impl Into<String>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, AppError> {
+        Ok(App::with_catalog(store, node_id, clock, law::embedded_catalog()?))
+    }
+
+    /// An application with a given law catalog.
+    pub fn with_catalog(
+        store: Store,
+        node_id: impl Into<String>,
+        clock: Arc<dyn Clock>,
+        catalog: Arc<comity_law::Catalog>,
+    ) -> App {
         App {
             store,
+            catalog,
             node_id: node_id.into(),
             clock,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
@@ -69,6 +86,11 @@ impl App {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The law catalog the engine uses.
+    pub fn catalog(&self) -> &comity_law::Catalog {
+        &self.catalog
     }
 
     /// This node's id.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use comity_domain::lifecycle::peer_holds_request;
 use comity_domain::{
-    Action, Actor, AuthorityId, CountryCode, Deadline, DeadlinePolicy, Origin, Request,
+    Action, Actor, AuthorityId, CountryCode, Deadline, Origin, Request,
     RequestState, Role, Side, TransitionCommand, TransitionRecord, available_actions, deadlines,
     decide_local,
 };
@@ -180,6 +180,12 @@ impl App {
             role,
             &history,
         )?;
+        let recorded_reason = self.legal_gate(
+            &request.content,
+            &command,
+            role,
+            input.override_justification.as_deref(),
+        )?;
         let now = self.now();
         let record = TransitionRecord {
             action,
@@ -191,7 +197,7 @@ impl App {
             },
             origin: Origin::Local,
             at: now,
-            reason: command.reason.clone(),
+            reason: recorded_reason,
             grounds: command.grounds.clone(),
         };
         let mut updated = request.clone();
@@ -302,12 +308,13 @@ impl App {
         request: Request,
         history: Vec<TransitionRecord>,
     ) -> RequestDetails {
+        let policy = self.assess(&request.content).deadline_policy();
         let deadlines = deadlines(
             request.side,
             request.state,
             &history,
             request.content.requested_deadline,
-            &DeadlinePolicy::default(),
+            &policy,
         );
         let now = self.now();
         let overdue = request.state.is_open() && deadlines.iter().any(|d| d.is_overdue(now));
@@ -418,7 +425,7 @@ async fn visible_request(
 }
 
 /// Parses draft content; the requesting authority must be the principal's own.
-async fn parse_content(
+pub(crate) async fn parse_content(
     tx: &mut Tx,
     principal: &Principal,
     input: &RequestContentDto,

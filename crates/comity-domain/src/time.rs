@@ -63,6 +63,9 @@ pub struct Date(time::Date);
 pub struct InvalidDate(pub String);
 
 impl Date {
+    /// 1970-01-01, the first day of Unix time.
+    pub const UNIX_EPOCH: Date = Date(time::macros::date!(1970 - 01 - 01));
+
     /// Parses `YYYY-MM-DD`.
     pub fn parse(input: &str) -> Result<Date, InvalidDate> {
         let format = time::macros::format_description!("[year]-[month]-[day]");

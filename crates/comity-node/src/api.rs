@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/requests", get(list_requests))
         .route("/requests/{request_id}", get(get_request).put(update_draft))
         .route("/requests/{request_id}/transitions", post(transition))
+        .route("/requests/{request_id}/assessment", get(request_assessment))
+        .route("/assessments", post(assess_draft))
 }
 
 /// Liveness and database check.
@@ -290,4 +292,29 @@ pub async fn transition(
         .transition(&principal, &request_id, &input)
         .await?;
     Ok(Json(views::request_view(&details, state.app.now())))
+}
+
+/// Assess draft content with the legal-basis engine, storing nothing.
+#[utoipa::path(post, path = "/api/v1/assessments", request_body = RequestContentDto,
+    responses((status = 200, body = comity_wire::assessment::AssessmentDto), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn assess_draft(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiJson(input): ApiJson<RequestContentDto>,
+) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
+    let assessment = state.app.assess_draft(&principal, &input).await?;
+    Ok(Json(comity_wire::assessment::AssessmentDto::from(&assessment)))
+}
+
+/// The legal-basis engine's assessment of a request: applicable instruments, channel,
+/// languages, mandatory content, dual criminality, grounds for refusal, deadlines.
+#[utoipa::path(get, path = "/api/v1/requests/{request_id}/assessment", params(("request_id" = String, Path)),
+    responses((status = 200, body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn request_assessment(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(request_id): Path<String>,
+) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
+    let assessment = state.app.request_assessment(&principal, &request_id).await?;
+    Ok(Json(comity_wire::assessment::AssessmentDto::from(&assessment)))
 }

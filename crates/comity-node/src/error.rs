@@ -113,6 +113,15 @@ impl From<AppError> for ApiError {
             AppError::Conflict(detail) => {
                 ApiError::new(S::CONFLICT, "conflict", "Conflict", detail)
             }
+            AppError::Catalog(cause) => {
+                tracing::error!(error = %cause, "law catalog unavailable");
+                ApiError::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "catalog-unavailable",
+                    "Law catalog unavailable",
+                    "the node's law catalog could not be loaded; the operator has been told",
+                )
+            }
             AppError::Store(cause) => {
                 tracing::error!(error = %cause, "storage failure");
                 ApiError::new(

@@ -55,6 +55,9 @@ pub enum NodeError {
     /// The keys or the trust list could not be read.
     #[error(transparent)]
     Identity(#[from] identity::IdentityError),
+    /// The law catalog embedded in the binary is invalid.
+    #[error("{0}")]
+    Catalog(String),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -89,7 +92,8 @@ impl Node {
     ) -> Result<Node, NodeError> {
         let database_url = config.database_url().ok_or(NodeError::NoDatabase)?;
         let store = Store::open(&database_url).await?;
-        let app = App::new(store, config.node_id.clone(), clock);
+        let app = App::new(store, config.node_id.clone(), clock)
+            .map_err(|error| NodeError::Catalog(error.to_string()))?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| NodeError::Bind {

@@ -13,6 +13,7 @@
 //! what goes on the wire, and every stored or federated document carries a version.
 
 pub mod api;
+pub mod assessment;
 pub mod content;
 pub mod federation;
 pub mod problem;

@@ -32,6 +32,11 @@ pub enum Command {
     },
     /// Start three nodes on loopback, play a cross-border case, and keep them running.
     Demo(crate::demo::DemoArgs),
+    /// The legal-basis engine, offline.
+    Law {
+        #[command(subcommand)]
+        command: LawCommand,
+    },
     /// Measure performance.
     Bench {
         #[command(subcommand)]
@@ -106,6 +111,23 @@ pub struct InitArgs {
     /// Database URL (default: SQLite in the data directory).
     #[arg(long)]
     pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LawCommand {
+    /// Assess request content (JSON or TOML, with both countries given) against the
+    /// embedded catalog: instruments, channel, languages, content, dual criminality,
+    /// grounds for refusal and deadlines, each with its citation.
+    Assess {
+        /// The request file.
+        file: PathBuf,
+        /// The date to apply the law at (YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<String>,
+        /// Print the full assessment as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,6 +240,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => crate::local::init(args).await,
         Command::Serve { data_dir, listen } => crate::local::serve(&data_dir, listen).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Law {
+            command: LawCommand::Assess { file, date, json },
+        } => crate::local::law_assess(&file, date.as_deref(), json),
         Command::Bench {
             command: BenchCommand::Exchange(args),
         } => crate::bench::exchange(args).await,

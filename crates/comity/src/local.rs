@@ -57,7 +57,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     let keys = identity::load_or_create_keys(&args.data_dir)?;
     let database_url = config.database_url().context("no database")?;
     let store = Store::open(&database_url).await?;
-    let app = App::new(store, args.node_id.clone(), Arc::new(SystemClock));
+    let app = App::new(store, args.node_id.clone(), Arc::new(SystemClock))?;
     app.register_authority(authority.clone(), &args.node_id)
         .await?;
     app.insert_user(&UserInput {
@@ -122,7 +122,7 @@ pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
     let config = NodeConfig::load(data_dir)?;
     let keys = identity::load_or_create_keys(data_dir)?;
     let store = Store::open(&config.database_url().context("no database")?).await?;
-    let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock));
+    let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock))?;
     let endpoint = config
         .public_url
         .clone()
@@ -187,4 +187,72 @@ pub fn read_request_file(path: &Path) -> anyhow::Result<serde_json::Value> {
         serde_json::to_value(content)?
     };
     Ok(value)
+}
+
+/// `comity law assess`.
+pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let value = read_request_file(file)?;
+    let content: comity_wire::RequestContentDto = serde_json::from_value(value)?;
+    let content = content
+        .to_domain(|_| None)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    let today = match date {
+        Some(date) => comity_domain::Date::parse(date).map_err(|error| anyhow::anyhow!("--date: {error}"))?,
+        None => comity_domain::Timestamp(
+            i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|elapsed| elapsed.as_millis())
+                    .unwrap_or(0),
+            )
+            .unwrap_or(0),
+        )
+        .date()
+        .unwrap_or(comity_domain::Date::UNIX_EPOCH),
+    };
+    let catalog = comity_law::Catalog::embedded()?;
+    let assessment = comity_law::assess(&catalog, &content, today);
+    let dto = comity_wire::assessment::AssessmentDto::from(&assessment);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&dto)?);
+        return Ok(());
+    }
+    let cite = |citation: &comity_law::Citation| format!("[{} art. {}]", citation.instrument_id, citation.article);
+    println!("{} → {} on {today}", content.requesting_country, content.requested_country);
+    match &assessment.prevailing {
+        Some(prevailing) => println!("prevailing: {}", prevailing_text(prevailing)),
+        None => println!("no instrument binds both states"),
+    }
+    if let Some(fallback) = &assessment.fallback {
+        println!("  {} {}", fallback.explanation, cite(&fallback.citation));
+    }
+    for channel in &assessment.channels {
+        println!("channel: {} {}", channel.explanation, cite(&channel.citation));
+    }
+    println!("languages: {}", assessment.languages.languages.join(", "));
+    for check in &assessment.checklist {
+        let mark = if check.satisfied { "ok     " } else if check.where_possible { "missing (where possible)" } else { "MISSING" };
+        println!("content {mark} {} {}", check.explanation, cite(&check.citation));
+    }
+    for finding in &assessment.dual_criminality {
+        println!("dual criminality: {} {}", finding.explanation, cite(&finding.citation));
+    }
+    for warning in &assessment.warnings {
+        println!("{:?}: {} {}", warning.severity, warning.explanation, cite(&warning.citation));
+    }
+    for deadline in &assessment.deadlines {
+        println!("deadline: {} {}", deadline.explanation, cite(&deadline.citation));
+    }
+    let missing = assessment.missing_mandatory_content();
+    if !missing.is_empty() {
+        println!("{} mandatory item(s) missing: the request cannot be approved yet", missing.len());
+    }
+    Ok(())
+}
+
+fn prevailing_text(prevailing: &comity_law::Prevailing) -> String {
+    format!(
+        "{} — {} [{} art. {}]",
+        prevailing.instrument_id, prevailing.reason, prevailing.citation.instrument_id, prevailing.citation.article
+    )
 }
