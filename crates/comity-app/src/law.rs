@@ -24,7 +24,10 @@ pub fn embedded_catalog() -> Result<Arc<Catalog>, AppError> {
 /// How a refusal names a ground: `"{instrument} art. {article}"`, e.g. `untoc art. 18(21)(b)`,
 /// or `"{instrument}:{code}"`.
 pub fn ground_reference(ground: &comity_law::RefusalGround) -> String {
-    format!("{} art. {}", ground.citation.instrument_id, ground.citation.article)
+    format!(
+        "{} art. {}",
+        ground.citation.instrument_id, ground.citation.article
+    )
 }
 
 impl App {

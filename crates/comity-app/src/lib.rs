@@ -64,7 +64,12 @@ impl App {
         node_id: impl Into<String>,
         clock: Arc<dyn Clock>,
     ) -> Result<App, AppError> {
-        Ok(App::with_catalog(store, node_id, clock, law::embedded_catalog()?))
+        Ok(App::with_catalog(
+            store,
+            node_id,
+            clock,
+            law::embedded_catalog()?,
+        ))
     }
 
     /// An application with a given law catalog.

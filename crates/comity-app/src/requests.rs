@@ -4,9 +4,8 @@ use std::collections::HashMap;
 
 use comity_domain::lifecycle::peer_holds_request;
 use comity_domain::{
-    Action, Actor, AuthorityId, CountryCode, Deadline, Origin, Request,
-    RequestState, Role, Side, TransitionCommand, TransitionRecord, available_actions, deadlines,
-    decide_local,
+    Action, Actor, AuthorityId, CountryCode, Deadline, Origin, Request, RequestState, Role, Side,
+    TransitionCommand, TransitionRecord, available_actions, deadlines, decide_local,
 };
 use comity_store::{OutboxMessage, OutboxStatus, RequestFilter, Tx};
 use comity_wire::RequestContentDto;

@@ -303,7 +303,9 @@ pub async fn assess_draft(
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
     let assessment = state.app.assess_draft(&principal, &input).await?;
-    Ok(Json(comity_wire::assessment::AssessmentDto::from(&assessment)))
+    Ok(Json(comity_wire::assessment::AssessmentDto::from(
+        &assessment,
+    )))
 }
 
 /// The legal-basis engine's assessment of a request: applicable instruments, channel,
@@ -315,6 +317,11 @@ pub async fn request_assessment(
     Authenticated(principal): Authenticated,
     Path(request_id): Path<String>,
 ) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
-    let assessment = state.app.request_assessment(&principal, &request_id).await?;
-    Ok(Json(comity_wire::assessment::AssessmentDto::from(&assessment)))
+    let assessment = state
+        .app
+        .request_assessment(&principal, &request_id)
+        .await?;
+    Ok(Json(comity_wire::assessment::AssessmentDto::from(
+        &assessment,
+    )))
 }

@@ -603,16 +603,21 @@ impl Tx {
 
     /// How many outgoing messages are in a status.
     pub async fn count_outbox(&mut self, status: OutboxStatus) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = $1")
-            .bind(status.code())
-            .fetch_one(&mut *self.inner)
-            .await?
-            .try_get("n")?)
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = $1")
+                .bind(status.code())
+                .fetch_one(&mut *self.inner)
+                .await?
+                .try_get("n")?,
+        )
     }
 
     /// When a message was committed and when its delivery finished (receipt stored or
     /// given up), in milliseconds; `None` while it is pending.
-    pub async fn outbox_timing(&mut self, message_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
+    pub async fn outbox_timing(
+        &mut self,
+        message_id: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
         let row = sqlx::query("SELECT created_at, finished_at FROM outbox WHERE message_id = $1")
             .bind(message_id)
             .fetch_optional(&mut *self.inner)
@@ -621,7 +626,12 @@ impl Tx {
             return Ok(None);
         };
         let finished: Option<i64> = row.try_get("finished_at")?;
-        Ok(finished.map(|finished| (row.try_get::<i64, _>("created_at").unwrap_or(finished), finished)))
+        Ok(finished.map(|finished| {
+            (
+                row.try_get::<i64, _>("created_at").unwrap_or(finished),
+                finished,
+            )
+        }))
     }
 
     /// One outgoing message.

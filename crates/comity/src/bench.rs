@@ -98,7 +98,12 @@ pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn start(root: &std::path::Path, node_id: &str, authority: &str, country: &str) -> anyhow::Result<Node> {
+async fn start(
+    root: &std::path::Path,
+    node_id: &str,
+    authority: &str,
+    country: &str,
+) -> anyhow::Result<Node> {
     let data_dir = root.join(node_id);
     std::fs::create_dir_all(&data_dir)?;
     let mut config = NodeConfig::new(node_id);
@@ -161,7 +166,11 @@ async fn enqueue(sender: &Node) -> anyhow::Result<String> {
     Ok(message_id)
 }
 
-async fn wait_until_delivered(sender: &Node, expected: usize, limit: Duration) -> anyhow::Result<()> {
+async fn wait_until_delivered(
+    sender: &Node,
+    expected: usize,
+    limit: Duration,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let delivered = {
@@ -171,7 +180,10 @@ async fn wait_until_delivered(sender: &Node, expected: usize, limit: Duration) -
         if usize::try_from(delivered)? >= expected {
             return Ok(());
         }
-        anyhow::ensure!(started.elapsed() < limit, "only {delivered} of {expected} delivered in time");
+        anyhow::ensure!(
+            started.elapsed() < limit,
+            "only {delivered} of {expected} delivered in time"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -197,7 +197,9 @@ pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result
         .to_domain(|_| None)
         .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
     let today = match date {
-        Some(date) => comity_domain::Date::parse(date).map_err(|error| anyhow::anyhow!("--date: {error}"))?,
+        Some(date) => {
+            comity_domain::Date::parse(date).map_err(|error| anyhow::anyhow!("--date: {error}"))?
+        }
         None => comity_domain::Timestamp(
             i64::try_from(
                 std::time::SystemTime::now()
@@ -217,8 +219,13 @@ pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result
         println!("{}", serde_json::to_string_pretty(&dto)?);
         return Ok(());
     }
-    let cite = |citation: &comity_law::Citation| format!("[{} art. {}]", citation.instrument_id, citation.article);
-    println!("{} → {} on {today}", content.requesting_country, content.requested_country);
+    let cite = |citation: &comity_law::Citation| {
+        format!("[{} art. {}]", citation.instrument_id, citation.article)
+    };
+    println!(
+        "{} → {} on {today}",
+        content.requesting_country, content.requested_country
+    );
     match &assessment.prevailing {
         Some(prevailing) => println!("prevailing: {}", prevailing_text(prevailing)),
         None => println!("no instrument binds both states"),
@@ -227,25 +234,55 @@ pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result
         println!("  {} {}", fallback.explanation, cite(&fallback.citation));
     }
     for channel in &assessment.channels {
-        println!("channel: {} {}", channel.explanation, cite(&channel.citation));
+        println!(
+            "channel: {} {}",
+            channel.explanation,
+            cite(&channel.citation)
+        );
     }
     println!("languages: {}", assessment.languages.languages.join(", "));
     for check in &assessment.checklist {
-        let mark = if check.satisfied { "ok     " } else if check.where_possible { "missing (where possible)" } else { "MISSING" };
-        println!("content {mark} {} {}", check.explanation, cite(&check.citation));
+        let mark = if check.satisfied {
+            "ok     "
+        } else if check.where_possible {
+            "missing (where possible)"
+        } else {
+            "MISSING"
+        };
+        println!(
+            "content {mark} {} {}",
+            check.explanation,
+            cite(&check.citation)
+        );
     }
     for finding in &assessment.dual_criminality {
-        println!("dual criminality: {} {}", finding.explanation, cite(&finding.citation));
+        println!(
+            "dual criminality: {} {}",
+            finding.explanation,
+            cite(&finding.citation)
+        );
     }
     for warning in &assessment.warnings {
-        println!("{:?}: {} {}", warning.severity, warning.explanation, cite(&warning.citation));
+        println!(
+            "{:?}: {} {}",
+            warning.severity,
+            warning.explanation,
+            cite(&warning.citation)
+        );
     }
     for deadline in &assessment.deadlines {
-        println!("deadline: {} {}", deadline.explanation, cite(&deadline.citation));
+        println!(
+            "deadline: {} {}",
+            deadline.explanation,
+            cite(&deadline.citation)
+        );
     }
     let missing = assessment.missing_mandatory_content();
     if !missing.is_empty() {
-        println!("{} mandatory item(s) missing: the request cannot be approved yet", missing.len());
+        println!(
+            "{} mandatory item(s) missing: the request cannot be approved yet",
+            missing.len()
+        );
     }
     Ok(())
 }
@@ -253,6 +290,9 @@ pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result
 fn prevailing_text(prevailing: &comity_law::Prevailing) -> String {
     format!(
         "{} — {} [{} art. {}]",
-        prevailing.instrument_id, prevailing.reason, prevailing.citation.instrument_id, prevailing.citation.article
+        prevailing.instrument_id,
+        prevailing.reason,
+        prevailing.citation.instrument_id,
+        prevailing.citation.article
     )
 }

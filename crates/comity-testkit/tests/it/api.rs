@@ -525,7 +525,11 @@ async fn the_legal_engine_guides_drafting_and_gates_approval_and_refusal() {
     let setup = one_node(Backend::Sqlite).await;
     let supervisor = setup
         .node
-        .user("jefa", "es-ca", &["central_authority_officer", "supervisor"])
+        .user(
+            "jefa",
+            "es-ca",
+            &["central_authority_officer", "supervisor"],
+        )
         .await
         .expect("user");
     let case_id = new_case(&setup.prosecutor).await;
@@ -537,9 +541,25 @@ async fn the_legal_engine_guides_drafting_and_gates_approval_and_refusal() {
         .await
         .expect("assess");
     assert_eq!(assessment.status, 200, "{}", assessment.body);
-    assert!(assessment.body["prevailing"]["instrument_id"].is_string() || assessment.body["fallback"].is_object());
-    assert!(!assessment.body["checklist"].as_array().expect("checklist").is_empty());
-    assert_eq!(setup.prosecutor.get("/api/v1/requests").await.expect("list").body, json!([]));
+    assert!(
+        assessment.body["prevailing"]["instrument_id"].is_string()
+            || assessment.body["fallback"].is_object()
+    );
+    assert!(
+        !assessment.body["checklist"]
+            .as_array()
+            .expect("checklist")
+            .is_empty()
+    );
+    assert_eq!(
+        setup
+            .prosecutor
+            .get("/api/v1/requests")
+            .await
+            .expect("list")
+            .body,
+        json!([])
+    );
 
     // A draft missing its facts and purpose cannot be approved...
     let mut incomplete = sample_draft("es-ca", "ma-ca");
@@ -551,13 +571,32 @@ async fn the_legal_engine_guides_drafting_and_gates_approval_and_refusal() {
         .await
         .expect("draft");
     let id = draft.text("id");
-    let checked = setup.prosecutor.get(&format!("/api/v1/requests/{id}/assessment")).await.expect("assessment");
-    let missing = checked.body["missing_mandatory_content"].as_array().expect("missing").len();
+    let checked = setup
+        .prosecutor
+        .get(&format!("/api/v1/requests/{id}/assessment"))
+        .await
+        .expect("assessment");
+    let missing = checked.body["missing_mandatory_content"]
+        .as_array()
+        .expect("missing")
+        .len();
     assert!(missing >= 2, "{}", checked.body);
-    setup.prosecutor.act(&id, "submit_for_approval", None).await.expect("submit");
-    let blocked = setup.es_officer.act(&id, "approve", None).await.expect("approve");
+    setup
+        .prosecutor
+        .act(&id, "submit_for_approval", None)
+        .await
+        .expect("submit");
+    let blocked = setup
+        .es_officer
+        .act(&id, "approve", None)
+        .await
+        .expect("approve");
     assert_problem(&blocked, 422, None);
-    assert!(blocked.text("detail").contains("18(15)"), "cites the article: {}", blocked.body);
+    assert!(
+        blocked.text("detail").contains("18(15)"),
+        "cites the article: {}",
+        blocked.body
+    );
     // ...an officer cannot override...
     let not_supervisor = setup
         .es_officer
@@ -578,21 +617,45 @@ async fn the_legal_engine_guides_drafting_and_gates_approval_and_refusal() {
         .await
         .expect("post");
     assert_eq!(overridden.status, 200, "{}", overridden.body);
-    let reason = overridden.body["history"][1]["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("supervisor override") && reason.contains("custody deadline"), "{reason}");
+    let reason = overridden.body["history"][1]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("supervisor override") && reason.contains("custody deadline"),
+        "{reason}"
+    );
 
     // On the requested side a refusal must cite a ground of the prevailing instrument.
-    supervisor.act(&id, "dispatch", None).await.expect("dispatch");
-    setup.ma_officer.wait_for_state(&id, "delivered", 10).await.expect("delivered");
-    setup.ma_officer.act(&id, "acknowledge", None).await.expect("ack");
-    setup.ma_officer.act(&id, "start_assessment", None).await.expect("assess");
+    supervisor
+        .act(&id, "dispatch", None)
+        .await
+        .expect("dispatch");
+    setup
+        .ma_officer
+        .wait_for_state(&id, "delivered", 10)
+        .await
+        .expect("delivered");
+    setup
+        .ma_officer
+        .act(&id, "acknowledge", None)
+        .await
+        .expect("ack");
+    setup
+        .ma_officer
+        .act(&id, "start_assessment", None)
+        .await
+        .expect("assess");
     let grounds = setup
         .ma_officer
         .get(&format!("/api/v1/requests/{id}/assessment"))
         .await
         .expect("grounds");
     let first = &grounds.body["refusal_grounds"][0]["citation"];
-    let valid = format!("{} art. {}", first["instrument_id"].as_str().unwrap_or_default(), first["article"].as_str().unwrap_or_default());
+    let valid = format!(
+        "{} art. {}",
+        first["instrument_id"].as_str().unwrap_or_default(),
+        first["article"].as_str().unwrap_or_default()
+    );
     let invented = setup
         .ma_officer
         .post(
@@ -611,5 +674,9 @@ async fn the_legal_engine_guides_drafting_and_gates_approval_and_refusal() {
         .await
         .expect("post");
     assert_eq!(refused.status, 200, "{}", refused.body);
-    setup.prosecutor.wait_for_state(&id, "refused", 10).await.expect("refusal reaches Spain");
+    setup
+        .prosecutor
+        .wait_for_state(&id, "refused", 10)
+        .await
+        .expect("refusal reaches Spain");
 }

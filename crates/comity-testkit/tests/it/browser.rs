@@ -303,7 +303,7 @@ async fn drive(client: &Browser, base: &str) -> anyhow::Result<()> {
     log_in(client, "ana").await?;
     client.goto(&format!("{base}{request_path}")).await?;
     take_action(client, "approve", "approved").await?;
-    take_action(client, "dispatch", "dispatched").await?;
+    take_action(client, "dispatch", "dispatched|delivered").await?;
     let timeline = text_of(client, "#timeline-table").await?;
     for action in ["submit for approval", "approve", "dispatch"] {
         ensure!(timeline.contains(action), "the timeline shows {action}");
@@ -442,13 +442,15 @@ async fn fill_draft(client: &Browser) -> anyhow::Result<()> {
 }
 
 /// Presses the button of the action's form and waits for the new state.
+/// `new_state` may list alternatives separated by `|` (a dispatched request may already
+/// be delivered when the page comes back).
 async fn take_action(client: &Browser, action: &str, new_state: &str) -> anyhow::Result<()> {
     click(client, &format!("#action-{action} button[type=submit]")).await?;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if let Ok(Some(state)) = client.find("#request-state").await
             && let Ok(text) = client.text(&state).await
-            && text == new_state
+            && new_state.split('|').any(|state| state == text)
         {
             let flash = text_of(client, ".flash[role=status]").await?;
             ensure!(flash.starts_with("Done:"), "flash: {flash}");
