@@ -16,6 +16,7 @@ pub mod cases;
 pub mod error;
 pub mod inbound;
 pub mod law;
+pub mod operations;
 pub mod requests;
 
 use std::sync::Arc;

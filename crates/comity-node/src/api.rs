@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{request_id}/transitions", post(transition))
         .route("/requests/{request_id}/assessment", get(request_assessment))
         .route("/assessments", post(assess_draft))
+        .route("/outbox", get(list_outbox))
+        .route("/outbox/{message_id}/retry", post(retry_outbox))
 }
 
 /// Liveness and database check.
@@ -324,4 +326,58 @@ pub async fn request_assessment(
     Ok(Json(comity_wire::assessment::AssessmentDto::from(
         &assessment,
     )))
+}
+
+/// Which outgoing messages to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxParams {
+    /// `pending`, `delivered` or `dead` (default `dead`).
+    pub status: Option<String>,
+}
+
+/// Outgoing federation messages by status (administrators): dead letters by default.
+#[utoipa::path(get, path = "/api/v1/outbox", params(OutboxParams),
+    responses((status = 200, body = [comity_wire::api::OutboxMessageView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn list_outbox(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(params): Query<OutboxParams>,
+) -> Result<Json<Vec<comity_wire::api::OutboxMessageView>>, ApiError> {
+    let code = params.status.as_deref().unwrap_or("dead");
+    let status = comity_store::OutboxStatus::parse(code).ok_or_else(|| {
+        comity_app::AppError::invalid(
+            "status",
+            format!("`{code}` is not one of pending, delivered, dead"),
+        )
+    })?;
+    let messages = state.app.outbox(&principal, status).await?;
+    Ok(Json(
+        messages
+            .iter()
+            .map(|message| comity_wire::api::OutboxMessageView {
+                message_id: message.message_id.clone(),
+                recipient_node: message.recipient_node.clone(),
+                conversation_id: message.conversation_id.clone(),
+                sequence: message.sequence,
+                message_type: message.message_type.clone(),
+                status: message.status.code().to_string(),
+                attempts: message.attempts,
+                last_error: message.last_error.clone(),
+                created_at: message.created_at.to_rfc3339(),
+            })
+            .collect(),
+    ))
+}
+
+/// Put a dead letter back in the queue (administrators).
+#[utoipa::path(post, path = "/api/v1/outbox/{message_id}/retry", params(("message_id" = String, Path)),
+    responses((status = 204), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn retry_outbox(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(message_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.retry_dead_letter(&principal, &message_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

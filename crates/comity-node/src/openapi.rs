@@ -13,7 +13,7 @@ use crate::api;
         api::healthz, api::login, api::logout, api::me, api::list_authorities, api::list_users,
         api::create_user, api::list_cases, api::create_case, api::get_case, api::create_request,
         api::list_requests, api::get_request, api::update_draft, api::transition,
-        api::assess_draft, api::request_assessment,
+        api::assess_draft, api::request_assessment, api::list_outbox, api::retry_outbox,
     ),
     components(schemas(
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,

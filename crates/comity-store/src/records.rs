@@ -72,7 +72,8 @@ pub enum OutboxStatus {
 }
 
 impl OutboxStatus {
-    pub(crate) fn code(self) -> &'static str {
+    /// The stored code: `pending`, `delivered` or `dead`.
+    pub fn code(self) -> &'static str {
         match self {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Delivered => "delivered",
@@ -80,7 +81,8 @@ impl OutboxStatus {
         }
     }
 
-    pub(crate) fn parse(code: &str) -> Option<Self> {
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<Self> {
         match code {
             "pending" => Some(OutboxStatus::Pending),
             "delivered" => Some(OutboxStatus::Delivered),

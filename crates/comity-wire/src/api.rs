@@ -222,3 +222,27 @@ pub struct HealthView {
     /// Build version.
     pub version: String,
 }
+
+/// An outgoing federation message, for operators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutboxMessageView {
+    /// Message id.
+    pub message_id: String,
+    /// Recipient node.
+    pub recipient_node: String,
+    /// Conversation (request id).
+    pub conversation_id: String,
+    /// Position in the conversation.
+    pub sequence: i64,
+    /// Message type.
+    pub message_type: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The last failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}

@@ -518,3 +518,87 @@ async fn a_retired_key_is_refused() {
         .expect("get");
     assert_eq!(view.text("state"), "delivered");
 }
+
+#[tokio::test]
+async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
+    let spain = TestNode::spawn_with(
+        "es-node",
+        Backend::Sqlite,
+        |config| config.outbox.dead_letter_after_secs = 0,
+        std::sync::Arc::new(comity_app::SystemClock),
+    )
+    .await
+    .expect("spain");
+    let morocco = TestNode::spawn("ma-node", Backend::Sqlite)
+        .await
+        .expect("morocco");
+    spain
+        .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
+        .await
+        .expect("es");
+    morocco
+        .local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+        .await
+        .expect("ma");
+    spain.peer_with(&morocco).await.expect("trust");
+    let prosecutor = spain
+        .user("fiscal", "es-ca", &["requesting_prosecutor"])
+        .await
+        .expect("user");
+    let officer = spain
+        .user("ana", "es-ca", &["central_authority_officer"])
+        .await
+        .expect("user");
+    let admin = spain
+        .user("root", "es-ca", &["administrator"])
+        .await
+        .expect("user");
+    let stopped = morocco.kill();
+    let id = dispatch(&prosecutor, &officer).await;
+
+    let mut dead = Vec::new();
+    for _ in 0..200 {
+        let reply = admin
+            .get("/api/v1/outbox?status=dead")
+            .await
+            .expect("outbox");
+        dead = reply.body.as_array().cloned().unwrap_or_default();
+        if !dead.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(dead.len(), 1, "the dispatch became a dead letter");
+    assert_eq!(dead[0]["conversation_id"], id.as_str());
+    assert!(
+        !dead[0]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert_eq!(
+        prosecutor.get("/api/v1/outbox").await.expect("get").status,
+        403,
+        "operators only"
+    );
+
+    let morocco = stopped.restart().await.expect("restart");
+    let message_id = dead[0]["message_id"].as_str().expect("id");
+    let retry = admin
+        .post(&format!("/api/v1/outbox/{message_id}/retry"), &json!({}))
+        .await
+        .expect("retry");
+    assert_eq!(retry.status, 204, "{}", retry.body);
+    prosecutor
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered after retry");
+    let ma_officer = morocco
+        .user("karim", "ma-ca", &["central_authority_officer"])
+        .await
+        .expect("user");
+    ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("arrived once");
+}
