@@ -27,6 +27,8 @@ pub struct RequestDetails {
     pub available_actions: Vec<Action>,
     /// Whether a deadline has passed unmet.
     pub overdue: bool,
+    /// Display names of this node's users who appear in the history, by user id.
+    pub actor_names: HashMap<String, String>,
 }
 
 /// Which requests to list.
@@ -107,7 +109,9 @@ impl App {
         let mut tx = self.store().begin().await?;
         let request = visible_request(&mut tx, principal, request_id).await?;
         let history = tx.history(&request.id, request.side).await?;
-        Ok(self.details(principal, request, history))
+        let mut details = self.details(principal, request, history);
+        details.actor_names = actor_names(&mut tx, &details.history).await?;
+        Ok(details)
     }
 
     /// The requests the principal's authority holds, newest first.
@@ -222,7 +226,7 @@ impl App {
         if queued {
             self.outbox_signal().notify_one();
         }
-        Ok(self.details(principal, updated, history_after))
+        self.request_details(principal, &updated.id).await
     }
 
     async fn outgoing_body(
@@ -334,8 +338,26 @@ impl App {
             deadlines,
             available_actions: actions,
             overdue,
+            actor_names: HashMap::new(),
         }
     }
+}
+
+/// The display names of the users who took the actions in `history`.
+async fn actor_names(
+    tx: &mut Tx,
+    history: &[TransitionRecord],
+) -> Result<HashMap<String, String>, AppError> {
+    let mut names = HashMap::new();
+    for record in history {
+        if let Actor::User { user_id, .. } = &record.actor
+            && !names.contains_key(user_id)
+            && let Some(user) = tx.user(user_id).await?
+        {
+            names.insert(user_id.clone(), user.display_name);
+        }
+    }
+    Ok(names)
 }
 
 fn require_drafter(principal: &Principal) -> Result<(), AppError> {

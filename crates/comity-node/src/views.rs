@@ -100,7 +100,7 @@ pub fn request_view(details: &RequestDetails, now: Timestamp) -> RequestView {
                 action: record.action.code().to_string(),
                 from: record.from.code().to_string(),
                 to: record.to.code().to_string(),
-                actor: actor_text(&record.actor),
+                actor: actor_text(&record.actor, &details.actor_names),
                 origin: record.origin.code().to_string(),
                 at: record.at.to_rfc3339(),
                 reason: record.reason.clone(),
@@ -113,9 +113,12 @@ pub fn request_view(details: &RequestDetails, now: Timestamp) -> RequestView {
 }
 
 /// Who made a transition, for people.
-pub fn actor_text(actor: &Actor) -> String {
+pub fn actor_text(actor: &Actor, names: &std::collections::HashMap<String, String>) -> String {
     match actor {
-        Actor::User { user_id, role } => format!("user {user_id} as {}", role.label()),
+        Actor::User { user_id, role } => match names.get(user_id) {
+            Some(name) => format!("{name} ({})", role.label()),
+            None => format!("user {user_id} ({})", role.label()),
+        },
         Actor::Peer { node_id } => format!("peer {node_id}"),
         Actor::System => "system".to_string(),
     }
