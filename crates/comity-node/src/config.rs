@@ -34,6 +34,21 @@ pub struct NodeConfig {
     /// Federation transport.
     #[serde(default)]
     pub federation: FederationConfig,
+    /// HTTPS for the node's listener.
+    #[serde(default)]
+    pub tls: TlsConfig,
+}
+
+/// The node's TLS certificate. When both paths are set the node serves HTTPS only.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain; relative paths are inside the data directory.
+    #[serde(default)]
+    pub cert_path: Option<PathBuf>,
+    /// PEM private key; relative paths are inside the data directory.
+    #[serde(default)]
+    pub key_path: Option<PathBuf>,
 }
 
 /// How the outbox sender retries.
@@ -139,6 +154,7 @@ impl NodeConfig {
             max_body_bytes: default_max_body_bytes(),
             outbox: OutboxConfig::default(),
             federation: FederationConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 
@@ -186,6 +202,18 @@ impl NodeConfig {
                 .as_ref()
                 .map(|dir| comity_store::Store::sqlite_url(&dir.join("comity.db")))
         })
+    }
+
+    /// The certificate and key files in effect, if the node serves HTTPS.
+    pub fn tls_files(&self) -> Option<(PathBuf, PathBuf)> {
+        let resolve = |path: &PathBuf| match &self.data_dir {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.clone(),
+        };
+        match (&self.tls.cert_path, &self.tls.key_path) {
+            (Some(cert), Some(key)) => Some((resolve(cert), resolve(key))),
+            _ => None,
+        }
     }
 
     /// Poll interval as a duration.

@@ -47,7 +47,9 @@ pub struct Federation {
     pub data_dir: Option<PathBuf>,
     /// Whether plain HTTP to loopback peers is allowed.
     pub allow_plain_http_loopback: bool,
-    http: reqwest::Client,
+    /// This node's TLS certificate (PEM), published in its peer entry.
+    pub tls_certificate: Option<String>,
+    http: RwLock<reqwest::Client>,
 }
 
 impl Federation {
@@ -57,20 +59,24 @@ impl Federation {
         trust: TrustList,
         data_dir: Option<PathBuf>,
         allow_plain_http_loopback: bool,
+        tls_certificate: Option<String>,
     ) -> Arc<Federation> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .timeout(std::time::Duration::from_secs(30))
-            .pool_max_idle_per_host(8)
-            .build()
-            .unwrap_or_default();
+        let http = http_client(&trust);
         Arc::new(Federation {
             keys,
             trust: RwLock::new(trust),
             data_dir,
             allow_plain_http_loopback,
-            http,
+            tls_certificate,
+            http: RwLock::new(http),
         })
+    }
+
+    fn client(&self) -> reqwest::Client {
+        self.http
+            .read()
+            .map(|client| client.clone())
+            .unwrap_or_default()
     }
 
     /// A copy of one peer's entry.
@@ -234,7 +240,7 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
     .map_err(|error| DeliveryError::Permanent(format!("cannot seal: {error}")))?;
     let envelope_hash: [u8; 32] = Sha256::digest(&envelope).into();
     let response = federation
-        .http
+        .client()
         .post(format!("{}{MESSAGES_PATH}", peer.endpoint))
         .header(header::CONTENT_TYPE, COSE_MEDIA_TYPE)
         .body(envelope)
@@ -309,6 +315,9 @@ pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> 
         if let Some(dir) = &state.federation.data_dir {
             trust.save(dir).map_err(|error| error.to_string())?;
         }
+        if let Ok(mut client) = state.federation.http.write() {
+            *client = http_client(&trust);
+        }
         peer
     };
     for authority in peer.authorities {
@@ -321,12 +330,35 @@ pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> 
     Ok(())
 }
 
+/// The HTTP client for peers: it trusts the public certificate authorities and every
+/// certificate pinned in the trust list.
+fn http_client(trust: &TrustList) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(30))
+        .pool_max_idle_per_host(8);
+    for peer in trust.peers() {
+        let Some(pem) = &peer.tls_certificate else {
+            continue;
+        };
+        match reqwest::Certificate::from_pem(pem.as_bytes()) {
+            Ok(certificate) => builder = builder.add_root_certificate(certificate),
+            Err(error) => {
+                tracing::warn!(peer = %peer.node_id, %error, "unreadable pinned certificate")
+            }
+        }
+    }
+    builder.build().unwrap_or_default()
+}
+
 /// This node as a peer entry for other nodes' trust lists: its endpoint, the authorities
-/// it hosts and its public keys.
+/// it hosts, its public keys and its TLS certificate.
 pub async fn own_entry(
     app: &comity_app::App,
     keys: &NodeKeys,
     endpoint: &str,
+    tls_certificate: Option<String>,
 ) -> Result<PeerEntry, comity_app::AppError> {
     let authorities = app
         .list_authorities()
@@ -349,5 +381,6 @@ pub async fn own_entry(
             valid_from_ms: 0,
             valid_until_ms: None,
         }],
+        tls_certificate,
     })
 }

@@ -101,6 +101,10 @@ pub struct PeerEntry {
     /// Its public keys with validity periods.
     #[serde(default)]
     pub keys: Vec<PeerKey>,
+    /// Its TLS certificate (PEM), pinned: the HTTPS connection must present it (or a
+    /// certificate from a public authority when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<String>,
 }
 
 /// An authority a peer hosts.
@@ -142,6 +146,8 @@ pub struct Peer {
     pub authorities: Vec<Authority>,
     /// Keys with validity.
     pub keys: Vec<TrustedKey>,
+    /// Pinned TLS certificate, PEM.
+    pub tls_certificate: Option<String>,
 }
 
 impl Peer {
@@ -212,6 +218,7 @@ impl PeerEntry {
             endpoint: self.endpoint.trim_end_matches('/').to_string(),
             authorities,
             keys,
+            tls_certificate: self.tls_certificate.clone(),
         })
     }
 }

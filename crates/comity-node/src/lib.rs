@@ -14,6 +14,7 @@ pub mod federation;
 pub mod identity;
 pub mod openapi;
 pub mod outbox;
+pub mod tls;
 pub mod views;
 pub mod web;
 
@@ -104,10 +105,25 @@ impl Node {
             address: config.listen,
             source,
         })?;
+        let tls_files = config.tls_files();
+        let scheme = if tls_files.is_some() { "https" } else { "http" };
         let public_url = config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{address}"));
+            .unwrap_or_else(|| format!("{scheme}://{address}"));
+        let (tls_config, tls_certificate) = match &tls_files {
+            Some((cert, key)) => {
+                let server_config = tls::server_config(cert, key)?;
+                let pem = std::fs::read_to_string(cert).map_err(|source| {
+                    identity::IdentityError::Io {
+                        path: cert.clone(),
+                        source,
+                    }
+                })?;
+                (Some(server_config), Some(pem))
+            }
+            None => (None, None),
+        };
         let keys = match &config.data_dir {
             Some(dir) => identity::load_or_create_keys(dir)?,
             None => comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng),
@@ -139,6 +155,7 @@ impl Node {
             trust,
             config.data_dir.clone(),
             config.federation.allow_plain_http_loopback,
+            tls_certificate,
         );
         let state = AppState {
             app: app.clone(),
@@ -148,14 +165,19 @@ impl Node {
         let (shutdown, shutdown_signal) = watch::channel(false);
         let router = router(state.clone());
         let mut server_shutdown = shutdown_signal.clone();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = server_shutdown.wait_for(|stop| *stop).await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "server stopped");
+        let server = match tls_config {
+            Some(tls_config) => {
+                tokio::spawn(tls::serve(listener, router, tls_config, server_shutdown))
             }
-        });
+            None => tokio::spawn(async move {
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                    let _ = server_shutdown.wait_for(|stop| *stop).await;
+                });
+                if let Err(error) = serve.await {
+                    tracing::error!(%error, "server stopped");
+                }
+            }),
+        };
         let sender = tokio::spawn(outbox::run_sender(state.clone(), shutdown_signal));
         tracing::info!(node_id = %app.node_id(), %address, "node listening");
         Ok(Node {
@@ -185,7 +207,13 @@ impl Node {
 
     /// This node as a peer entry, for other nodes' trust lists (`comity node show`).
     pub async fn peer_entry(&self) -> Result<identity::PeerEntry, comity_app::AppError> {
-        federation::own_entry(&self.app, &self.state.federation.keys, &self.public_url).await
+        federation::own_entry(
+            &self.app,
+            &self.state.federation.keys,
+            &self.public_url,
+            self.state.federation.tls_certificate.clone(),
+        )
+        .await
     }
 
     /// Adds a peer to the trust list (and saves it in the data directory).

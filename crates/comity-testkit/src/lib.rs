@@ -235,6 +235,16 @@ impl ApiClient {
         }
     }
 
+    /// A client with a token and a prepared HTTP client (for example one that trusts a
+    /// node's self-signed certificate).
+    pub fn with_client(base: &str, token: &str, http: reqwest::Client) -> ApiClient {
+        ApiClient {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http,
+        }
+    }
+
     /// Logs in and keeps the token.
     pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<ApiClient> {
         let mut client = ApiClient::anonymous(base);

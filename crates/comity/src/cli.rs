@@ -111,6 +111,10 @@ pub struct InitArgs {
     /// Database URL (default: SQLite in the data directory).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Serve plain HTTP (behind a TLS-terminating proxy) instead of HTTPS with a
+    /// self-signed certificate made now.
+    #[arg(long)]
+    pub no_tls: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -78,6 +78,26 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.database_url {
         toml_text.push_str(&format!("database_url = {url:?}\n"));
     }
+    if !args.no_tls {
+        let mut hosts = vec!["localhost".to_string(), args.listen.ip().to_string()];
+        if let Some(host) = args
+            .public_url
+            .as_deref()
+            .and_then(|url| url.split("://").nth(1))
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .filter(|host| !host.is_empty())
+        {
+            hosts.push(host.to_string());
+        }
+        hosts.sort();
+        hosts.dedup();
+        comity_node::tls::generate_certificate(&args.data_dir, &hosts)?;
+        toml_text.push_str(&format!(
+            "\n[tls]\ncert_path = {:?}\nkey_path = {:?}\n",
+            comity_node::tls::CERT_FILE,
+            comity_node::tls::KEY_FILE
+        ));
+    }
     std::fs::write(&config_path, toml_text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
     println!(
@@ -123,11 +143,23 @@ pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
     let keys = identity::load_or_create_keys(data_dir)?;
     let store = Store::open(&config.database_url().context("no database")?).await?;
     let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock))?;
+    let scheme = if config.tls_files().is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let endpoint = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
-    let entry = comity_node::federation::own_entry(&app, &keys, &endpoint).await?;
+        .unwrap_or_else(|| format!("{scheme}://{}", config.listen));
+    let certificate = match config.tls_files() {
+        Some((cert, _)) => Some(
+            std::fs::read_to_string(&cert)
+                .with_context(|| format!("cannot read {}", cert.display()))?,
+        ),
+        None => None,
+    };
+    let entry = comity_node::federation::own_entry(&app, &keys, &endpoint, certificate).await?;
     let file = identity::TrustListFile { peers: vec![entry] };
     print!("{}", toml::to_string_pretty(&file)?);
     Ok(())

@@ -602,3 +602,135 @@ async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
         .await
         .expect("arrived once");
 }
+
+/// Starts a node that serves HTTPS with a certificate made in its data directory and
+/// refuses plain HTTP to peers.
+async fn https_node(node_id: &str) -> TestNode {
+    TestNode::spawn_with(
+        node_id,
+        Backend::Sqlite,
+        |config| {
+            let directory = config.data_dir.clone().expect("data dir");
+            let (cert, key) = comity_node::tls::generate_certificate(
+                &directory,
+                &["localhost".to_string(), "127.0.0.1".to_string()],
+            )
+            .expect("certificate");
+            config.tls.cert_path = Some(cert);
+            config.tls.key_path = Some(key);
+            config.federation.allow_plain_http_loopback = false;
+        },
+        std::sync::Arc::new(comity_app::SystemClock),
+    )
+    .await
+    .expect("https node")
+}
+
+#[tokio::test]
+async fn nodes_talk_over_https_with_pinned_certificates() {
+    let spain = https_node("es-node").await;
+    let morocco = https_node("ma-node").await;
+    assert!(spain.url().starts_with("https://"), "{}", spain.url());
+    spain
+        .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
+        .await
+        .expect("es");
+    morocco
+        .local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+        .await
+        .expect("ma");
+
+    // Before the certificates are pinned the TLS handshake fails and nothing is delivered.
+    let mut unpinned = morocco.node.peer_entry().await.expect("entry");
+    assert!(
+        unpinned.tls_certificate.is_some(),
+        "the entry publishes the certificate"
+    );
+    unpinned.tls_certificate = None;
+    spain
+        .node
+        .add_peer(unpinned)
+        .await
+        .expect("trust without pin");
+    morocco
+        .node
+        .add_peer(spain.node.peer_entry().await.expect("entry"))
+        .await
+        .expect("trust");
+
+    let pinned_client = |node: &TestNode| {
+        let pem = node
+            .node
+            .state()
+            .federation
+            .tls_certificate
+            .clone()
+            .expect("pem");
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"))
+            .build()
+            .expect("client")
+    };
+    let login = |node: &TestNode,
+                 username: &'static str,
+                 authority: &'static str,
+                 roles: &'static [&'static str]| {
+        let app = node.app().clone();
+        async move {
+            app.insert_user(&comity_wire::api::UserInput {
+                username: username.into(),
+                display_name: username.into(),
+                authority: authority.into(),
+                roles: roles.iter().map(|role| role.to_string()).collect(),
+                password: comity_testkit::TEST_PASSWORD.into(),
+            })
+            .await
+            .expect("user");
+        }
+    };
+    login(&spain, "fiscal", "es-ca", &["requesting_prosecutor"]).await;
+    login(&spain, "ana", "es-ca", &["central_authority_officer"]).await;
+    let spain_http = pinned_client(&spain);
+    let session = |username: &str| {
+        let client = spain_http.clone();
+        let url = spain.url();
+        let username = username.to_string();
+        async move {
+            let reply: serde_json::Value = client
+                .post(format!("{url}/api/v1/sessions"))
+                .json(&json!({"username": username, "password": comity_testkit::TEST_PASSWORD}))
+                .send()
+                .await
+                .expect("login over https")
+                .json()
+                .await
+                .expect("json");
+            reply["token"].as_str().expect("token").to_string()
+        }
+    };
+    let prosecutor =
+        ApiClient::with_client(&spain.url(), &session("fiscal").await, spain_http.clone());
+    let officer = ApiClient::with_client(&spain.url(), &session("ana").await, spain_http.clone());
+    let id = dispatch(&prosecutor, &officer).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let view = prosecutor
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(
+        view.text("state"),
+        "dispatched",
+        "an unpinned certificate is not trusted"
+    );
+
+    // Pinning the peer's certificate lets the queued message through.
+    spain
+        .node
+        .add_peer(morocco.node.peer_entry().await.expect("entry"))
+        .await
+        .expect("pin");
+    prosecutor
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered over https");
+}
