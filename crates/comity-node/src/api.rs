@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{request_id}/transitions", post(transition))
         .route("/requests/{request_id}/assessment", get(request_assessment))
         .route("/assessments", post(assess_draft))
+        .route("/node/keys/rotate", post(rotate_keys))
+        .route("/node/keys/announce", post(announce_keys))
         .route("/outbox", get(list_outbox))
         .route("/outbox/{message_id}/retry", post(retry_outbox))
 }
@@ -380,4 +382,64 @@ pub async fn retry_outbox(
 ) -> Result<StatusCode, ApiError> {
     state.app.retry_dead_letter(&principal, &message_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The outcome of a key rotation or announcement.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct KeyRotationView {
+    /// The node's current key id.
+    pub key_id: String,
+    /// Peers that accepted the announcement.
+    pub announced_to: Vec<String>,
+    /// Peers that did not (node id and reason): announce again later.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Rotate this node's keys and announce the new ones to every peer, signed by the old
+/// key (administrators).
+#[utoipa::path(post, path = "/api/v1/node/keys/rotate",
+    responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn rotate_keys(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<KeyRotationView>, ApiError> {
+    principal.require_any(
+        &[comity_domain::Role::Administrator],
+        "rotate the node's keys",
+    )?;
+    let report = crate::federation::rotate_keys(&state)
+        .await
+        .map_err(|message| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "rotation-failed",
+                "Key rotation failed",
+                message,
+            )
+        })?;
+    tracing::info!(key_id = %report.key_id, "node keys rotated");
+    Ok(Json(KeyRotationView {
+        key_id: report.key_id,
+        announced_to: report.announced_to,
+        failed: report.failed,
+    }))
+}
+
+/// Send the last key announcement again to every peer (administrators).
+#[utoipa::path(post, path = "/api/v1/node/keys/announce",
+    responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn announce_keys(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<KeyRotationView>, ApiError> {
+    principal.require_any(
+        &[comity_domain::Role::Administrator],
+        "announce the node's keys",
+    )?;
+    let (announced_to, failed) = crate::federation::announce_keys(&state).await;
+    Ok(Json(KeyRotationView {
+        key_id: state.federation.keys().key_id().to_string(),
+        announced_to,
+        failed,
+    }))
 }

@@ -33,14 +33,16 @@ use crate::outbox::DeliveryError;
 
 /// The path peers post envelopes to.
 pub const MESSAGES_PATH: &str = "/federation/v1/messages";
+/// The path peers post key announcements to.
+pub const KEYS_PATH: &str = "/federation/v1/keys";
 /// The media type of envelopes and receipts.
 pub const COSE_MEDIA_TYPE: &str = "application/cose";
 
 /// This node's keys, trust list and HTTP client.
 #[derive(Debug)]
 pub struct Federation {
-    /// This node's secret keys.
-    pub keys: NodeKeys,
+    /// This node's secret keys: the current ones and those it rotated away from.
+    keyring: RwLock<Keyring>,
     /// The peers.
     pub trust: RwLock<TrustList>,
     /// Where the trust list is saved (none for in-memory nodes).
@@ -49,13 +51,15 @@ pub struct Federation {
     pub allow_plain_http_loopback: bool,
     /// This node's TLS certificate (PEM), published in its peer entry.
     pub tls_certificate: Option<String>,
+    /// The last key announcement made, to send again to peers that missed it.
+    last_announcement: RwLock<Option<Vec<u8>>>,
     http: RwLock<reqwest::Client>,
 }
 
 impl Federation {
     /// A federation layer for these keys and trust list.
     pub fn new(
-        keys: NodeKeys,
+        keyring: Keyring,
         trust: TrustList,
         data_dir: Option<PathBuf>,
         allow_plain_http_loopback: bool,
@@ -63,13 +67,39 @@ impl Federation {
     ) -> Arc<Federation> {
         let http = http_client(&trust);
         Arc::new(Federation {
-            keys,
+            keyring: RwLock::new(keyring),
             trust: RwLock::new(trust),
             data_dir,
             allow_plain_http_loopback,
             tls_certificate,
+            last_announcement: RwLock::new(None),
             http: RwLock::new(http),
         })
+    }
+
+    /// The current keys.
+    pub fn keys(&self) -> Arc<NodeKeys> {
+        match self.keyring.read() {
+            Ok(keyring) => keyring.current.clone(),
+            Err(poisoned) => poisoned.into_inner().current.clone(),
+        }
+    }
+
+    /// Since when the current keys are in use, milliseconds since the epoch.
+    pub fn keys_since_ms(&self) -> i64 {
+        self.keyring
+            .read()
+            .map(|keyring| keyring.since_ms)
+            .unwrap_or(0)
+    }
+
+    /// The keys (current or retired) an envelope was sealed to, by key id.
+    fn keys_for(&self, key_id: &str) -> Option<Arc<NodeKeys>> {
+        let keyring = self.keyring.read().ok()?;
+        std::iter::once(&keyring.current)
+            .chain(keyring.previous.iter())
+            .find(|keys| keys.key_id() == key_id)
+            .cloned()
     }
 
     fn client(&self) -> reqwest::Client {
@@ -88,13 +118,20 @@ impl Federation {
     }
 }
 
-/// The receive route.
+/// The receive routes: envelopes, and key announcements.
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route(
-        MESSAGES_PATH,
-        axum::routing::post(receive)
-            .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
-    )
+    axum::Router::new()
+        .route(
+            MESSAGES_PATH,
+            axum::routing::post(receive)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
+        )
+        .route(
+            KEYS_PATH,
+            axum::routing::post(receive_key_announcement).layer(
+                axum::extract::DefaultBodyLimit::max(comity_crypto::MAX_KEY_ANNOUNCEMENT_BYTES),
+            ),
+        )
 }
 
 fn refuse(status: StatusCode, reason: String) -> ApiError {
@@ -139,8 +176,19 @@ async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response,
                 ),
             )
         })?;
-    let opened = comity_crypto::open(&federation.keys, &body, sender_key.signing_key_bytes())
-        .map_err(|error| {
+    let own_keys = federation
+        .keys_for(&peeked.recipient_key_id)
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "envelope sealed to key {}, which this node does not hold",
+                    peeked.recipient_key_id
+                ),
+            )
+        })?;
+    let opened =
+        comity_crypto::open(&own_keys, &body, sender_key.signing_key_bytes()).map_err(|error| {
             refuse(
                 StatusCode::BAD_REQUEST,
                 format!("envelope rejected: {error}"),
@@ -179,7 +227,7 @@ async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response,
         received_at_ms: now,
         outcome: receipt_outcome,
     };
-    let signed = comity_crypto::sign_receipt(&federation.keys, &receipt).map_err(|error| {
+    let signed = comity_crypto::sign_receipt(&federation.keys(), &receipt).map_err(|error| {
         refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot sign receipt: {error}"),
@@ -231,7 +279,7 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
             .and_then(|id| id.parse().ok()),
     };
     let envelope = comity_crypto::seal(
-        &federation.keys,
+        &federation.keys(),
         recipient_key,
         &header,
         message.body.as_bytes(),
@@ -357,6 +405,7 @@ fn http_client(trust: &TrustList) -> reqwest::Client {
 pub async fn own_entry(
     app: &comity_app::App,
     keys: &NodeKeys,
+    keys_since_ms: i64,
     endpoint: &str,
     tls_certificate: Option<String>,
 ) -> Result<PeerEntry, comity_app::AppError> {
@@ -378,9 +427,182 @@ pub async fn own_entry(
         authorities,
         keys: vec![crate::identity::PeerKey {
             public: keys.public_identity().to_text(),
-            valid_from_ms: 0,
+            valid_from_ms: keys_since_ms,
             valid_until_ms: None,
         }],
         tls_certificate,
     })
+}
+
+/// The node's key pairs: the current one, since when, and the ones it rotated away
+/// from (kept to open envelopes peers sealed before they learned of the rotation).
+#[derive(Debug)]
+pub struct Keyring {
+    /// Signs and receives from now on.
+    pub current: Arc<NodeKeys>,
+    /// Since when, milliseconds since the epoch (0: since the node was made).
+    pub since_ms: i64,
+    /// Earlier keys.
+    pub previous: Vec<Arc<NodeKeys>>,
+}
+
+/// What a key rotation did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RotationReport {
+    /// The new key id.
+    pub key_id: String,
+    /// Peers that accepted the announcement.
+    pub announced_to: Vec<String>,
+    /// Peers that did not, with the reason (announce again later).
+    pub failed: Vec<(String, String)>,
+}
+
+/// Replaces this node's keys with new ones, keeps the old ones to open late envelopes,
+/// and announces the new public keys to every peer, signed by the old signing key.
+pub async fn rotate_keys(state: &AppState) -> Result<RotationReport, String> {
+    let federation = &state.federation;
+    let old = federation.keys();
+    let new = Arc::new(NodeKeys::generate(&mut rand::rngs::OsRng));
+    let now = state.app.now().millis();
+    if let Some(dir) = &federation.data_dir {
+        crate::identity::store_rotated_keys(dir, &old, &new, now)
+            .map_err(|error| error.to_string())?;
+    }
+    let announcement = comity_crypto::KeyAnnouncement {
+        node_id: state.app.node_id().to_string(),
+        new_keys: new.public_identity(),
+        valid_from_ms: now,
+        valid_until_ms: None,
+    }
+    .sign(&old)
+    .map_err(|error| error.to_string())?;
+    {
+        let mut keyring = federation
+            .keyring
+            .write()
+            .map_err(|_| "keyring lock poisoned".to_string())?;
+        keyring.previous.push(old);
+        keyring.current = new.clone();
+        keyring.since_ms = now;
+    }
+    if let Ok(mut last) = federation.last_announcement.write() {
+        *last = Some(announcement);
+    }
+    let (announced_to, failed) = announce_keys(state).await;
+    Ok(RotationReport {
+        key_id: new.key_id().to_string(),
+        announced_to,
+        failed,
+    })
+}
+
+/// Sends the last key announcement to every peer; returns who accepted and who did not.
+pub async fn announce_keys(state: &AppState) -> (Vec<String>, Vec<(String, String)>) {
+    let federation = &state.federation;
+    let Some(announcement) = federation
+        .last_announcement
+        .read()
+        .ok()
+        .and_then(|last| last.clone())
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let peers: Vec<Peer> = federation
+        .trust
+        .read()
+        .map(|trust| trust.peers().cloned().collect())
+        .unwrap_or_default();
+    let mut accepted = Vec::new();
+    let mut failed = Vec::new();
+    for peer in peers {
+        let result = federation
+            .client()
+            .post(format!("{}{KEYS_PATH}", peer.endpoint))
+            .header(
+                header::CONTENT_TYPE,
+                comity_crypto::KEY_ANNOUNCEMENT_CONTENT_TYPE,
+            )
+            .body(announcement.clone())
+            .send()
+            .await;
+        match result {
+            Ok(response) if response.status().is_success() => accepted.push(peer.node_id),
+            Ok(response) => failed.push((peer.node_id, format!("answered {}", response.status()))),
+            Err(error) => failed.push((peer.node_id, error.to_string())),
+        }
+    }
+    (accepted, failed)
+}
+
+/// A peer announces new keys, signed by a key this node trusts for it now: the new key
+/// is trusted from its start, and the key that signed is retired at that moment.
+async fn receive_key_announcement(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let now = state.app.now().millis();
+    let peers: Vec<Peer> = state
+        .federation
+        .trust
+        .read()
+        .map(|trust| trust.peers().cloned().collect())
+        .unwrap_or_default();
+    let verified = peers.iter().find_map(|peer| {
+        peer.keys
+            .iter()
+            .filter(|key| key.is_valid_at(now))
+            .find_map(|key| {
+                comity_crypto::KeyAnnouncement::verify(&body, key.keys.signing_key_bytes())
+                    .ok()
+                    .filter(|announcement| announcement.node_id == peer.node_id)
+                    .map(|announcement| (announcement, key.keys.key_id().to_string()))
+            })
+    });
+    let Some((announcement, signer_key_id)) = verified else {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "key announcement not signed by a currently trusted key of its node".into(),
+        ));
+    };
+    let updated = {
+        let mut trust = state.federation.trust.write().map_err(|_| {
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "trust list lock poisoned".into(),
+            )
+        })?;
+        let Some(mut entry) = trust.entry(&announcement.node_id) else {
+            return Err(refuse(StatusCode::FORBIDDEN, "unknown node".into()));
+        };
+        let new_text = announcement.new_keys.to_text();
+        for key in &mut entry.keys {
+            let is_signer = comity_crypto::PublicKeys::from_text(&key.public)
+                .map(|public| public.key_id() == signer_key_id)
+                .unwrap_or(false);
+            if is_signer
+                && key
+                    .valid_until_ms
+                    .is_none_or(|until| until > announcement.valid_from_ms)
+            {
+                key.valid_until_ms = Some(announcement.valid_from_ms);
+            }
+        }
+        if !entry.keys.iter().any(|key| key.public == new_text) {
+            entry.keys.push(crate::identity::PeerKey {
+                public: new_text,
+                valid_from_ms: announcement.valid_from_ms,
+                valid_until_ms: announcement.valid_until_ms,
+            });
+        }
+        trust
+            .insert(entry)
+            .map_err(|message| refuse(StatusCode::BAD_REQUEST, message))?;
+        match &state.federation.data_dir {
+            Some(dir) => trust.save(dir).map_err(|error| error.to_string()),
+            None => Ok(()),
+        }
+    };
+    updated.map_err(|message| refuse(StatusCode::INTERNAL_SERVER_ERROR, message))?;
+    tracing::info!(node = %announcement.node_id, key_id = %announcement.new_keys.key_id(), "peer rotated its keys");
+    Ok(StatusCode::NO_CONTENT)
 }

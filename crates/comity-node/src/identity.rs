@@ -57,6 +57,72 @@ pub fn load_or_create_keys(data_dir: &Path) -> Result<NodeKeys, IdentityError> {
     Ok(keys)
 }
 
+/// The folder of keys a node rotated away from.
+pub const RETIRED_KEYS_DIR: &str = "keys/retired";
+/// Since when the current key is in use (milliseconds, text).
+pub const KEY_SINCE_FILE: &str = "keys/node.since";
+
+/// Reads the node's keyring: the current keys (created if absent), since when, and the
+/// retired ones.
+pub fn load_keyring(data_dir: &Path) -> Result<crate::federation::Keyring, IdentityError> {
+    let current = std::sync::Arc::new(load_or_create_keys(data_dir)?);
+    let since_path = data_dir.join(KEY_SINCE_FILE);
+    let since_ms = match std::fs::read_to_string(&since_path) {
+        Ok(text) => text.trim().parse().map_err(|_| IdentityError::Invalid {
+            path: since_path.clone(),
+            message: "not a number of milliseconds".into(),
+        })?,
+        Err(_) => 0,
+    };
+    let mut previous = Vec::new();
+    let retired = data_dir.join(RETIRED_KEYS_DIR);
+    if retired.exists() {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&retired)
+            .map_err(io_error(&retired))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
+            let keys =
+                NodeKeys::from_secret_text(&text).map_err(|error| IdentityError::Invalid {
+                    path: path.clone(),
+                    message: error.to_string(),
+                })?;
+            previous.push(std::sync::Arc::new(keys));
+        }
+    }
+    Ok(crate::federation::Keyring {
+        current,
+        since_ms,
+        previous,
+    })
+}
+
+/// Files a rotation: the old keys move to the retired folder, the new ones become the
+/// node's keys, and the start time is recorded. Every file is owner-only.
+pub fn store_rotated_keys(
+    data_dir: &Path,
+    old: &NodeKeys,
+    new: &NodeKeys,
+    since_ms: i64,
+) -> Result<(), IdentityError> {
+    let retired = data_dir
+        .join(RETIRED_KEYS_DIR)
+        .join(format!("{}.key", old.key_id()));
+    if !retired.exists() {
+        write_secret_file(&retired, old.to_secret_text().as_bytes())?;
+    }
+    let current = data_dir.join(KEY_FILE);
+    let staged = current.with_extension("key.new");
+    let _ = std::fs::remove_file(&staged);
+    write_secret_file(&staged, new.to_secret_text().as_bytes())?;
+    std::fs::rename(&staged, &current).map_err(io_error(&current))?;
+    let since_path = data_dir.join(KEY_SINCE_FILE);
+    std::fs::write(&since_path, since_ms.to_string()).map_err(io_error(&since_path))?;
+    Ok(())
+}
+
 /// Writes a file only its owner can read, in a folder only its owner can enter.
 pub fn write_secret_file(path: &Path, contents: &[u8]) -> Result<(), IdentityError> {
     #[cfg(unix)]
@@ -263,6 +329,11 @@ impl TrustList {
         self.peers
             .get(&node_id)
             .ok_or_else(|| "peer vanished".to_string())
+    }
+
+    /// A copy of a peer's entry as written in the trust list.
+    pub fn entry(&self, node_id: &str) -> Option<PeerEntry> {
+        self.entries.get(node_id).cloned()
     }
 
     /// A peer by node id.

@@ -124,9 +124,13 @@ impl Node {
             }
             None => (None, None),
         };
-        let keys = match &config.data_dir {
-            Some(dir) => identity::load_or_create_keys(dir)?,
-            None => comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng),
+        let keyring = match &config.data_dir {
+            Some(dir) => identity::load_keyring(dir)?,
+            None => federation::Keyring {
+                current: Arc::new(comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng)),
+                since_ms: 0,
+                previous: Vec::new(),
+            },
         };
         let trust = match &config.data_dir {
             Some(dir) => identity::TrustList::load(dir)?,
@@ -151,7 +155,7 @@ impl Node {
                 })?;
         }
         let federation = federation::Federation::new(
-            keys,
+            keyring,
             trust,
             config.data_dir.clone(),
             config.federation.allow_plain_http_loopback,
@@ -209,7 +213,8 @@ impl Node {
     pub async fn peer_entry(&self) -> Result<identity::PeerEntry, comity_app::AppError> {
         federation::own_entry(
             &self.app,
-            &self.state.federation.keys,
+            &self.state.federation.keys(),
+            self.state.federation.keys_since_ms(),
             &self.public_url,
             self.state.federation.tls_certificate.clone(),
         )

@@ -140,7 +140,7 @@ pub async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> anyhow::Resul
 /// `comity node show`.
 pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
     let config = NodeConfig::load(data_dir)?;
-    let keys = identity::load_or_create_keys(data_dir)?;
+    let keyring = identity::load_keyring(data_dir)?;
     let store = Store::open(&config.database_url().context("no database")?).await?;
     let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock))?;
     let scheme = if config.tls_files().is_some() {
@@ -159,7 +159,14 @@ pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let entry = comity_node::federation::own_entry(&app, &keys, &endpoint, certificate).await?;
+    let entry = comity_node::federation::own_entry(
+        &app,
+        &keyring.current,
+        keyring.since_ms,
+        &endpoint,
+        certificate,
+    )
+    .await?;
     let file = identity::TrustListFile { peers: vec![entry] };
     print!("{}", toml::to_string_pretty(&file)?);
     Ok(())

@@ -257,7 +257,7 @@ fn seal_from(
         sent_at_ms: recipient.app().now().millis(),
         in_reply_to: None,
     };
-    let recipient_keys = recipient.node.state().federation.keys.public_identity();
+    let recipient_keys = recipient.node.state().federation.keys().public_identity();
     comity_crypto::seal(
         sender_keys,
         &recipient_keys,
@@ -318,13 +318,13 @@ async fn duplicates_reordering_and_tampering_change_nothing_twice() {
         .await
         .expect("in step");
 
-    let spain_keys = &pair.spain.node.state().federation.keys;
+    let spain_keys = &pair.spain.node.state().federation.keys();
     let morocco_signing = *pair
         .morocco
         .node
         .state()
         .federation
-        .keys
+        .keys()
         .public_identity()
         .signing_key_bytes();
     // Spain's outbox used sequence 1 for the dispatch; the next are 2 and 3.
@@ -448,7 +448,7 @@ async fn envelopes_from_strangers_or_for_others_are_refused() {
     assert_eq!(post_envelope(&pair.morocco, unknown).await.0, 403);
 
     // A message addressed to another node.
-    let spain_keys = &pair.spain.node.state().federation.keys;
+    let spain_keys = &pair.spain.node.state().federation.keys();
     let misaddressed = seal_from(
         spain_keys,
         "es-node",
@@ -501,7 +501,7 @@ async fn a_retired_key_is_refused() {
         .add_peer(entry)
         .await
         .expect("update trust");
-    let spain_keys = &pair.spain.node.state().federation.keys;
+    let spain_keys = &pair.spain.node.state().federation.keys();
     let late = seal_from(
         spain_keys,
         "es-node",
@@ -733,4 +733,93 @@ async fn nodes_talk_over_https_with_pinned_certificates() {
         .wait_for_state(&id, "delivered", 15)
         .await
         .expect("delivered over https");
+}
+
+#[tokio::test]
+async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
+    let pair = pair(Backend::Sqlite).await;
+    let first = dispatch(&pair.prosecutor, &pair.es_officer).await;
+    pair.prosecutor
+        .wait_for_state(&first, "delivered", 15)
+        .await
+        .expect("delivered");
+    let old_keys = pair.spain.node.state().federation.keys();
+    let admin = pair
+        .spain
+        .user("root", "es-ca", &["administrator"])
+        .await
+        .expect("admin");
+    assert_eq!(
+        pair.prosecutor
+            .post("/api/v1/node/keys/rotate", &json!({}))
+            .await
+            .expect("post")
+            .status,
+        403,
+        "administrators only"
+    );
+    let rotated = admin
+        .post("/api/v1/node/keys/rotate", &json!({}))
+        .await
+        .expect("rotate");
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_eq!(
+        rotated.body["announced_to"],
+        json!(["ma-node"]),
+        "{}",
+        rotated.body
+    );
+    assert_ne!(rotated.text("key_id"), old_keys.key_id());
+
+    // New messages are signed with the new key and accepted.
+    let second = dispatch(&pair.prosecutor, &pair.es_officer).await;
+    pair.prosecutor
+        .wait_for_state(&second, "delivered", 15)
+        .await
+        .expect("delivered with the new key");
+
+    // The old key is retired: an envelope it signs now is refused.
+    let late = seal_from(
+        &old_keys,
+        "es-node",
+        &pair.morocco,
+        &first,
+        2,
+        &action_body(&first, "withdraw"),
+    );
+    assert_eq!(post_envelope(&pair.morocco, late).await.0, 403);
+
+    // A forged announcement (signed by a key Morocco does not trust) is refused.
+    let stranger = NodeKeys::generate(&mut rand::rngs::OsRng);
+    let forged = comity_crypto::KeyAnnouncement {
+        node_id: "es-node".into(),
+        new_keys: stranger.public_identity(),
+        valid_from_ms: 0,
+        valid_until_ms: None,
+    }
+    .sign(&stranger)
+    .expect("sign");
+    let response = reqwest::Client::new()
+        .post(format!("{}/federation/v1/keys", pair.morocco.url()))
+        .body(forged)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 403);
+
+    // The rotation survives a restart of the rotated node.
+    let spain_keys_after = pair
+        .spain
+        .node
+        .state()
+        .federation
+        .keys()
+        .key_id()
+        .to_string();
+    let stopped = pair.spain.kill();
+    let spain = stopped.restart().await.expect("restart");
+    assert_eq!(
+        spain.node.state().federation.keys().key_id(),
+        spain_keys_after
+    );
 }
