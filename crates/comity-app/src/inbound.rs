@@ -50,20 +50,19 @@ impl App {
         message: &IncomingMessage,
     ) -> Result<InboundOutcome, AppError> {
         let mut tx = self.store().begin().await?;
-        let fresh = tx
-            .insert_inbox(&InboxMessage {
-                message_id: message.message_id.clone(),
-                sender_node: message.sender_node.clone(),
-                conversation_id: message.conversation_id.clone(),
-                sequence: message.sequence,
-                message_type: message.message_type.clone(),
-                body: message.body.clone(),
-                envelope: message.envelope.clone(),
-                status: InboxStatus::Waiting,
-                received_at: self.now(),
-                outcome: None,
-            })
-            .await?;
+        let stored = InboxMessage {
+            message_id: message.message_id.clone(),
+            sender_node: message.sender_node.clone(),
+            conversation_id: message.conversation_id.clone(),
+            sequence: message.sequence,
+            message_type: message.message_type.clone(),
+            body: message.body.clone(),
+            envelope: message.envelope.clone(),
+            status: InboxStatus::Waiting,
+            received_at: self.now(),
+            outcome: None,
+        };
+        let fresh = tx.insert_inbox(&stored).await?;
         if !fresh {
             return Ok(InboundOutcome::Duplicate);
         }
@@ -90,13 +89,7 @@ impl App {
             return Ok(InboundOutcome::Queued);
         }
         let mut outcome = InboundOutcome::Applied;
-        let mut next = Some(
-            tx.inbox_message(&message.message_id)
-                .await?
-                .ok_or_else(|| {
-                    AppError::NotFound(format!("inbox message {}", message.message_id))
-                })?,
-        );
+        let mut next = Some(stored);
         let mut queued_replies = false;
         while let Some(current) = next {
             let result = self.apply_body(&mut tx, &current).await?;
