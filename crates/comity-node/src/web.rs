@@ -8,12 +8,13 @@
 //! - [`same_origin_only`] refuses a state-changing request whose `Origin` is not this
 //!   host: with the `SameSite=Strict` session cookie, that is the defence against
 //!   cross-site request forgery.
-//! - `layout` renders the page shell and shared pieces; `session`, `cases`, `requests`
-//!   and `draft` hold the pages.
+//! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
+//!   `session`, `cases`, `requests` and `draft` hold the pages.
 
 mod cases;
 mod draft;
 mod layout;
+mod legal;
 mod requests;
 mod session;
 
@@ -211,6 +212,25 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// The node's fallback for unknown paths: an HTML 404 page for a browser (a client that
+/// accepts `text/html`), the API's problem document for everyone else.
+pub async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        WebError::new(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "there is no page at this address; check the link or start from your requests",
+        )
+        .into_response()
+    } else {
+        ApiError::no_route().into_response()
+    }
 }
 
 /// A 303 redirect: after a POST, the browser GETs the target.

@@ -1,6 +1,8 @@
 //! The draft form: create a request in a case, or edit a draft. The form covers the
 //! fields of [`RequestContentDto`]; a rejected draft comes back with what the user typed,
-//! the message next to the field at fault and in the summary.
+//! the message next to the field at fault and in the summary. The second submit button,
+//! "Check legal basis" (`intent=check`), shows the form again with the legal-basis
+//! engine's assessment of what was typed, without saving anything.
 
 use std::collections::HashMap;
 
@@ -11,12 +13,14 @@ use comity_app::{AppError, Principal};
 use comity_domain::{
     Confidentiality, MeasureKind, OffenceCategory, PersonRole, RequestState, Side, Vulnerability,
 };
+use comity_law::Assessment;
 use comity_store::AuthorityRecord;
 use comity_wire::RequestContentDto;
 use comity_wire::content::{AttachmentDto, MeasureDto, OffenceDto, PersonDto};
 use maud::{Markup, html};
 
 use super::layout::{self, FormProblem, Section, sentence_case};
+use super::legal;
 use super::{FormFields, WebError, WebUser, path_segment, see_other};
 use crate::AppState;
 
@@ -386,7 +390,16 @@ pub async fn new_page(
     };
     let target = format!("/cases/{}/requests/new", path_segment(&case.id));
     let title = format!("New request in case {}", case.reference);
-    Ok(form_page(&user.principal, &title, &target, &form, &authorities, None).into_response())
+    Ok(form_page(
+        &user.principal,
+        &title,
+        &target,
+        &form,
+        &authorities,
+        None,
+        None,
+    )
+    .into_response())
 }
 
 /// `POST /cases/{case_id}/requests/new`.
@@ -400,6 +413,9 @@ pub async fn create(
     let form = DraftForm::from_fields(&fields);
     let target = format!("/cases/{}/requests/new", path_segment(&case.id));
     let title = format!("New request in case {}", case.reference);
+    if wants_check(&fields) {
+        return check(&state, &user, &title, &target, &form).await;
+    }
     let outcome = match form.to_dto(&user.principal) {
         Ok((dto, blocks)) => state
             .app
@@ -446,6 +462,7 @@ pub async fn edit_page(
         &form,
         &authorities,
         None,
+        None,
     )
     .into_response())
 }
@@ -465,6 +482,9 @@ pub async fn update(
     let mut form = DraftForm::from_fields(&fields);
     form.attachments = RequestContentDto::from(&details.request.content).attachments;
     let target = format!("/requests/{}/edit", path_segment(&details.request.id));
+    if wants_check(&fields) {
+        return check(&state, &user, "Edit draft", &target, &form).await;
+    }
     let outcome = match form.to_dto(&user.principal) {
         Ok((dto, blocks)) => state
             .app
@@ -483,6 +503,45 @@ pub async fn update(
         Err((error, blocks)) => {
             let problem = problem_of(error, &blocks)?;
             rerender(&state, &user, "Edit draft", &target, &form, problem).await
+        }
+    }
+}
+
+/// Whether the user pressed "Check legal basis" rather than "Save draft".
+fn wants_check(fields: &FormFields) -> bool {
+    fields.get("intent") == "check"
+}
+
+/// Shows the form again, as typed, with the engine's assessment of it; nothing is saved.
+/// Input the engine cannot read comes back as a problem on the form, as on saving.
+async fn check(
+    state: &AppState,
+    user: &WebUser,
+    title: &str,
+    target: &str,
+    form: &DraftForm,
+) -> Result<Response, WebError> {
+    let (dto, blocks) = match form.to_dto(&user.principal) {
+        Ok(parsed) => parsed,
+        Err(problem) => return rerender(state, user, title, target, form, problem).await,
+    };
+    match state.app.assess_draft(&user.principal, &dto).await {
+        Ok(assessment) => {
+            let authorities = choosable_authorities(state, &user.principal).await?;
+            Ok(form_page(
+                &user.principal,
+                title,
+                target,
+                form,
+                &authorities,
+                None,
+                Some(&assessment),
+            )
+            .into_response())
+        }
+        Err(error) => {
+            let problem = problem_of(error, &blocks)?;
+            rerender(state, user, title, target, form, problem).await
         }
     }
 }
@@ -558,6 +617,7 @@ async fn rerender(
             form,
             &authorities,
             Some(&problem),
+            None,
         ),
     )
         .into_response())
@@ -587,6 +647,7 @@ fn form_page(
     form: &DraftForm,
     authorities: &[AuthorityRecord],
     problem: Option<&FormProblem>,
+    assessment: Option<&Assessment>,
 ) -> Markup {
     let mut authority_options: Vec<(String, String)> = authorities
         .iter()
@@ -629,7 +690,13 @@ fn form_page(
         html! {
             h1 dir="auto" { (title) }
             (layout::error_summary(problem))
-            p { "Fields can be left empty while drafting; the legal-basis check says what is still missing before approval." }
+            @if let Some(assessment) = assessment {
+                div.flash role="status" {
+                    p { "The legal basis was checked against what you typed. Nothing was saved yet: press \"Save draft\" to keep it." }
+                }
+                (legal::panel(assessment))
+            }
+            p { "Fields can be left empty while drafting; \"Check legal basis\" says what is still missing before approval, without saving." }
             form method="post" action=(target) novalidate {
                 @if let Some(version) = form.expected_version {
                     input type="hidden" name="expected_version" value=(version);
@@ -665,7 +732,11 @@ fn form_page(
                         label.inline for="assurances_given" { "Assurances are given (for example against the death penalty)" }
                     }
                 }
-                div { button type="submit" id="save-draft" { "Save draft" } }
+                div.actions-row {
+                    button type="submit" id="save-draft" { "Save draft" }
+                    " "
+                    button.secondary type="submit" id="check-legal-basis" name="intent" value="check" { "Check legal basis" }
+                }
             }
         },
     )

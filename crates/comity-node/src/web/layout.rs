@@ -64,6 +64,19 @@ header button{margin:0;background:#fff;color:#12324f;padding:.2rem .6rem}
 dl.content{display:grid;grid-template-columns:minmax(10rem,16rem) 1fr;gap:.3rem 1rem}
 dl.content dt{font-weight:600}
 dl.content dd{margin:0;white-space:pre-wrap}
+.legal{border:2px solid #12324f;padding:.25rem 1rem 1rem;margin:1rem 0}
+.legal h3{margin-bottom:.25rem}
+.checklist{list-style:none;padding:0}
+.checklist li{margin:.3rem 0;padding-left:.4rem;border-left:6px solid #c8c8c8}
+.checklist li.check-ok{border-left-color:#1e6b34}
+.checklist li.check-missing{border-left-color:#b00020}
+.checklist li.check-possible{border-left-color:#8a4b00;border-left-style:dashed}
+.mark{display:inline-block;min-width:1.2rem;text-align:center;font-weight:700}
+.sev-blocking{background:#b00020;color:#fff}
+.sev-warning{background:#8a4b00;color:#fff}
+.sev-info{background:#e6eef7;color:#12324f;border:1px solid #12324f}
+cite.citation{font-style:normal;font-size:.9rem}
+.raised{font-weight:700}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 "#;
 

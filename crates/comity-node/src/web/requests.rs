@@ -1,5 +1,9 @@
-//! Request pages: the list, one request in full (content, deadlines, timeline) with a
-//! form per available action, and the POST that takes an action.
+//! Request pages: the list, one request in full (legal basis, content, deadlines,
+//! timeline) with a form per available action, and the POST that takes an action.
+//!
+//! The action forms follow the legal-basis engine: a supervisor may approve despite
+//! missing mandatory content with a justification (recorded in the history), and a
+//! refusal offers the prevailing instrument's grounds, those the facts raise first.
 
 use std::collections::HashMap;
 
@@ -7,11 +11,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use comity_app::requests::{RequestDetails, RequestQuery};
 use comity_app::{AppError, Principal};
-use comity_domain::{Action, Actor, RequestContent, RequestState, Side, Urgency};
+use comity_domain::{Action, Actor, RequestContent, RequestState, Role, Side, Urgency};
+use comity_law::Assessment;
 use comity_wire::api::TransitionInput;
 use maud::{Markup, html};
 
 use super::layout::{self, FormProblem, Section, sentence_case};
+use super::legal;
 use super::{FormFields, WebError, WebUser, path_segment, see_other};
 use crate::AppState;
 use crate::error::ApiError;
@@ -169,7 +175,11 @@ pub async fn show(
 struct FormState {
     action: String,
     reason: String,
+    /// The free-text grounds, one per line.
     grounds: String,
+    /// The grounds ticked among those the instrument offers.
+    grounds_checked: Vec<String>,
+    override_justification: String,
 }
 
 /// `POST /requests/{request_id}/transitions`: takes the action and goes back to the
@@ -183,6 +193,9 @@ pub async fn transition(
     let action = fields.get("action").to_string();
     let reason = fields.get("reason").to_string();
     let grounds_text = fields.get("grounds").to_string();
+    let grounds_checked = fields.all("ground");
+    let override_justification = fields.get("override_justification").to_string();
+    let overriding = !override_justification.trim().is_empty();
     let expected_version = match fields.get("expected_version").trim() {
         "" => None,
         text => Some(text.parse::<i64>().map_err(|_| {
@@ -195,16 +208,19 @@ pub async fn transition(
     };
     let input = TransitionInput {
         action: action.clone(),
-        role: None,
+        // Only a supervisor may override; acting as one is what the justification asks.
+        role: overriding.then(|| Role::Supervisor.code().to_string()),
         reason: (!reason.trim().is_empty()).then(|| reason.clone()),
-        grounds: grounds_text
-            .lines()
+        grounds: grounds_checked
+            .iter()
+            .map(String::as_str)
+            .chain(grounds_text.lines())
             .map(str::trim)
             .filter(|line| !line.is_empty())
             .map(str::to_string)
             .collect(),
         expected_version,
-        override_justification: None,
+        override_justification: overriding.then(|| override_justification.clone()),
     };
     match state
         .app
@@ -225,9 +241,11 @@ pub async fn transition(
                 .app
                 .request_details(&user.principal, &request_id)
                 .await?;
+            let legal_gate = problem.problem_type.ends_with("/legal-requirements-unmet");
             let field = match problem.field.as_deref() {
                 Some("reason") => format!("reason-{action}"),
-                Some("grounds") => format!("grounds-{action}"),
+                Some(field) if field.starts_with("grounds") => format!("grounds-{action}"),
+                _ if legal_gate && overriding => format!("override-{action}"),
                 _ => String::new(),
             };
             let message = problem.detail.clone();
@@ -242,6 +260,8 @@ pub async fn transition(
                     action,
                     reason,
                     grounds: grounds_text,
+                    grounds_checked,
+                    override_justification,
                 },
             )
             .await?;
@@ -266,6 +286,9 @@ async fn request_page(
         && request.state == RequestState::Draft
         && principal.user.roles.iter().any(|role| role.may_draft());
     let title = subject_text(content);
+    // The same assessment `App::request_assessment` gives, on the content just read.
+    let assessment = state.app.assess(content);
+    let supervisor = principal.user.roles.contains(&Role::Supervisor);
     Ok(layout::page(
         &title,
         Some(principal),
@@ -293,10 +316,11 @@ async fn request_page(
                 h2 { "Actions" }
                 div.actions {
                     @for action in &details.available_actions {
-                        (action_form(request, *action, problem, typed))
+                        (action_form(request, *action, problem, typed, &assessment, supervisor))
                     }
                 }
             }
+            (legal::panel(&assessment))
             h2 { "Content" }
             (content_list(content, &names))
             h2 { "Deadlines" }
@@ -349,7 +373,7 @@ async fn request_page(
                                 td { (layout::when(record.at)) }
                                 th scope="row" { (record.action.label()) }
                                 td { (record.from.label()) " → " (record.to.label()) }
-                                td { (actor_text(principal, &record.actor)) ", " (record.origin.label()) }
+                                td dir="auto" { (actor_text(principal, details, &record.actor)) ", " (record.origin.label()) }
                                 td dir="auto" { (record.reason.clone().unwrap_or_default()) }
                                 td dir="auto" {
                                     @if !record.grounds.is_empty() {
@@ -365,10 +389,23 @@ async fn request_page(
     ))
 }
 
-fn actor_text(principal: &Principal, actor: &Actor) -> String {
+/// Who took an action: "Name (role)" for this node's users, "you" added for the reader.
+fn actor_text(principal: &Principal, details: &RequestDetails, actor: &Actor) -> String {
     match actor {
         Actor::User { user_id, role } if *user_id == principal.user.id => {
-            format!("you ({}, {})", principal.user.display_name, role.label())
+            format!(
+                "{} ({}) — you",
+                principal.user.display_name,
+                role_text(*role)
+            )
+        }
+        Actor::User { user_id, role } if details.actor_names.contains_key(user_id) => {
+            let name = details
+                .actor_names
+                .get(user_id)
+                .map(String::as_str)
+                .unwrap_or_default();
+            format!("{name} ({})", role_text(*role))
         }
         Actor::User { user_id, role } => {
             let short: String = user_id
@@ -379,11 +416,16 @@ fn actor_text(principal: &Principal, actor: &Actor) -> String {
                 .into_iter()
                 .rev()
                 .collect();
-            format!("a {} (user …{short})", role.label())
+            format!("a {} (user …{short})", role_text(*role))
         }
         Actor::Peer { node_id } => format!("the other side (node {node_id})"),
         Actor::System => "this node".to_string(),
     }
+}
+
+/// A role in a few words: "central authority officer".
+fn role_text(role: Role) -> String {
+    role.code().replace('_', " ")
 }
 
 fn action_form(
@@ -391,6 +433,8 @@ fn action_form(
     action: Action,
     problem: Option<&FormProblem>,
     typed: &FormState,
+    assessment: &Assessment,
+    supervisor: bool,
 ) -> Markup {
     let code = action.code();
     let mine = typed.action == code;
@@ -399,6 +443,7 @@ fn action_form(
     let reason_error = FormProblem::for_field(problem, &reason_id);
     let grounds_error = FormProblem::for_field(problem, &grounds_id);
     let needs_grounds = action == Action::Refuse;
+    let missing = assessment.missing_mandatory_content();
     html! {
         form id={ "action-" (code) } method="post"
             action={ "/requests/" (path_segment(&request.id)) "/transitions" } {
@@ -413,17 +458,111 @@ fn action_form(
                     @if mine { (typed.reason) }
                 }
             }
+            @if action == Action::Approve && !missing.is_empty() {
+                (approve_gate(code, &missing, supervisor, problem, typed, mine))
+            }
             @if needs_grounds {
-                label for=(grounds_id) { "Grounds for refusal" }
-                p.hint id={ (grounds_id) "-hint" } { "One per line: instrument and article, e.g. UNTOC art. 18(21)(b)." }
-                (layout::field_error(&grounds_id, grounds_error.as_deref()))
-                textarea id=(grounds_id) name="grounds" rows="3" required dir="auto"
-                    aria-invalid=[grounds_error.is_some().then_some("true")]
-                    aria-describedby=[layout::described_by(&grounds_id, true, grounds_error.is_some())] {
-                    @if mine { (typed.grounds) }
-                }
+                (refusal_grounds(code, assessment, grounds_error.as_deref(), typed, mine))
             }
             button type="submit" { (sentence_case(action.label())) }
+        }
+    }
+}
+
+/// On the approve form when mandatory content is missing: what is missing, and for a
+/// supervisor the justification that lets approval go ahead.
+fn approve_gate(
+    code: &str,
+    missing: &[&comity_law::ContentCheck],
+    supervisor: bool,
+    problem: Option<&FormProblem>,
+    typed: &FormState,
+    mine: bool,
+) -> Markup {
+    let override_id = format!("override-{code}");
+    let missing_id = format!("missing-{code}");
+    let override_error = FormProblem::for_field(problem, &override_id);
+    html! {
+        div id=(missing_id) {
+            p { (legal::severity_badge(comity_law::Severity::Blocking)) " Mandatory content is missing:" }
+            ul {
+                @for check in missing {
+                    li { (check.explanation) (legal::citation(&check.citation)) }
+                }
+            }
+        }
+        @if supervisor {
+            label for=(override_id) { "Justification for approving anyway (supervisor)" }
+            p.hint id={ (override_id) "-hint" } {
+                "Approval needs this content. As a supervisor you may approve without it: say why. "
+                "The justification and the missing items are recorded in the history."
+            }
+            (layout::field_error(&override_id, override_error.as_deref()))
+            textarea id=(override_id) name="override_justification" rows="3" dir="auto"
+                aria-invalid=[override_error.is_some().then_some("true")]
+                aria-describedby=[layout::described_by(&override_id, true, override_error.is_some())] {
+                @if mine { (typed.override_justification) }
+            }
+        } @else {
+            p.hint { "Approval is refused until the draft is completed, or a supervisor approves it with a justification." }
+        }
+    }
+}
+
+/// The refusal grounds: the prevailing instrument's as checkboxes (those the facts
+/// raise first), and a free-text field for others.
+fn refusal_grounds(
+    code: &str,
+    assessment: &Assessment,
+    error: Option<&str>,
+    typed: &FormState,
+    mine: bool,
+) -> Markup {
+    let grounds_id = format!("grounds-{code}");
+    let other_id = format!("grounds-{code}-other");
+    let offered = legal::offered_grounds(assessment);
+    let other_label = if offered.is_empty() {
+        "Grounds for refusal"
+    } else {
+        "Other grounds"
+    };
+    html! {
+        fieldset id=(grounds_id)
+            aria-describedby=[layout::described_by(&grounds_id, true, error.is_some())] {
+            legend { "Grounds for refusal" }
+            p.hint id={ (grounds_id) "-hint" } {
+                @if let Some(prevailing) = &assessment.prevailing {
+                    "Tick the grounds of " (prevailing.title) " you rely on."
+                } @else {
+                    "No instrument binds both states: cite the grounds of your law."
+                }
+            }
+            (layout::field_error(&grounds_id, error))
+            @if !offered.is_empty() {
+                ul.checks {
+                    @for (index, ground) in offered.iter().enumerate() {
+                        @let value = comity_app::law::ground_reference(ground);
+                        @let checkbox = format!("{grounds_id}-{index}");
+                        li {
+                            input type="checkbox" id=(checkbox) name="ground" value=(value)
+                                checked[mine && typed.grounds_checked.contains(&value)];
+                            label.inline for=(checkbox) {
+                                (ground.description) " — " (legal::ground_kind(ground.kind))
+                                (legal::citation(&ground.citation))
+                                @if ground.raised_by_facts {
+                                    " " span.raised { "— raised by the facts of this request" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            label for=(other_id) { (other_label) }
+            p.hint id={ (other_id) "-hint" } { "One per line: instrument and article, e.g. untoc art. 18(21)(b)." }
+            textarea id=(other_id) name="grounds" rows="2" dir="auto"
+                aria-describedby={ (other_id) "-hint" } {
+                @if mine { (typed.grounds) }
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The web interface driven in real headless Chromium through chromedriver: a
 //! prosecutor drafts a request, a central authority officer approves and dispatches
 //! it, the requested side acknowledges it; with one keyboard-only path, a wrong
-//! password, a rejected draft and the cross-site form check along the way.
+//! password, a rejected draft and the cross-site form check along the way. The
+//! legal-basis panel is checked on the draft form ("Check legal basis", which saves
+//! nothing) and on the requested side; the timeline names who acted.
 //!
 //! Needs `/usr/bin/chromium` and `chromedriver` (Debian: `apt install chromium
 //! chromium-driver`). Without them the test is skipped with a loud note, unless `CI` is
@@ -244,6 +246,39 @@ async fn drive(client: &Browser, base: &str) -> anyhow::Result<()> {
     wait_for_path(client, |path| path.ends_with("/requests/new")).await?;
     let form_path = current_path(client).await?;
     fill_draft(client).await?;
+
+    // "Check legal basis" shows the engine's view of what was typed, without saving.
+    click(client, "#check-legal-basis").await?;
+    let panel = text_of(client, "section#legal-basis[aria-labelledby]").await?;
+    for expected in [
+        "Governing instrument",
+        "untoc art. 18(15)",
+        "Present: Subject matter",
+    ] {
+        ensure!(
+            panel.contains(expected),
+            "the panel shows {expected:?}: {panel}"
+        );
+    }
+    let link = find(client, "#legal-basis cite.citation a").await?;
+    ensure!(
+        client
+            .attr(&link, "href")
+            .await?
+            .is_some_and(|href| href.starts_with("http")),
+        "a citation links its source"
+    );
+    ensure!(
+        current_path(client).await? == form_path,
+        "nothing was saved"
+    );
+    ensure!(
+        client
+            .prop(&find(client, "#person0_name").await?, "value")
+            .await?
+            == Some(ARABIC_NAME.into()),
+        "the check keeps what the user typed"
+    );
     type_into(client, "#person0_dob", "1990-13").await?;
     click(client, "#save-draft").await?;
     let summary = find(client, ".error-summary[role=alert]").await?;
@@ -305,8 +340,17 @@ async fn drive(client: &Browser, base: &str) -> anyhow::Result<()> {
     take_action(client, "approve", "approved").await?;
     take_action(client, "dispatch", "dispatched|delivered").await?;
     let timeline = text_of(client, "#timeline-table").await?;
-    for action in ["submit for approval", "approve", "dispatch"] {
-        ensure!(timeline.contains(action), "the timeline shows {action}");
+    for expected in [
+        "submit for approval",
+        "approve",
+        "dispatch",
+        "User fiscal (requesting prosecutor)",
+        "User ana (central authority officer) — you",
+    ] {
+        ensure!(
+            timeline.contains(expected),
+            "the timeline shows {expected:?}: {timeline}"
+        );
     }
     log_out(client).await?;
 
@@ -338,6 +382,36 @@ async fn drive(client: &Browser, base: &str) -> anyhow::Result<()> {
     ensure!(
         main.contains(ARABIC_NAME),
         "the requested side sees the name"
+    );
+    let panel = text_of(client, "#legal-basis").await?;
+    for expected in ["Legal basis", "Mandatory content", "untoc art. 18"] {
+        ensure!(
+            panel.contains(expected),
+            "the requested side's legal panel shows {expected:?}: {panel}"
+        );
+    }
+
+    // Under assessment, the refuse form offers the instrument's grounds; a ground that
+    // is not one of them comes back as an error next to the grounds.
+    take_action(client, "start_assessment", "under assessment").await?;
+    let grounds = client
+        .find_all("#grounds-refuse input[type=checkbox][name=ground]")
+        .await?;
+    ensure!(
+        !grounds.is_empty(),
+        "the refuse form offers the instrument's grounds"
+    );
+    type_into(client, "#reason-refuse", "Not a ground of the convention").await?;
+    type_into(client, "#grounds-refuse-other", "untoc art. 99").await?;
+    click(client, "#action-refuse button[type=submit]").await?;
+    let error = text_of(client, "#grounds-refuse-error").await?;
+    ensure!(
+        error.contains("untoc art. 99") && error.contains("grounds[0]"),
+        "the wrong ground is named next to the field: {error}"
+    );
+    ensure!(
+        text_of(client, "#request-state").await? == "under assessment",
+        "nothing changed"
     );
     log_out(client).await?;
     Ok(())

@@ -1,0 +1,252 @@
+//! The "Legal basis" panel: what the legal-basis engine concludes about a request or a
+//! draft, every item with its citation ("instrument art. article", linking the text).
+//! States are written out in words and marked with a symbol, never shown by colour alone.
+
+use comity_law::{
+    Assessment, ChannelUse, Citation, ContentCheck, DualCriminalityOutcome, GroundKind,
+    LanguageBasis, RefusalGround, Severity,
+};
+use maud::{Markup, html};
+
+use super::layout::sentence_case;
+
+/// `snake_case` code → "Snake case" for people.
+pub fn humanize(code: &str) -> String {
+    sentence_case(&code.replace('_', " "))
+}
+
+/// The citation of a rule as text: `untoc art. 18(15)(a)`.
+pub fn citation_text(citation: &Citation) -> String {
+    format!("{} art. {}", citation.instrument_id, citation.article)
+}
+
+/// The citation as a link to the text of the instrument (plain text without a URL).
+pub fn citation(citation: &Citation) -> Markup {
+    let text = citation_text(citation);
+    html! {
+        " "
+        cite.citation {
+            "("
+            @if citation.source_url.is_empty() {
+                (text)
+            } @else {
+                a href=(citation.source_url) rel="noopener noreferrer" { (text) }
+            }
+            ")"
+        }
+    }
+}
+
+/// A severity as a word in a badge.
+pub fn severity_badge(severity: Severity) -> Markup {
+    let (class, text) = match severity {
+        Severity::Blocking => ("badge sev-blocking", "Blocking"),
+        Severity::Warning => ("badge sev-warning", "Warning"),
+        Severity::Info => ("badge sev-info", "Info"),
+    };
+    html! { span class=(class) { (text) } }
+}
+
+/// How a content item stands: (class, symbol, words).
+fn content_status(check: &ContentCheck) -> (&'static str, &'static str, &'static str) {
+    match (check.satisfied, check.where_possible) {
+        (true, _) => ("check-ok", "✓", "Present"),
+        (false, false) => ("check-missing", "✗", "Missing"),
+        (false, true) => ("check-possible", "!", "Missing (required where possible)"),
+    }
+}
+
+fn channel_use(use_: ChannelUse) -> String {
+    match use_ {
+        ChannelUse::Primary => "Primary channel".to_string(),
+        ChannelUse::Alternative => "Alternative channel".to_string(),
+        ChannelUse::Urgent => "If urgent".to_string(),
+        ChannelUse::ForMeasure(measure) => format!("For {}", measure.label()),
+    }
+}
+
+fn dual_outcome(outcome: DualCriminalityOutcome) -> &'static str {
+    match outcome {
+        DualCriminalityOutcome::NotRequired => "not required",
+        DualCriminalityOutcome::ListException => "not required (list exception)",
+        DualCriminalityOutcome::ExemptMeasure => "not required for this measure",
+        DualCriminalityOutcome::OptionalGround => "its absence is only an optional ground",
+        DualCriminalityOutcome::Required => "required",
+    }
+}
+
+/// "mandatory" or "optional".
+pub fn ground_kind(kind: GroundKind) -> &'static str {
+    match kind {
+        GroundKind::Mandatory => "mandatory",
+        GroundKind::Optional => "optional",
+    }
+}
+
+/// The refusal grounds to offer: those raised by the facts first, grounds removed by a
+/// supplement left out.
+pub fn offered_grounds(assessment: &Assessment) -> Vec<&RefusalGround> {
+    let mut grounds: Vec<&RefusalGround> = assessment
+        .refusal_grounds
+        .iter()
+        .filter(|ground| ground.removed_by.is_none())
+        .collect();
+    grounds.sort_by_key(|ground| !ground.raised_by_facts);
+    grounds
+}
+
+/// The whole panel, a `<section>` titled "Legal basis".
+pub fn panel(assessment: &Assessment) -> Markup {
+    let missing = assessment.missing_mandatory_content();
+    let mut warnings: Vec<_> = assessment.warnings.iter().collect();
+    warnings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
+    html! {
+        section.legal id="legal-basis" aria-labelledby="legal-basis-title" {
+            h2 id="legal-basis-title" { "Legal basis" }
+            p.hint {
+                "Between " (assessment.requesting_country) " and " (assessment.requested_country)
+                ", the law as of " (assessment.date.to_string()) ". "
+                "Each conclusion cites its rule; follow a citation to read the text."
+            }
+            p id="legal-verdict" {
+                @if !missing.is_empty() {
+                    (severity_badge(Severity::Blocking)) " "
+                    "Approval is blocked: " (missing.len())
+                    @if missing.len() == 1 { " item" } @else { " items" }
+                    " of mandatory content missing."
+                } @else if assessment.is_blocked() {
+                    (severity_badge(Severity::Blocking)) " Approval is blocked: see the warnings below."
+                } @else {
+                    "Nothing blocks approval."
+                }
+            }
+
+            h3 { "Governing instrument" }
+            @if let Some(prevailing) = &assessment.prevailing {
+                p id="legal-prevailing" {
+                    strong { (prevailing.title) } " (" code { (prevailing.instrument_id) } ")"
+                }
+                p { (prevailing.reason) (citation(&prevailing.citation)) }
+            } @else if let Some(fallback) = &assessment.fallback {
+                p id="legal-prevailing" { strong { "No instrument binds both states: reciprocity" } }
+                p { (fallback.explanation) (citation(&fallback.citation)) }
+            } @else {
+                p id="legal-prevailing" { "No instrument found." }
+            }
+            @if assessment.applicable.len() > 1 {
+                p { "Also applicable:" }
+                ul {
+                    @for instrument in &assessment.applicable {
+                        li { (instrument.title) " (" code { (instrument.instrument_id) } ")" }
+                    }
+                }
+            }
+            @if !assessment.measure_bases.is_empty() {
+                h4 { "Measure by measure" }
+                ul {
+                    @for basis in &assessment.measure_bases {
+                        li {
+                            strong { (sentence_case(basis.measure.label())) } ": "
+                            @match &basis.instrument_id {
+                                Some(id) => { code { (id) } },
+                                None => { "no instrument covers it" },
+                            }
+                            " — " (basis.explanation)
+                        }
+                    }
+                }
+            }
+
+            h3 { "Channels" }
+            @if assessment.channels.is_empty() {
+                p { "No channel is known." }
+            } @else {
+                ul {
+                    @for channel in &assessment.channels {
+                        li {
+                            strong { (channel_use(channel.use_)) ": " (humanize(channel.kind.code())) }
+                            " — " (channel.explanation) (citation(&channel.citation))
+                        }
+                    }
+                }
+            }
+
+            h3 { "Languages accepted" }
+            p {
+                @if assessment.languages.languages.is_empty() {
+                    "Not known. "
+                } @else {
+                    strong { (assessment.languages.languages.iter().map(|code| code.to_uppercase()).collect::<Vec<_>>().join(", ")) }
+                    ". "
+                }
+                (assessment.languages.explanation)
+                @if let LanguageBasis::Declared(declared) = &assessment.languages.basis {
+                    (citation(declared))
+                }
+            }
+
+            h3 { "Mandatory content" }
+            @if assessment.checklist.is_empty() {
+                p { "The instrument lists no mandatory content." }
+            } @else {
+                ul.checklist id="legal-checklist" {
+                    @for check in &assessment.checklist {
+                        @let (class, symbol, words) = content_status(check);
+                        li class=(class) {
+                            span.mark aria-hidden="true" { (symbol) }
+                            " "
+                            strong { (words) ": " (humanize(check.item.code())) }
+                            " — " (check.explanation) (citation(&check.citation))
+                        }
+                    }
+                }
+            }
+
+            h3 { "Dual criminality" }
+            @if assessment.dual_criminality.is_empty() {
+                p { "No measure is sought yet." }
+            } @else {
+                ul {
+                    @for finding in &assessment.dual_criminality {
+                        li {
+                            (severity_badge(finding.severity)) " "
+                            strong { (sentence_case(finding.measure.label())) ": " (dual_outcome(finding.outcome)) }
+                            " — " (finding.explanation) (citation(&finding.citation))
+                        }
+                    }
+                }
+            }
+
+            h3 { "Warnings" }
+            @if warnings.is_empty() {
+                p { "None." }
+            } @else {
+                ul id="legal-warnings" {
+                    @for finding in &warnings {
+                        li {
+                            (severity_badge(finding.severity)) " "
+                            (finding.explanation) (citation(&finding.citation))
+                        }
+                    }
+                }
+            }
+
+            h3 { "Time limits" }
+            @if assessment.deadlines.is_empty() {
+                p { "The instrument fixes none." }
+            } @else {
+                ul {
+                    @for deadline in &assessment.deadlines {
+                        li {
+                            strong {
+                                (humanize(deadline.kind.code()))
+                                @if let Some(days) = deadline.days { ": " (days) " days" }
+                            }
+                            " — " (deadline.explanation) (citation(&deadline.citation))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
