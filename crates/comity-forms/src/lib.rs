@@ -26,9 +26,11 @@ mod html;
 pub mod i18n;
 mod language;
 mod letter;
+mod pdf;
 
 pub use error::FormError;
 pub use html::render_letter_html;
 pub use i18n::Translations;
 pub use language::{Language, UnknownLanguage, choose_language};
 pub use letter::LetterInput;
+pub use pdf::render_letter_pdf;

@@ -3,6 +3,7 @@
 
 mod html;
 mod language;
+mod pdf;
 mod tables;
 
 use comity_domain::{
