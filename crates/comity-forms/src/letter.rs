@@ -410,8 +410,9 @@ impl Builder<'_> {
                     .iter()
                     .map(|(id, articles)| {
                         vec![Inline::Text(format!(
-                            "{}: {}",
+                            "{}{}{}",
                             self.instrument_title(id),
+                            t.text("colon"),
                             articles.join(t.text("list_separator"))
                         ))]
                     })

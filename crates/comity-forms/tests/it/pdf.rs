@@ -31,11 +31,18 @@ fn assert_well_formed(pdf: &[u8]) {
         .and_then(|line| line.parse().ok())
         .expect("xref offset");
     assert!(pdf[xref..].starts_with(b"xref\n"));
-    let entries = text[xref..].lines().skip(3).take_while(|line| line.ends_with(" n "));
+    let entries = text[xref..]
+        .lines()
+        .skip(3)
+        .take_while(|line| line.ends_with(" n "));
     for (index, entry) in entries.enumerate() {
         let offset: usize = entry[..10].parse().expect("offset");
         let header = format!("{} 0 obj", index + 1);
-        assert!(pdf[offset..].starts_with(header.as_bytes()), "object {}", index + 1);
+        assert!(
+            pdf[offset..].starts_with(header.as_bytes()),
+            "object {}",
+            index + 1
+        );
     }
 }
 
@@ -43,7 +50,12 @@ fn assert_well_formed(pdf: &[u8]) {
 fn latin_script_letters_render() {
     for (from, to, language, expected) in [
         ("ES", "GB", Language::En, &b"Speciality rule)"[..]),
-        ("ES", "FR", Language::Fr, &b"R\\350gle de la sp\\351cialit\\351"[..]),
+        (
+            "ES",
+            "FR",
+            Language::Fr,
+            &b"R\\350gle de la sp\\351cialit\\351"[..],
+        ),
         ("FR", "ES", Language::Es, &b"Principio de especialidad"[..]),
     ] {
         let pdf = render(from, to, language, "Karim EL AMRANI").expect("pdf");
@@ -66,7 +78,12 @@ fn arabic_is_refused_rather_than_garbled() {
     );
     let error = render("ES", "FR", Language::Fr, "كريم العمراني").expect_err("arabic name");
     assert!(
-        matches!(error, FormError::UnsupportedCharacter { character: 'ك', .. }),
+        matches!(
+            error,
+            FormError::UnsupportedCharacter {
+                character: 'ك', ..
+            }
+        ),
         "{error}"
     );
     assert!(error.to_string().contains("HTML"));
