@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
             "/requests/{request_id}/transitions",
             post(requests::transition),
         )
+        .route("/requests/{request_id}/letter", get(requests::letter))
         .layer(axum::middleware::from_fn(same_origin_only))
 }
 

@@ -4,14 +4,17 @@
 //! The action forms follow the legal-basis engine: a supervisor may approve despite
 //! missing mandatory content with a justification (recorded in the history), and a
 //! refusal offers the prevailing instrument's grounds, those the facts raise first.
+//! The letter of request (`comity-forms`) is one link away, in each language it has.
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use comity_app::requests::{RequestDetails, RequestQuery};
 use comity_app::{AppError, Principal};
-use comity_domain::{Action, Actor, RequestContent, RequestState, Role, Side, Urgency};
+use comity_domain::{Action, Actor, Date, RequestContent, RequestState, Role, Side, Urgency};
+use comity_forms::{Language, LetterInput};
 use comity_law::Assessment;
 use comity_wire::api::TransitionInput;
 use maud::{Markup, html};
@@ -321,6 +324,7 @@ async fn request_page(
                 }
             }
             (legal::panel(&assessment))
+            (letter_links(&request.id, &assessment))
             h2 { "Content" }
             (content_list(content, &names))
             h2 { "Deadlines" }
@@ -420,6 +424,95 @@ fn actor_text(principal: &Principal, details: &RequestDetails, actor: &Actor) ->
         }
         Actor::Peer { node_id } => format!("the other side (node {node_id})"),
         Actor::System => "this node".to_string(),
+    }
+}
+
+/// `GET /requests/{request_id}/letter?lang=fr`: the letter of request as a standalone,
+/// printable HTML document, in the language asked for or, without one, the first the
+/// requested state accepts.
+pub async fn letter(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(request_id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let details = state
+        .app
+        .request_details(&user.principal, &request_id)
+        .await?;
+    let request = &details.request;
+    let assessment = state.app.assess(&request.content);
+    let language = match params.iter().find(|(key, _)| key == "lang") {
+        Some((_, code)) => code.parse::<Language>().map_err(|error| {
+            WebError::new(
+                StatusCode::BAD_REQUEST,
+                "Unknown language",
+                error.to_string(),
+            )
+        })?,
+        None => comity_forms::choose_language(&assessment),
+    };
+    let case_reference = match state.app.get_case(&user.principal, &request.case_id).await {
+        Ok(case) => case.reference,
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => String::new(),
+        Err(error) => return Err(error.into()),
+    };
+    let date = state.app.now().date().unwrap_or(Date::UNIX_EPOCH);
+    let input = LetterInput {
+        content: &request.content,
+        assessment: &assessment,
+        case_reference: &case_reference,
+        request_id: &request.id,
+        date,
+    };
+    Ok(Html(comity_forms::render_letter_html(&input, language)).into_response())
+}
+
+/// The name of a language in that language.
+fn language_name(language: Language) -> &'static str {
+    match language {
+        Language::En => "English",
+        Language::Fr => "Français",
+        Language::Es => "Español",
+        Language::Ar => "العربية",
+    }
+}
+
+/// Links to the letter of request, one per language, the suggested one first and marked.
+fn letter_links(request_id: &str, assessment: &Assessment) -> Markup {
+    let suggested = comity_forms::choose_language(assessment);
+    let accepted = assessment
+        .languages
+        .languages
+        .iter()
+        .any(|code| code.eq_ignore_ascii_case(suggested.code()));
+    let mut languages = vec![suggested];
+    languages.extend(
+        Language::ALL
+            .iter()
+            .copied()
+            .filter(|language| *language != suggested),
+    );
+    html! {
+        section id="letter" aria-labelledby="letter-title" {
+            h2 id="letter-title" { "Letter of request" }
+            p.hint { "The request as a formal, printable letter. Free text stays as written, marked for translation." }
+            ul {
+                @for language in languages {
+                    li {
+                        a href={ "/requests/" (path_segment(request_id)) "/letter?lang=" (language.code()) }
+                            hreflang=(language.code()) {
+                            "Letter of request in "
+                            span lang=(language.code()) dir=(language.direction()) { (language_name(language)) }
+                        }
+                        @if language == suggested {
+                            @if accepted { " — suggested: accepted by the requested state" }
+                            @else { " — suggested: no accepted language is available, have it translated" }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 //! it, the requested side acknowledges it; with one keyboard-only path, a wrong
 //! password, a rejected draft and the cross-site form check along the way. The
 //! legal-basis panel is checked on the draft form ("Check legal basis", which saves
-//! nothing) and on the requested side; the timeline names who acted.
+//! nothing) and on the requested side, with its refusal grounds and the letter of
+//! request; the timeline names who acted.
 //!
 //! Needs `/usr/bin/chromium` and `chromedriver` (Debian: `apt install chromium
 //! chromium-driver`). Without them the test is skipped with a loud note, unless `CI` is
@@ -113,6 +114,7 @@ async fn a_request_is_drafted_approved_dispatched_and_acknowledged_in_the_browse
         ("fiscal", "es-ca", "requesting_prosecutor"),
         ("ana", "es-ca", "central_authority_officer"),
         ("karim", "ma-ca", "central_authority_officer"),
+        ("sofia", "es-ca", "supervisor"),
     ] {
         node.user(username, authority, &[role])
             .await
@@ -212,6 +214,154 @@ async fn check_without_browser(base: &str) {
         .unwrap_or_default()
         .to_string();
     assert!(content_type.starts_with("text/html"), "{content_type}");
+    let fiscal = cookie.split(';').next().unwrap_or_default().to_string();
+    check_supervisor_override(&http, base, &fiscal).await;
+}
+
+/// Logs in by form and returns the session cookie (`name=value`).
+async fn session_cookie(http: &reqwest::Client, base: &str, username: &str) -> String {
+    let response = http
+        .post(format!("{base}/login"))
+        .form(&[("username", username), ("password", TEST_PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 303);
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|cookie| cookie.split(';').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Posts a form with a session cookie, as a browser without JavaScript would.
+async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(url)
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post")
+}
+
+/// The `Location` of a 303 answer to a form.
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A draft with most mandatory content missing: approval is refused with the list of
+/// what is missing, and a supervisor approves it with a justification that the
+/// timeline records.
+async fn check_supervisor_override(http: &reqwest::Client, base: &str, fiscal: &str) {
+    let case = post_form(
+        http,
+        &format!("{base}/cases"),
+        fiscal,
+        &[("reference", "DP 8/2026"), ("title", "Incomplete")],
+    )
+    .await;
+    assert_eq!(case.status().as_u16(), 303);
+    let case_path = location(&case);
+    let draft = post_form(
+        http,
+        &format!("{base}{case_path}/requests/new"),
+        fiscal,
+        &[
+            ("requested_authority", "ma-ca"),
+            ("legal_basis", "untoc"),
+            ("subject_matter", "Incomplete request"),
+        ],
+    )
+    .await;
+    assert_eq!(draft.status().as_u16(), 303);
+    let request_path = location(&draft)
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let submitted = post_form(
+        http,
+        &format!("{base}{request_path}/transitions"),
+        fiscal,
+        &[("action", "submit_for_approval")],
+    )
+    .await;
+    assert_eq!(submitted.status().as_u16(), 303);
+
+    let sofia = session_cookie(http, base, "sofia").await;
+    let page = http
+        .get(format!("{base}{request_path}"))
+        .header("cookie", &sofia)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains(r#"name="override_justification""#)
+            && page.contains("recorded in the history"),
+        "a supervisor is offered the override"
+    );
+    let blocked = post_form(
+        http,
+        &format!("{base}{request_path}/transitions"),
+        &sofia,
+        &[("action", "approve")],
+    )
+    .await;
+    assert_eq!(blocked.status().as_u16(), 422);
+    let body = blocked.text().await.expect("body");
+    assert!(
+        body.contains("mandatory content is missing") && body.contains("untoc art. 18(15)"),
+        "the refusal lists what is missing"
+    );
+    let approved = post_form(
+        http,
+        &format!("{base}{request_path}/transitions"),
+        &sofia,
+        &[
+            ("action", "approve"),
+            (
+                "override_justification",
+                "Detained suspect: the facts follow by phone",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        approved.status().as_u16(),
+        303,
+        "{:?}",
+        approved.text().await
+    );
+    let page = http
+        .get(format!("{base}{request_path}"))
+        .header("cookie", &sofia)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("supervisor override of missing mandatory content")
+            && page.contains("Detained suspect: the facts follow by phone")
+            && page.contains("User sofia (supervisor)"),
+        "the timeline records the override and who made it"
+    );
 }
 
 async fn drive(client: &Browser, base: &str) -> anyhow::Result<()> {
@@ -413,6 +563,16 @@ async fn drive(client: &Browser, base: &str) -> anyhow::Result<()> {
         text_of(client, "#request-state").await? == "under assessment",
         "nothing changed"
     );
+
+    // The letter of request, in French: a document of its own, in that language.
+    click(client, "#letter a[hreflang=fr]").await?;
+    wait_for(client, "html[lang=fr]").await?;
+    ensure!(
+        current_path(client).await? == format!("{request_path}/letter"),
+        "the letter has its own address"
+    );
+    client.goto(&format!("{base}{request_path}")).await?;
+    wait_for_path(client, |path| path == request_path).await?;
     log_out(client).await?;
     Ok(())
 }
