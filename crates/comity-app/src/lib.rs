@@ -16,6 +16,7 @@ pub mod cases;
 pub mod error;
 pub mod inbound;
 pub mod law;
+pub mod letters;
 pub mod operations;
 pub mod requests;
 

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{request_id}", get(get_request).put(update_draft))
         .route("/requests/{request_id}/transitions", post(transition))
         .route("/requests/{request_id}/assessment", get(request_assessment))
+        .route("/requests/{request_id}/letter", get(request_letter))
         .route("/assessments", post(assess_draft))
         .route("/node/keys/rotate", post(rotate_keys))
         .route("/node/keys/announce", post(announce_keys))
@@ -442,4 +443,58 @@ pub async fn announce_keys(
         announced_to,
         failed,
     }))
+}
+
+/// Options of the letter of request.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LetterParams {
+    /// `en`, `fr`, `es` or `ar`; default: the first the requested state accepts.
+    pub lang: Option<String>,
+    /// `html` (default) or `pdf` (Latin-script languages and text only).
+    pub format: Option<String>,
+}
+
+/// The request as a formal letter of request in the requested state's language, from
+/// coded fields; free text is left as written and marked for translation.
+#[utoipa::path(get, path = "/api/v1/requests/{request_id}/letter", params(("request_id" = String, Path), LetterParams),
+    responses((status = 200, description = "text/html or application/pdf"), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+pub async fn request_letter(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(request_id): Path<String>,
+    Query(params): Query<LetterParams>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let language = params
+        .lang
+        .as_deref()
+        .map(|code| code.parse::<comity_forms::Language>())
+        .transpose()
+        .map_err(|error| comity_app::AppError::invalid("lang", error.to_string()))?;
+    let format = match params.format.as_deref() {
+        None | Some("html") => comity_app::letters::LetterFormat::Html,
+        Some("pdf") => comity_app::letters::LetterFormat::Pdf,
+        Some(other) => {
+            return Err(comity_app::AppError::invalid(
+                "format",
+                format!("`{other}` is not one of html, pdf"),
+            )
+            .into());
+        }
+    };
+    let letter = state
+        .app
+        .letter(&principal, &request_id, language, format)
+        .await?;
+    let mut response = letter.bytes.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(letter.media_type),
+    );
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_LANGUAGE,
+        axum::http::HeaderValue::from_static(letter.language.code()),
+    );
+    Ok(response)
 }

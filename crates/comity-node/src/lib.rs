@@ -257,7 +257,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .merge(federation::routes())
         .merge(web::routes())
-        .fallback(|| async { error::ApiError::no_route().into_response() })
+        .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -14,7 +14,7 @@ use crate::api;
         api::create_user, api::list_cases, api::create_case, api::get_case, api::create_request,
         api::list_requests, api::get_request, api::update_draft, api::transition,
         api::assess_draft, api::request_assessment, api::list_outbox, api::retry_outbox,
-        api::rotate_keys, api::announce_keys,
+        api::rotate_keys, api::announce_keys, api::request_letter,
     ),
     components(schemas(
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,

@@ -223,6 +223,20 @@ pub enum RequestCommand {
         /// The request id.
         id: String,
     },
+    /// Write the letter of request (HTML or PDF) to a file.
+    Letter {
+        /// The request id.
+        id: String,
+        /// `en`, `fr`, `es` or `ar` (default: the requested state's first accepted one).
+        #[arg(long)]
+        lang: Option<String>,
+        /// `html` or `pdf`.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// Where to write it.
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Take a lifecycle action, e.g. `approve`.
     Transition {
         /// The request id.
@@ -313,6 +327,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     client.get(&path).await?
                 }
                 RequestCommand::Show { id } => client.get(&format!("/api/v1/requests/{id}")).await?,
+                RequestCommand::Letter {
+                    id,
+                    lang,
+                    format,
+                    output,
+                } => {
+                    let mut path = format!("/api/v1/requests/{id}/letter?format={format}");
+                    if let Some(lang) = lang {
+                        path.push_str(&format!("&lang={lang}"));
+                    }
+                    let bytes = client.get_bytes(&path).await?;
+                    std::fs::write(&output, &bytes).map_err(|error| {
+                        anyhow::anyhow!("cannot write {}: {error}", output.display())
+                    })?;
+                    println!("wrote {} ({} bytes)", output.display(), bytes.len());
+                    return Ok(());
+                }
                 RequestCommand::Transition {
                     id,
                     action,

@@ -38,6 +38,30 @@ impl Client {
             .await
     }
 
+    /// GET a document as bytes.
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot reach {}: {error}", self.base))?;
+        let status = response.status();
+        let bytes = response.bytes().await?.to_vec();
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Err(ApiFailure {
+            status: status.as_u16(),
+            title: body["title"].as_str().unwrap_or("error").to_string(),
+            detail: body["detail"].as_str().unwrap_or("no detail").to_string(),
+        }
+        .into())
+    }
+
     /// POST JSON.
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         self.send(self.http.post(format!("{}{path}", self.base)).json(body))

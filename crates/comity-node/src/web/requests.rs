@@ -11,10 +11,11 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use comity_app::letters::LetterFormat;
 use comity_app::requests::{RequestDetails, RequestQuery};
 use comity_app::{AppError, Principal};
-use comity_domain::{Action, Actor, Date, RequestContent, RequestState, Role, Side, Urgency};
-use comity_forms::{Language, LetterInput};
+use comity_domain::{Action, Actor, RequestContent, RequestState, Role, Side, Urgency};
+use comity_forms::Language;
 use comity_law::Assessment;
 use comity_wire::api::TransitionInput;
 use maud::{Markup, html};
@@ -436,36 +437,21 @@ pub async fn letter(
     Path(request_id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let details = state
-        .app
-        .request_details(&user.principal, &request_id)
-        .await?;
-    let request = &details.request;
-    let assessment = state.app.assess(&request.content);
     let language = match params.iter().find(|(key, _)| key == "lang") {
-        Some((_, code)) => code.parse::<Language>().map_err(|error| {
+        Some((_, code)) => Some(code.parse::<Language>().map_err(|error| {
             WebError::new(
                 StatusCode::BAD_REQUEST,
                 "Unknown language",
                 error.to_string(),
             )
-        })?,
-        None => comity_forms::choose_language(&assessment),
+        })?),
+        None => None,
     };
-    let case_reference = match state.app.get_case(&user.principal, &request.case_id).await {
-        Ok(case) => case.reference,
-        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => String::new(),
-        Err(error) => return Err(error.into()),
-    };
-    let date = state.app.now().date().unwrap_or(Date::UNIX_EPOCH);
-    let input = LetterInput {
-        content: &request.content,
-        assessment: &assessment,
-        case_reference: &case_reference,
-        request_id: &request.id,
-        date,
-    };
-    Ok(Html(comity_forms::render_letter_html(&input, language)).into_response())
+    let letter = state
+        .app
+        .letter(&user.principal, &request_id, language, LetterFormat::Html)
+        .await?;
+    Ok(Html(String::from_utf8_lossy(&letter.bytes).into_owned()).into_response())
 }
 
 /// The name of a language in that language.

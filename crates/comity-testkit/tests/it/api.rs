@@ -680,3 +680,88 @@ async fn the_legal_engine_guides_drafting_and_gates_approval_and_refusal() {
         .await
         .expect("refusal reaches Spain");
 }
+
+#[tokio::test]
+async fn the_letter_of_request_is_rendered_in_the_requested_language() {
+    let setup = one_node(Backend::Sqlite).await;
+    let case_id = new_case(&setup.prosecutor).await;
+    let mut draft = sample_draft("es-ca", "ma-ca");
+    draft["summary_of_facts"] = json!("Les faits <script>alert(1)</script> tels que rédigés.");
+    let id = setup
+        .prosecutor
+        .post(&format!("/api/v1/cases/{case_id}/requests"), &draft)
+        .await
+        .expect("draft")
+        .text("id");
+    let http = reqwest::Client::new();
+    let fetch = |query: &str| {
+        let request = http
+            .get(format!(
+                "{}/api/v1/requests/{id}/letter{query}",
+                setup.node.url()
+            ))
+            .bearer_auth(&setup.prosecutor.token);
+        async move { request.send().await.expect("letter") }
+    };
+    let french = fetch("?lang=fr").await;
+    assert_eq!(french.status().as_u16(), 200);
+    assert_eq!(french.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(french.headers()["content-language"], "fr");
+    let html = french.text().await.expect("body");
+    assert!(html.contains("lang=\"fr\""), "{html}");
+    assert!(!html.contains("<script>alert"), "free text is escaped");
+    assert!(
+        html.contains("for-translation"),
+        "free text is marked for translation"
+    );
+
+    let default_language = fetch("").await;
+    assert_eq!(default_language.status().as_u16(), 200);
+    let arabic = default_language.text().await.expect("body");
+    assert!(
+        arabic.contains("dir=\"rtl\""),
+        "Morocco's first accepted language is Arabic"
+    );
+
+    let pdf = fetch("?lang=es&format=pdf").await;
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.expect("pdf").starts_with(b"%PDF-"));
+
+    for bad in ["?lang=xx", "?format=docx", "?lang=ar&format=pdf"] {
+        let response = fetch(bad).await;
+        assert_eq!(response.status().as_u16(), 422, "{bad}");
+    }
+    let other_authority = http
+        .get(format!("{}/api/v1/requests/{id}/letter", setup.node.url()))
+        .bearer_auth(&setup.ma_officer.token)
+        .send()
+        .await
+        .expect("letter");
+    assert_eq!(other_authority.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn unknown_pages_are_html_for_browsers_and_problems_for_clients() {
+    let node = TestNode::spawn("node-404", Backend::Sqlite)
+        .await
+        .expect("node");
+    let http = reqwest::Client::new();
+    let browser = http
+        .get(format!("{}/no-such-page", node.url()))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(browser.status().as_u16(), 404);
+    assert!(
+        browser.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    let client = ApiClient::anonymous(&node.url())
+        .get("/api/v1/no-such-thing")
+        .await
+        .expect("get");
+    assert_problem(&client, 404, None);
+}
