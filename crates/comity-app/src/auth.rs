@@ -45,6 +45,18 @@ impl Principal {
         )))
     }
 
+    /// Fails unless the user holds a role that may read cases and requests (the roles
+    /// that work on them, and oversight).
+    pub fn require_case_reader(&self) -> Result<(), AppError> {
+        if self.user.roles.iter().any(|role| role.may_read_requests()) {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(
+            "cases and requests are visible to prosecutors, central authority, executing and oversight roles"
+                .into(),
+        ))
+    }
+
     /// "Name (role)" for history and messages to peers.
     pub fn display(&self, role: Role) -> String {
         format!("{} ({})", self.user.display_name, role.label())

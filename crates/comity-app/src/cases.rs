@@ -46,14 +46,14 @@ impl App {
 
     /// The cases of the principal's authority.
     pub async fn list_cases(&self, principal: &Principal) -> Result<Vec<Case>, AppError> {
-        require_case_reader(principal)?;
+        principal.require_case_reader()?;
         let mut tx = self.store().begin().await?;
         Ok(tx.cases_of(principal.authority()).await?)
     }
 
     /// One case of the principal's authority.
     pub async fn get_case(&self, principal: &Principal, case_id: &str) -> Result<Case, AppError> {
-        require_case_reader(principal)?;
+        principal.require_case_reader()?;
         let mut tx = self.store().begin().await?;
         let case = tx
             .case(case_id)
@@ -65,21 +65,5 @@ impl App {
             ));
         }
         Ok(case)
-    }
-}
-
-fn require_case_reader(principal: &Principal) -> Result<(), AppError> {
-    if principal
-        .user
-        .roles
-        .iter()
-        .any(|role| role.may_read_requests())
-    {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "cases are visible to prosecutors, central authority, executing and oversight roles"
-                .into(),
-        ))
     }
 }

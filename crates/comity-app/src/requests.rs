@@ -105,7 +105,7 @@ impl App {
         principal: &Principal,
         request_id: &str,
     ) -> Result<RequestDetails, AppError> {
-        require_reader(principal)?;
+        principal.require_case_reader()?;
         let mut tx = self.store().begin().await?;
         let request = visible_request(&mut tx, principal, request_id).await?;
         let history = tx.history(&request.id, request.side).await?;
@@ -120,7 +120,7 @@ impl App {
         principal: &Principal,
         query: &RequestQuery,
     ) -> Result<Vec<RequestDetails>, AppError> {
-        require_reader(principal)?;
+        principal.require_case_reader()?;
         let mut tx = self.store().begin().await?;
         let requests = tx
             .requests(&RequestFilter {
@@ -369,22 +369,6 @@ fn require_drafter(principal: &Principal) -> Result<(), AppError> {
         ],
         "draft requests",
     )
-}
-
-fn require_reader(principal: &Principal) -> Result<(), AppError> {
-    if principal
-        .user
-        .roles
-        .iter()
-        .any(|role| role.may_read_requests())
-    {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "requests are visible to prosecutors, central authority, executing and oversight roles"
-                .into(),
-        ))
-    }
 }
 
 fn check_version(request: &Request, expected: Option<i64>) -> Result<(), AppError> {

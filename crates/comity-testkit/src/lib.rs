@@ -193,7 +193,19 @@ impl TestNode {
                 password: TEST_PASSWORD.into(),
             })
             .await?;
-        ApiClient::login(&self.url(), username, TEST_PASSWORD).await
+        let mut client = ApiClient::with_client(&self.url(), "", self.http_client()?);
+        client.log_in(username, TEST_PASSWORD).await?;
+        Ok(client)
+    }
+
+    /// An HTTP client that reaches this node: it trusts the node's own certificate when
+    /// the node serves HTTPS.
+    pub fn http_client(&self) -> anyhow::Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &self.node.state().federation.tls_certificate {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+        }
+        Ok(builder.build()?)
     }
 }
 
@@ -248,15 +260,21 @@ impl ApiClient {
     /// Logs in and keeps the token.
     pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<ApiClient> {
         let mut client = ApiClient::anonymous(base);
-        let reply = client
+        client.log_in(username, password).await?;
+        Ok(client)
+    }
+
+    /// Opens a session and keeps its token.
+    pub async fn log_in(&mut self, username: &str, password: &str) -> anyhow::Result<()> {
+        let reply = self
             .post(
                 "/api/v1/sessions",
                 &serde_json::json!({"username": username, "password": password}),
             )
             .await?;
         anyhow::ensure!(reply.status == 201, "login failed: {:?}", reply.body);
-        client.token = reply.text("token");
-        Ok(client)
+        self.token = reply.text("token");
+        Ok(())
     }
 
     /// Sends a request with an optional JSON body.

@@ -14,6 +14,17 @@ pub struct ApiFailure {
     pub detail: String,
 }
 
+impl ApiFailure {
+    /// The failure a problem-details body describes.
+    fn from_problem(status: u16, body: &Value) -> ApiFailure {
+        ApiFailure {
+            status,
+            title: body["title"].as_str().unwrap_or("error").to_string(),
+            detail: body["detail"].as_str().unwrap_or("no detail").to_string(),
+        }
+    }
+}
+
 /// A client for one node.
 #[derive(Debug)]
 pub struct Client {
@@ -54,12 +65,7 @@ impl Client {
             return Ok(bytes);
         }
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Err(ApiFailure {
-            status: status.as_u16(),
-            title: body["title"].as_str().unwrap_or("error").to_string(),
-            detail: body["detail"].as_str().unwrap_or("no detail").to_string(),
-        }
-        .into())
+        Err(ApiFailure::from_problem(status.as_u16(), &body).into())
     }
 
     /// POST JSON.
@@ -81,11 +87,6 @@ impl Client {
         if status.is_success() {
             return Ok(body);
         }
-        Err(ApiFailure {
-            status: status.as_u16(),
-            title: body["title"].as_str().unwrap_or("error").to_string(),
-            detail: body["detail"].as_str().unwrap_or("no detail").to_string(),
-        }
-        .into())
+        Err(ApiFailure::from_problem(status.as_u16(), &body).into())
     }
 }

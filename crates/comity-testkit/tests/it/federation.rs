@@ -658,59 +658,14 @@ async fn nodes_talk_over_https_with_pinned_certificates() {
         .await
         .expect("trust");
 
-    let pinned_client = |node: &TestNode| {
-        let pem = node
-            .node
-            .state()
-            .federation
-            .tls_certificate
-            .clone()
-            .expect("pem");
-        reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"))
-            .build()
-            .expect("client")
-    };
-    let login = |node: &TestNode,
-                 username: &'static str,
-                 authority: &'static str,
-                 roles: &'static [&'static str]| {
-        let app = node.app().clone();
-        async move {
-            app.insert_user(&comity_wire::api::UserInput {
-                username: username.into(),
-                display_name: username.into(),
-                authority: authority.into(),
-                roles: roles.iter().map(|role| role.to_string()).collect(),
-                password: comity_testkit::TEST_PASSWORD.into(),
-            })
-            .await
-            .expect("user");
-        }
-    };
-    login(&spain, "fiscal", "es-ca", &["requesting_prosecutor"]).await;
-    login(&spain, "ana", "es-ca", &["central_authority_officer"]).await;
-    let spain_http = pinned_client(&spain);
-    let session = |username: &str| {
-        let client = spain_http.clone();
-        let url = spain.url();
-        let username = username.to_string();
-        async move {
-            let reply: serde_json::Value = client
-                .post(format!("{url}/api/v1/sessions"))
-                .json(&json!({"username": username, "password": comity_testkit::TEST_PASSWORD}))
-                .send()
-                .await
-                .expect("login over https")
-                .json()
-                .await
-                .expect("json");
-            reply["token"].as_str().expect("token").to_string()
-        }
-    };
-    let prosecutor =
-        ApiClient::with_client(&spain.url(), &session("fiscal").await, spain_http.clone());
-    let officer = ApiClient::with_client(&spain.url(), &session("ana").await, spain_http.clone());
+    let prosecutor = spain
+        .user("fiscal", "es-ca", &["requesting_prosecutor"])
+        .await
+        .expect("user over https");
+    let officer = spain
+        .user("ana", "es-ca", &["central_authority_officer"])
+        .await
+        .expect("user over https");
     let id = dispatch(&prosecutor, &officer).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let view = prosecutor
