@@ -128,12 +128,15 @@ impl App {
     /// dispatched request also records its delivery.
     pub async fn record_receipt(&self, message_id: &str, receipt: &str) -> Result<(), AppError> {
         let mut tx = self.store().begin().await?;
-        let Some(message) = tx.outbox_message(message_id).await? else {
-            return Err(AppError::NotFound(format!("outgoing message {message_id}")));
+        let Some(message) = tx.mark_delivered(message_id, receipt, self.now()).await? else {
+            // Delivered before (a duplicate receipt), or not ours at all.
+            if tx.outbox_message(message_id).await?.is_none() {
+                return Err(AppError::NotFound(format!("outgoing message {message_id}")));
+            }
+            return Ok(());
         };
-        let newly = tx.mark_delivered(message_id, receipt, self.now()).await?;
         let is_dispatch = message.message_type == comity_wire::federation::TYPE_REQUEST_DISPATCHED;
-        let requesting_copy = if newly && is_dispatch {
+        let requesting_copy = if is_dispatch {
             tx.request(&message.conversation_id, Side::Requesting)
                 .await?
         } else {

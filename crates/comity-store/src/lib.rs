@@ -21,7 +21,7 @@ pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,
 };
-pub use tx::Tx;
+pub use tx::{DeliveredMessage, Tx};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -108,6 +108,38 @@ impl Store {
         let store = Store { pool, backend };
         migrations::run(&store.pool).await?;
         Ok(store)
+    }
+
+    /// Creates an empty database named `{prefix}_{random}` on the PostgreSQL server at
+    /// `server_url` and returns the URL of the new database.
+    pub async fn create_database(server_url: &str, prefix: &str) -> Result<String, StoreError> {
+        use sqlx::{Connection, Executor};
+        sqlx::any::install_default_drivers();
+        let safe_prefix: String = prefix
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = format!("{safe_prefix}_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = sqlx::AnyConnection::connect(server_url).await?;
+        connection
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
+        connection.close().await?;
+        let (without_query, query) = match server_url.split_once('?') {
+            Some((head, query)) => (head, format!("?{query}")),
+            None => (server_url, String::new()),
+        };
+        let server = match without_query.rfind('/') {
+            Some(slash) if slash > "postgres://".len() => &without_query[..slash],
+            _ => without_query,
+        };
+        Ok(format!("{server}/{name}{query}"))
     }
 
     /// The SQLite URL for a database file, created if missing.

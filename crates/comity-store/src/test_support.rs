@@ -1,8 +1,6 @@
 //! Fresh databases for tests: a new SQLite file, or a new PostgreSQL database on the
 //! server named by `COMITY_TEST_DATABASE_URL`, so that tests run in parallel.
 
-use sqlx::{Connection, Executor};
-
 use crate::StoreError;
 
 /// The environment variable naming the PostgreSQL server tests may use.
@@ -21,20 +19,7 @@ pub async fn fresh_postgres_url() -> Result<Option<String>, StoreError> {
         eprintln!("note: {POSTGRES_URL_VARIABLE} is unset; PostgreSQL half of this test skipped");
         return Ok(None);
     };
-    sqlx::any::install_default_drivers();
-    let name = format!("comity_test_{}", uuid::Uuid::new_v4().simple());
-    let mut connection = sqlx::AnyConnection::connect(&base).await?;
-    connection
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await?;
-    connection.close().await?;
-    let (without_query, query) = match base.split_once('?') {
-        Some((head, query)) => (head, format!("?{query}")),
-        None => (base.as_str(), String::new()),
-    };
-    let server = match without_query.rfind('/') {
-        Some(slash) if slash > "postgres://".len() => &without_query[..slash],
-        _ => without_query,
-    };
-    Ok(Some(format!("{server}/{name}{query}")))
+    crate::Store::create_database(&base, "comity_test")
+        .await
+        .map(Some)
 }

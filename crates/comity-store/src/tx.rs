@@ -14,6 +14,17 @@ use crate::records::{
     SessionRecord, UserRecord,
 };
 
+/// What [`Tx::mark_delivered`] reports about a message it has just marked delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveredMessage {
+    /// Envelope message type.
+    pub message_type: String,
+    /// The conversation (request id).
+    pub conversation_id: String,
+    /// The node that signed the receipt.
+    pub recipient_node: String,
+}
+
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
 #[derive(Debug)]
 pub struct Tx {
@@ -461,14 +472,6 @@ impl Tx {
         side: Side,
         record: &TransitionRecord,
     ) -> Result<(), StoreError> {
-        let seq: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM request_history WHERE request_id = $1 AND side = $2",
-        )
-        .bind(id)
-        .bind(side.code())
-        .fetch_one(&mut *self.inner)
-        .await?
-        .try_get("next")?;
         let (actor_kind, actor_id, actor_role) = match &record.actor {
             Actor::User { user_id, role } => ("user", user_id.as_str(), role.code()),
             Actor::Peer { node_id } => ("peer", node_id.as_str(), ""),
@@ -476,14 +479,15 @@ impl Tx {
         };
         let grounds = serde_json::to_string(&record.grounds)
             .map_err(|error| corrupt("request_history", "grounds", error))?;
+        // The next position is computed in the same statement: one round trip.
         sqlx::query(
             "INSERT INTO request_history (request_id, side, seq, action, from_state, to_state, actor_kind, \
              actor_id, actor_role, origin, at, reason, grounds) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+             FROM request_history WHERE request_id = $1 AND side = $2",
         )
         .bind(id)
         .bind(side.code())
-        .bind(seq)
         .bind(record.action.code())
         .bind(record.from.code())
         .bind(record.to.code())
@@ -507,40 +511,19 @@ impl Tx {
         conversation_id: &str,
         peer_node: &str,
     ) -> Result<i64, StoreError> {
-        self.ensure_conversation(conversation_id, peer_node).await?;
-        let next: i64 = sqlx::query(
-            "SELECT next_outgoing FROM conversation_sequences WHERE conversation_id = $1 AND peer_node = $2",
+        // Create-or-increment in one statement; the number taken is the one before.
+        let taken: i64 = sqlx::query(
+            "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming) \
+             VALUES ($1, $2, 2, 1) ON CONFLICT (conversation_id, peer_node) \
+             DO UPDATE SET next_outgoing = conversation_sequences.next_outgoing + 1 \
+             RETURNING next_outgoing - 1 AS taken",
         )
         .bind(conversation_id)
         .bind(peer_node)
         .fetch_one(&mut *self.inner)
         .await?
-        .try_get("next_outgoing")?;
-        sqlx::query(
-            "UPDATE conversation_sequences SET next_outgoing = next_outgoing + 1 \
-             WHERE conversation_id = $1 AND peer_node = $2",
-        )
-        .bind(conversation_id)
-        .bind(peer_node)
-        .execute(&mut *self.inner)
-        .await?;
-        Ok(next)
-    }
-
-    async fn ensure_conversation(
-        &mut self,
-        conversation_id: &str,
-        peer_node: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming) \
-             VALUES ($1, $2, 1, 1) ON CONFLICT (conversation_id, peer_node) DO NOTHING",
-        )
-        .bind(conversation_id)
-        .bind(peer_node)
-        .execute(&mut *self.inner)
-        .await?;
-        Ok(())
+        .try_get("taken")?;
+        Ok(taken)
     }
 
     /// Queues a message; it commits with the rest of the transaction.
@@ -648,23 +631,33 @@ impl Tx {
         row.map(|row| outbox_from_row(&row)).transpose()
     }
 
-    /// Records the recipient's receipt: the message will not be sent again.
+    /// Records the recipient's receipt: the message will not be sent again. Returns the
+    /// message when this call delivered it, `None` when it was delivered before or is
+    /// unknown.
     pub async fn mark_delivered(
         &mut self,
         message_id: &str,
         receipt: &str,
         at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+    ) -> Result<Option<DeliveredMessage>, StoreError> {
+        let row = sqlx::query(
             "UPDATE outbox SET status = 'delivered', receipt = $1, finished_at = $2, last_error = NULL \
-             WHERE message_id = $3 AND status <> 'delivered'",
+             WHERE message_id = $3 AND status <> 'delivered' \
+             RETURNING message_type, conversation_id, recipient_node",
         )
         .bind(receipt)
         .bind(at.millis())
         .bind(message_id)
-        .execute(&mut *self.inner)
+        .fetch_optional(&mut *self.inner)
         .await?;
-        Ok(result.rows_affected() == 1)
+        row.map(|row| {
+            Ok(DeliveredMessage {
+                message_type: row.try_get("message_type")?,
+                conversation_id: row.try_get("conversation_id")?,
+                recipient_node: row.try_get("recipient_node")?,
+            })
+        })
+        .transpose()
     }
 
     /// Records a failed attempt and when to try again.
@@ -767,9 +760,11 @@ impl Tx {
         conversation_id: &str,
         peer_node: &str,
     ) -> Result<i64, StoreError> {
-        self.ensure_conversation(conversation_id, peer_node).await?;
         Ok(sqlx::query(
-            "SELECT next_incoming FROM conversation_sequences WHERE conversation_id = $1 AND peer_node = $2",
+            "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming) \
+             VALUES ($1, $2, 1, 1) ON CONFLICT (conversation_id, peer_node) \
+             DO UPDATE SET next_incoming = conversation_sequences.next_incoming \
+             RETURNING next_incoming",
         )
         .bind(conversation_id)
         .bind(peer_node)

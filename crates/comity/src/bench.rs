@@ -28,13 +28,34 @@ pub struct ExchangeArgs {
     /// Duration of the latency run, in seconds.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// How many concurrent committers (users) commit the throughput run's messages.
+    #[arg(long, default_value_t = 16)]
+    pub committers: usize,
+    /// Run both nodes on PostgreSQL: a server URL on which the benchmark creates two
+    /// fresh databases (default: SQLite files in a temporary directory).
+    #[arg(long)]
+    pub postgres: Option<String>,
 }
 
 /// Runs the benchmark and prints the figures.
 pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let sender = start(root.path(), "bench-a", "aa-ca", "ES").await?;
-    let receiver = start(root.path(), "bench-b", "bb-ca", "MA").await?;
+    let sender = start(
+        root.path(),
+        "bench-a",
+        "aa-ca",
+        "ES",
+        args.postgres.as_deref(),
+    )
+    .await?;
+    let receiver = start(
+        root.path(),
+        "bench-b",
+        "bb-ca",
+        "MA",
+        args.postgres.as_deref(),
+    )
+    .await?;
     sender
         .add_peer(receiver.peer_entry().await?)
         .await
@@ -44,18 +65,32 @@ pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
         .await
         .map_err(anyhow::Error::msg)?;
 
-    // Throughput: commit every message, then wait for every receipt.
+    // Throughput: many users commit messages at once (each in its own transaction), then
+    // wait for every receipt.
     let started = Instant::now();
-    let mut created = Vec::with_capacity(args.messages);
-    for _ in 0..args.messages {
-        created.push(enqueue(&sender).await?);
+    let sender = Arc::new(sender);
+    let committers = args.committers.max(1);
+    let mut tasks = Vec::with_capacity(committers);
+    for committer in 0..committers {
+        let share =
+            args.messages / committers + usize::from(committer < args.messages % committers);
+        let node = sender.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..share {
+                enqueue(&node).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
     }
     let committed = started.elapsed();
     wait_until_delivered(&sender, args.messages, Duration::from_secs(600)).await?;
     let elapsed = started.elapsed();
     let throughput = args.messages as f64 / elapsed.as_secs_f64();
     println!(
-        "throughput: {} messages committed in {:.2} s, all receipts stored after {:.2} s: {:.0} messages/s",
+        "throughput: {} messages committed by {committers} concurrent committers in {:.2} s, all receipts stored after {:.2} s: {:.0} messages/s",
         args.messages,
         committed.as_secs_f64(),
         elapsed.as_secs_f64(),
@@ -93,7 +128,9 @@ pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
         percentile(0.99),
         latencies.last().copied().unwrap_or_default()
     );
-    sender.stop().await;
+    if let Ok(sender) = Arc::try_unwrap(sender) {
+        sender.stop().await;
+    }
     receiver.stop().await;
     Ok(())
 }
@@ -103,6 +140,7 @@ async fn start(
     node_id: &str,
     authority: &str,
     country: &str,
+    postgres: Option<&str>,
 ) -> anyhow::Result<Node> {
     let data_dir = root.join(node_id);
     std::fs::create_dir_all(&data_dir)?;
@@ -111,6 +149,12 @@ async fn start(
     config.data_dir = Some(data_dir);
     config.federation.allow_plain_http_loopback = true;
     config.outbox.poll_interval_ms = 100;
+    if let Some(server) = postgres {
+        config.database_url = Some(
+            comity_store::Store::create_database(server, &format!("comity_bench_{node_id}"))
+                .await?,
+        );
+    }
     let node = Node::build_with_clock(config, Arc::new(SystemClock)).await?;
     node.app()
         .register_authority(

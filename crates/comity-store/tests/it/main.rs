@@ -289,15 +289,18 @@ async fn outbox_and_inbox_keep_order_and_drop_duplicates() {
             due.iter().map(|m| m.sequence).collect::<Vec<_>>(),
             vec![1, 2, 3]
         );
+        let delivered = tx
+            .mark_delivered("m1", "receipt", Timestamp(11))
+            .await
+            .expect("deliver")
+            .expect("newly delivered");
+        assert_eq!(delivered.conversation_id, "conv");
+        assert_eq!(delivered.recipient_node, "node-b");
         assert!(
-            tx.mark_delivered("m1", "receipt", Timestamp(11))
-                .await
-                .expect("deliver")
-        );
-        assert!(
-            !tx.mark_delivered("m1", "receipt", Timestamp(12))
+            tx.mark_delivered("m1", "receipt", Timestamp(12))
                 .await
                 .expect("again")
+                .is_none()
         );
         tx.reschedule("m2", Timestamp(100), "peer down")
             .await
