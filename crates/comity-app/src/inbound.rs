@@ -274,7 +274,16 @@ impl App {
             Ok(content) => content,
             Err(error) => return Ok(Err(format!("invalid request content: {error}"))),
         };
-        let Some(requested) = tx.authority(&content.requested_authority).await? else {
+        let parties = tx
+            .authorities_among(&[
+                content.requested_authority.clone(),
+                content.requesting_authority.clone(),
+            ])
+            .await?;
+        let find = |id: &comity_domain::AuthorityId| {
+            parties.iter().find(|record| &record.authority.id == id)
+        };
+        let Some(requested) = find(&content.requested_authority) else {
             return Ok(Err(format!(
                 "{} is not known here",
                 content.requested_authority
@@ -286,10 +295,8 @@ impl App {
                 content.requested_authority
             )));
         }
-        let sender_hosts_requester = tx
-            .authority(&content.requesting_authority)
-            .await?
-            .is_some_and(|record| record.node_id == sender_node);
+        let sender_hosts_requester =
+            find(&content.requesting_authority).is_some_and(|record| record.node_id == sender_node);
         if !sender_hosts_requester {
             return Ok(Err(format!(
                 "node {sender_node} does not host {}, the requesting authority",

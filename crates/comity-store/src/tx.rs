@@ -123,6 +123,27 @@ impl Tx {
         row.map(|row| authority_from_row(&row)).transpose()
     }
 
+    /// The authorities among `ids` that this node knows, in one query.
+    pub async fn authorities_among(
+        &mut self,
+        ids: &[AuthorityId],
+    ) -> Result<Vec<AuthorityRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, country, kind, name, node_id, is_local FROM authorities WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id.as_str());
+        }
+        let rows = query.fetch_all(&mut *self.inner).await?;
+        rows.iter().map(authority_from_row).collect()
+    }
+
     /// Every authority, by id.
     pub async fn authorities(&mut self) -> Result<Vec<AuthorityRecord>, StoreError> {
         let rows = sqlx::query(
