@@ -17,7 +17,22 @@ struct Pair {
 }
 
 async fn pair(backend: Backend) -> Pair {
-    let spain = TestNode::spawn("es-node", backend).await.expect("spain");
+    pair_with(backend, |_| {}).await
+}
+
+/// A pair whose Spanish node's configuration the test adjusts.
+async fn pair_with(
+    backend: Backend,
+    adjust_spain: impl FnOnce(&mut comity_node::NodeConfig),
+) -> Pair {
+    let spain = TestNode::spawn_with(
+        "es-node",
+        backend,
+        adjust_spain,
+        std::sync::Arc::new(comity_app::SystemClock),
+    )
+    .await
+    .expect("spain");
     let morocco = TestNode::spawn("ma-node", backend).await.expect("morocco");
     spain
         .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
@@ -521,34 +536,16 @@ async fn a_retired_key_is_refused() {
 
 #[tokio::test]
 async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
-    let spain = TestNode::spawn_with(
-        "es-node",
-        Backend::Sqlite,
-        |config| config.outbox.dead_letter_after_secs = 0,
-        std::sync::Arc::new(comity_app::SystemClock),
-    )
-    .await
-    .expect("spain");
-    let morocco = TestNode::spawn("ma-node", Backend::Sqlite)
-        .await
-        .expect("morocco");
-    spain
-        .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
-        .await
-        .expect("es");
-    morocco
-        .local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
-        .await
-        .expect("ma");
-    spain.peer_with(&morocco).await.expect("trust");
-    let prosecutor = spain
-        .user("fiscal", "es-ca", &["requesting_prosecutor"])
-        .await
-        .expect("user");
-    let officer = spain
-        .user("ana", "es-ca", &["central_authority_officer"])
-        .await
-        .expect("user");
+    let Pair {
+        spain,
+        morocco,
+        prosecutor,
+        es_officer: officer,
+        ..
+    } = pair_with(Backend::Sqlite, |config| {
+        config.outbox.dead_letter_after_secs = 0
+    })
+    .await;
     let admin = spain
         .user("root", "es-ca", &["administrator"])
         .await
@@ -593,14 +590,19 @@ async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
         .wait_for_state(&id, "delivered", 15)
         .await
         .expect("delivered after retry");
-    let ma_officer = morocco
-        .user("karim", "ma-ca", &["central_authority_officer"])
+    let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD)
         .await
-        .expect("user");
+        .expect("login");
     ma_officer
         .wait_for_state(&id, "delivered", 15)
         .await
         .expect("arrived once");
+    let incoming = ma_officer.get("/api/v1/requests").await.expect("list");
+    assert_eq!(
+        incoming.body.as_array().map(Vec::len),
+        Some(1),
+        "applied exactly once"
+    );
 }
 
 /// Starts a node that serves HTTPS with a certificate made in its data directory and
