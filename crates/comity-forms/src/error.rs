@@ -13,17 +13,15 @@ pub enum FormError {
         /// What is wrong.
         reason: String,
     },
-    /// The output format cannot write this script properly (PDF and Arabic: the built-in
-    /// PDF fonts have no Arabic glyphs, and there is no shaping or bidi layout here).
-    #[error(
-        "the PDF renderer cannot write {language} text (no font, shaping or bidirectional layout for its script); render the letter as HTML instead"
-    )]
-    UnsupportedScript {
-        /// The letter's language.
-        language: Language,
+    /// The embedded PDF font does not parse (a bug, caught by the tests).
+    #[error("the embedded PDF font is invalid: {reason}")]
+    Font {
+        /// What is wrong.
+        reason: String,
     },
-    /// Text contains a character the PDF fonts cannot show (for example a name in
-    /// Arabic or Cyrillic script in a letter in French).
+    /// Text contains a character the embedded PDF font has no glyph for (it covers the
+    /// Latin and Arabic scripts; a name in Cyrillic or Chinese script, for example, is
+    /// refused).
     #[error(
         "the PDF renderer cannot write the character {character:?} (U+{code_point:04X}) in {field}; render the letter as HTML instead"
     )]

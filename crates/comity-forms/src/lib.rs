@@ -14,8 +14,10 @@
 //!   Free text (subject matter, facts, descriptions, purpose, names, reasons) is left as
 //!   written and marked `class="for-translation" lang="und" dir="auto"`; a note at the
 //!   top lists the sections that await translation.
-//! - [`render_letter_pdf`]: the same letter as a PDF for Latin-script languages, with the
-//!   standard PDF fonts; Arabic is refused with [`FormError::UnsupportedScript`].
+//! - [`render_letter_pdf`]: the same letter as a PDF, in every language, with an embedded
+//!   font covering the Latin and Arabic scripts, shaped text and bidirectional layout
+//!   (Arabic right to left, Arabic names inside a letter in French); a character the
+//!   font cannot show is refused with [`FormError::UnsupportedCharacter`].
 //!
 //! Internally the letter is built once as a document model (`letter`) that both
 //! renderers walk, so the HTML and the PDF cannot say different things. The crate is
