@@ -11,7 +11,7 @@ use crate::{App, AppError, Principal};
 pub enum LetterFormat {
     /// A standalone, printable HTML page (every language).
     Html,
-    /// A PDF (Latin-script languages and text only).
+    /// A PDF with an embedded font (Latin and Arabic scripts; other scripts are refused).
     Pdf,
 }
 

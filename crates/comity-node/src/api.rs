@@ -451,7 +451,7 @@ pub async fn announce_keys(
 pub struct LetterParams {
     /// `en`, `fr`, `es` or `ar`; default: the first the requested state accepts.
     pub lang: Option<String>,
-    /// `html` (default) or `pdf` (Latin-script languages and text only).
+    /// `html` (default) or `pdf` (Latin and Arabic scripts; text in other scripts is refused).
     pub format: Option<String>,
 }
 
