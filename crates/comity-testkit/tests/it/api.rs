@@ -208,16 +208,9 @@ async fn the_whole_lifecycle_runs_on_one_node() {
 
 #[tokio::test]
 async fn approval_needs_a_second_person() {
-    let node = TestNode::spawn("node-four-eyes", Backend::Sqlite)
-        .await
-        .expect("node");
-    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
-        .await
-        .expect("es");
-    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
-        .await
-        .expect("ma");
-    let officer = node
+    let setup = one_node(Backend::Sqlite).await;
+    let officer = setup
+        .node
         .user("solo", "es-ca", &["central_authority_officer"])
         .await
         .expect("user");

@@ -68,6 +68,25 @@ async fn pair_with(
     }
 }
 
+/// Logs in to the Moroccan node as its officer, waits until request `id` has been
+/// delivered there, and checks it was applied exactly once.
+async fn arrived_once(morocco: &TestNode, id: &str) -> ApiClient {
+    let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD)
+        .await
+        .expect("login");
+    ma_officer
+        .wait_for_state(id, "delivered", 15)
+        .await
+        .expect("delivered");
+    let incoming = ma_officer.get("/api/v1/requests").await.expect("list");
+    assert_eq!(
+        incoming.body.as_array().map(Vec::len),
+        Some(1),
+        "applied exactly once"
+    );
+    ma_officer
+}
+
 /// Drafts, approves and dispatches a request; returns its id.
 async fn dispatch(prosecutor: &ApiClient, es_officer: &ApiClient) -> String {
     let case = prosecutor
@@ -196,13 +215,7 @@ async fn a_receiver_that_is_down_gets_its_messages_when_it_returns() {
         .expect("get");
     assert_eq!(view.text("state"), "dispatched");
     let morocco = stopped.restart().await.expect("restart");
-    let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD)
-        .await
-        .expect("login");
-    ma_officer
-        .wait_for_state(&id, "delivered", 15)
-        .await
-        .expect("delivered after restart");
+    let ma_officer = arrived_once(&morocco, &id).await;
     prosecutor
         .wait_for_state(&id, "delivered", 15)
         .await
@@ -233,23 +246,11 @@ async fn a_sender_killed_after_commit_sends_once_on_restart() {
     let prosecutor = ApiClient::login(&spain.url(), "fiscal", comity_testkit::TEST_PASSWORD)
         .await
         .expect("login");
-    let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD)
-        .await
-        .expect("login");
-    ma_officer
-        .wait_for_state(&id, "delivered", 15)
-        .await
-        .expect("delivered once");
+    arrived_once(&morocco, &id).await;
     prosecutor
         .wait_for_state(&id, "delivered", 15)
         .await
         .expect("receipt");
-    let incoming = ma_officer.get("/api/v1/requests").await.expect("list");
-    assert_eq!(
-        incoming.body.as_array().map(Vec::len),
-        Some(1),
-        "applied exactly once"
-    );
 }
 
 /// Seals `body` from `sender` to `recipient` as the transport would.
@@ -590,19 +591,7 @@ async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
         .wait_for_state(&id, "delivered", 15)
         .await
         .expect("delivered after retry");
-    let ma_officer = ApiClient::login(&morocco.url(), "karim", comity_testkit::TEST_PASSWORD)
-        .await
-        .expect("login");
-    ma_officer
-        .wait_for_state(&id, "delivered", 15)
-        .await
-        .expect("arrived once");
-    let incoming = ma_officer.get("/api/v1/requests").await.expect("list");
-    assert_eq!(
-        incoming.body.as_array().map(Vec::len),
-        Some(1),
-        "applied exactly once"
-    );
+    arrived_once(&morocco, &id).await;
 }
 
 /// Starts a node that serves HTTPS with a certificate made in its data directory and
