@@ -6,7 +6,7 @@ coded_enum! {
     /// The 32 categories of Annex D to Directive 2014/41/EU (the European Investigation
     /// Order; the same list as art. 2(2) of Framework Decision 2002/584/JHA), plus `Other`.
     ///
-    /// Source: Directive 2014/41/EU, Annex D, as listed in `shared/reference/legal-rules.md`.
+    /// Source: Directive 2014/41/EU, Annex D, (the Directive's own list).
     pub enum OffenceCategory ("offence category") {
         ParticipationInCriminalOrganisation = ("participation_in_criminal_organisation", "participation in a criminal organisation"),
         Terrorism = ("terrorism", "terrorism"),

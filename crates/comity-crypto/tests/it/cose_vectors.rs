@@ -1,4 +1,5 @@
-//! The public COSE Working Group examples in `shared/testdata/cose`, read in place.
+//! The public COSE Working Group examples, kept in `tests/vectors/cose` (source and licence
+//! in the README there).
 //!
 //! Ed25519 COSE_Sign1 messages must verify; the `sign1-tests` messages are ES256 (P-256), which
 //! Comity does not implement, so for them we check what does not depend on the curve: our
@@ -12,7 +13,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn vectors_directory() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/cose")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/cose")
 }
 
 struct Vector {
