@@ -94,13 +94,21 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
 
-/// The token the caller presented: `Authorization: Bearer`, else the session cookie.
+/// The token of an `Authorization: Bearer` header, if there is one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let text = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    text.strip_prefix("Bearer ")
+        .map(|token| token.trim().to_string())
+}
+
+/// The token the caller presented: `Authorization: Bearer`, else the session cookie
+/// (which [`crate::browser::origin_guard`] has checked came from this node's pages).
 pub fn presented_token(parts: &Parts) -> Option<String> {
-    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION)
-        && let Ok(text) = value.to_str()
-        && let Some(token) = text.strip_prefix("Bearer ")
-    {
-        return Some(token.trim().to_string());
+    if let Some(token) = bearer_token(&parts.headers) {
+        return Some(token);
     }
     parts
         .headers

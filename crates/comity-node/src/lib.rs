@@ -7,6 +7,7 @@
 //! [`error::ApiError`].
 
 pub mod api;
+pub mod browser;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -161,6 +162,9 @@ impl Node {
             config.federation.allow_plain_http_loopback,
             tls_certificate,
         );
+        // The effective public URL, so that cookies, origins and HSTS see what browsers see.
+        let mut config = config;
+        config.public_url = Some(public_url.clone());
         let state = AppState {
             app: app.clone(),
             config: Arc::new(config),
@@ -251,6 +255,11 @@ impl Node {
 /// The whole HTTP surface of a node.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let browser_policy = Arc::new(browser::BrowserPolicy::new(
+        state.config.public_url.as_deref().unwrap_or_default(),
+        state.config.tls_files().is_some(),
+        web::STYLESHEET,
+    ));
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi_json))
@@ -258,6 +267,14 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::routes())
         .merge(web::routes())
         .fallback(web::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            browser_policy.clone(),
+            browser::origin_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            browser_policy,
+            browser::security_headers,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -5,9 +5,8 @@
 //!   without a session to `/login` (instead of the API's JSON 401).
 //! - [`WebError`] turns a use-case error into an HTML error page with the status the API
 //!   would give (it reuses [`ApiError`]'s mapping, so both agree).
-//! - [`same_origin_only`] refuses a state-changing request whose `Origin` is not this
-//!   host: with the `SameSite=Strict` session cookie, that is the defence against
-//!   cross-site request forgery.
+//! - Cross-site request forgery and the browser security headers are handled for the
+//!   whole node in [`crate::browser`].
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
 //!   `session`, `cases`, `requests` and `draft` hold the pages.
 
@@ -21,8 +20,7 @@ mod session;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use comity_app::{AppError, Principal};
@@ -54,8 +52,9 @@ pub fn routes() -> Router<AppState> {
             post(requests::transition),
         )
         .route("/requests/{request_id}/letter", get(requests::letter))
-        .layer(axum::middleware::from_fn(same_origin_only))
 }
+
+pub(crate) use layout::STYLESHEET;
 
 /// The logged-in user of a page, with the session token the browser presented.
 #[derive(Debug, Clone)]
@@ -178,41 +177,6 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
             )),
         }
     }
-}
-
-/// Refuses a state-changing request whose `Origin` header names another site than the
-/// `Host` it was sent to. Browsers send `Origin` with every cross-site POST, so a form
-/// on another site cannot act for a logged-in user (the session cookie is also
-/// `SameSite=Strict`). Requests without `Origin` (non-browser clients) pass.
-pub async fn same_origin_only(request: Request, next: Next) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
-        return next.run(request).await;
-    }
-    let headers = request.headers();
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin_host = origin
-            .to_str()
-            .ok()
-            .and_then(|origin| origin.split_once("://"))
-            .map(|(_, host)| host.trim_end_matches('/'));
-        let host = headers
-            .get(header::HOST)
-            .and_then(|host| host.to_str().ok());
-        let same = matches!((origin_host, host), (Some(origin_host), Some(host))
-            if origin_host.eq_ignore_ascii_case(host));
-        if !same {
-            return WebError::new(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                "the form was sent from another site; open the page on this node and try again",
-            )
-            .into_response();
-        }
-    }
-    next.run(request).await
 }
 
 /// The node's fallback for unknown paths: an HTML 404 page for a browser (a client that

@@ -109,6 +109,38 @@ impl TestNode {
         })
     }
 
+    /// Starts a node on SQLite that serves HTTPS with a self-signed certificate made in its
+    /// data directory, and refuses plain HTTP to peers.
+    pub async fn spawn_https(node_id: &str) -> anyhow::Result<TestNode> {
+        let mut certificate_error = None;
+        let node = TestNode::spawn_with(
+            node_id,
+            Backend::Sqlite,
+            |config| {
+                let Some(directory) = config.data_dir.clone() else {
+                    return;
+                };
+                match comity_node::tls::generate_certificate(
+                    &directory,
+                    &["localhost".to_string(), "127.0.0.1".to_string()],
+                ) {
+                    Ok((cert, key)) => {
+                        config.tls.cert_path = Some(cert);
+                        config.tls.key_path = Some(key);
+                    }
+                    Err(error) => certificate_error = Some(error),
+                }
+                config.federation.allow_plain_http_loopback = false;
+            },
+            Arc::new(SystemClock),
+        )
+        .await?;
+        match certificate_error {
+            Some(error) => Err(error.into()),
+            None => Ok(node),
+        }
+    }
+
     /// Kills the node abruptly, as a crash would: in-flight work is cut off.
     pub fn kill(self) -> StoppedNode {
         self.node.kill();

@@ -243,8 +243,14 @@ async fn post_form(
     cookie: &str,
     form: &[(&str, &str)],
 ) -> reqwest::Response {
+    // A browser sends the page's origin with every form it posts.
+    let origin = url
+        .split_once("://")
+        .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()))
+        .unwrap_or_default();
     http.post(url)
         .header("cookie", cookie)
+        .header("origin", origin)
         .form(form)
         .send()
         .await

@@ -594,33 +594,10 @@ async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
     arrived_once(&morocco, &id).await;
 }
 
-/// Starts a node that serves HTTPS with a certificate made in its data directory and
-/// refuses plain HTTP to peers.
-async fn https_node(node_id: &str) -> TestNode {
-    TestNode::spawn_with(
-        node_id,
-        Backend::Sqlite,
-        |config| {
-            let directory = config.data_dir.clone().expect("data dir");
-            let (cert, key) = comity_node::tls::generate_certificate(
-                &directory,
-                &["localhost".to_string(), "127.0.0.1".to_string()],
-            )
-            .expect("certificate");
-            config.tls.cert_path = Some(cert);
-            config.tls.key_path = Some(key);
-            config.federation.allow_plain_http_loopback = false;
-        },
-        std::sync::Arc::new(comity_app::SystemClock),
-    )
-    .await
-    .expect("https node")
-}
-
 #[tokio::test]
 async fn nodes_talk_over_https_with_pinned_certificates() {
-    let spain = https_node("es-node").await;
-    let morocco = https_node("ma-node").await;
+    let spain = TestNode::spawn_https("es-node").await.expect("https node");
+    let morocco = TestNode::spawn_https("ma-node").await.expect("https node");
     assert!(spain.url().starts_with("https://"), "{}", spain.url());
     spain
         .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)

@@ -2,4 +2,5 @@
 
 mod api;
 mod browser;
+mod browser_security;
 mod federation;
