@@ -58,6 +58,9 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// The database file could not be created.
+    #[error("cannot create the database file {0}: {1}")]
+    Io(String, std::io::Error),
     /// The URL names no supported database.
     #[error("unsupported database url `{0}` (expected sqlite://... or postgres://...)")]
     UnsupportedUrl(String),
@@ -68,6 +71,31 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+}
+
+/// Creates the SQLite file of `url` readable by its owner only, before SQLite would
+/// create it with the process umask. SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions, so they follow.
+fn create_owner_only(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process made it in between: SQLite opens it as it is.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::Io(path.to_string(), error)),
+    }
 }
 
 impl Store {
@@ -81,6 +109,9 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
+        if backend == Backend::Sqlite {
+            create_owner_only(url)?;
+        }
         let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         // SQLite has one writer at a time; one connection avoids SQLITE_BUSY on
         // read-then-write transactions and costs nothing measurable at our volumes.

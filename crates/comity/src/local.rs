@@ -110,6 +110,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the data directory owner-only; an existing one is made owner-only too.
 fn create_private_dir(path: &Path) -> anyhow::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -117,11 +118,53 @@ fn create_private_dir(path: &Path) -> anyhow::Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(path)
-        .with_context(|| format!("cannot create {}", path.display()))
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} owner-only", path.display()))?;
+    }
+    Ok(())
+}
+
+/// What must be readable by the node's owner only: the data directory, the database
+/// with its WAL files, and the private keys.
+const PRIVATE_PATHS: &[&str] = &[
+    "",
+    "comity.db",
+    "comity.db-wal",
+    "comity.db-shm",
+    "keys",
+    "keys/node.key",
+    "tls/key.pem",
+];
+
+/// Refuses a data directory whose private files other users could read.
+fn check_private_files(data_dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    for relative in PRIVATE_PATHS {
+        use std::os::unix::fs::PermissionsExt;
+        let path = data_dir.join(relative);
+        let Ok(metadata) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            bail!(
+                "{} is open to other users (mode {mode:o}); make it owner-only (chmod {} {}) and start again",
+                path.display(),
+                if metadata.is_dir() { "700" } else { "600" },
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `comity serve`.
 pub async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    check_private_files(data_dir)?;
     let mut config = NodeConfig::load(data_dir)?;
     if let Some(listen) = listen {
         config.listen = listen;

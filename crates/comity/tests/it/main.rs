@@ -263,3 +263,52 @@ description = "Statements of account 1234"
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(value["requested_country"], "FR");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_data_directory_that_existed_is_made_private_and_serve_refuses_one_that_is_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode_of = |path: &Path| std::fs::metadata(path).expect("stat").permissions().mode() & 0o777;
+    let root = tempfile::tempdir().expect("temp dir");
+    let directory = root.path().join("node");
+    std::fs::create_dir(&directory).expect("mkdir");
+    std::fs::set_permissions(&directory, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let output = init(&directory, "es-node", "es-ca", "ES");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode_of(&directory), 0o700, "the existing directory");
+    for file in ["comity.db", "comity.db-wal", "comity.db-shm"] {
+        let path = directory.join(file);
+        if path.exists() {
+            assert_eq!(mode_of(&path), 0o600, "{file}");
+        }
+    }
+
+    let serve = |directory: &Path| {
+        comity(
+            &[
+                "serve",
+                "--data-dir",
+                directory.to_str().expect("path"),
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            &[],
+        )
+    };
+    for (path, mode) in [
+        (directory.clone(), 0o750),
+        (directory.join("comity.db"), 0o644),
+    ] {
+        let private = if path == directory { 0o700 } else { 0o600 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let refused = serve(&directory);
+        assert!(!refused.status.success(), "serve refuses mode {mode:o}");
+        let message = stderr(&refused);
+        assert!(
+            message.contains("open to other users") && message.contains(&format!("{mode:o}")),
+            "{message}"
+        );
+        assert_eq!(message.trim().lines().count(), 1, "one line: {message}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(private)).expect("chmod");
+    }
+}
