@@ -6,8 +6,8 @@
 //!   (a sibling intranet host, another port on the same machine) act for the user.
 //!   Bearer tokens are never sent by a browser on its own, so they pass.
 //! - [`security_headers`]: a strict Content-Security-Policy (no script at all; the one
-//!   inline stylesheet allowed by its hash), no framing, `nosniff`, no referrer, no
-//!   caching of anything but the public OpenAPI document, and HSTS when the node is
+//!   inline stylesheet allowed by its hash), no framing, `nosniff`, no referrer to
+//!   other sites, no caching of anything but the public OpenAPI document, and HSTS when the node is
 //!   reached over HTTPS.
 
 use std::sync::Arc;
@@ -182,7 +182,9 @@ pub async fn security_headers(
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Not `no-referrer`: with it, browsers send `Origin: null` on the node's own
+        // forms, and the origin guard could no longer recognise them.
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         HeaderName::from_static("cross-origin-opener-policy"),

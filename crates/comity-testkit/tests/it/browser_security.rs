@@ -192,7 +192,7 @@ async fn pages_and_api_answers_carry_the_browser_security_headers() {
     assert!(!html.contains(" style="), "no inline style attributes");
     assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
     assert_eq!(header(&headers, "x-frame-options"), "DENY");
-    assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
+    assert_eq!(header(&headers, "referrer-policy"), "same-origin");
     assert_eq!(header(&headers, "cache-control"), "no-store");
     assert_eq!(header(&headers, "strict-transport-security"), "");
 
@@ -220,4 +220,102 @@ async fn an_https_node_sends_hsts_and_a_secure_cookie() {
         .expect("page");
     let hsts = header(page.headers(), "strict-transport-security");
     assert!(hsts.starts_with("max-age="), "{hsts}");
+}
+
+/// Whether every occurrence of `needle` in `html` sits in an element that isolates its
+/// direction (`dir="auto"`, or `bdi`): the text node's own element, or, for a form
+/// field's value, the tag that carries it.
+fn unisolated_occurrences(html: &str, needle: char) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (position, _) in html.match_indices(needle) {
+        let before = &html[..position];
+        let tag_start = before.rfind('<').unwrap_or(0);
+        let tag_end = html[tag_start..]
+            .find('>')
+            .map(|end| tag_start + end)
+            .unwrap_or(html.len());
+        let tag = &html[tag_start..=tag_end.min(html.len() - 1)];
+        let isolated =
+            !tag.starts_with("</") && (tag.contains("dir=\"auto\"") || tag.starts_with("<bdi"));
+        if !isolated {
+            let context_start = before
+                .char_indices()
+                .rev()
+                .nth(80)
+                .map(|(index, _)| index)
+                .unwrap_or(0);
+            problems.push(html[context_start..position].to_string());
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn free_text_with_bidi_controls_is_isolated_on_every_page_and_letter() {
+    const OVERRIDE: char = '\u{202E}';
+    let node = TestNode::spawn("es-node", Backend::Sqlite)
+        .await
+        .expect("node");
+    let (prosecutor, cookie) = node_with_cookie(&node).await;
+    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+        .await
+        .expect("authority");
+    let spoof = |text: &str| format!("{text} {OVERRIDE}txet desrever");
+    let case = prosecutor
+        .post(
+            "/api/v1/cases",
+            &json!({"reference": "DP 7/2026", "title": spoof("Operation Strait")}),
+        )
+        .await
+        .expect("case");
+    assert_eq!(case.status, 201, "{}", case.body);
+    let case_id = case.text("id");
+    let mut draft = comity_testkit::sample_draft("es-ca", "ma-ca");
+    draft["subject_matter"] = json!(spoof("Smuggling"));
+    draft["summary_of_facts"] = json!(spoof("Crossings in 2026."));
+    draft["purpose"] = json!(spoof("Financial flows"));
+    draft["conducting_authority"] = json!(spoof("Investigating judge"));
+    draft["measures"][0]["description"] = json!(spoof("Entries and exits"));
+    draft["offences"][0]["national_provision"] = json!(spoof("art. 318 bis"));
+    let request = prosecutor
+        .post(&format!("/api/v1/cases/{case_id}/requests"), &draft)
+        .await
+        .expect("request");
+    assert_eq!(request.status, 201, "{}", request.body);
+    let request_id = request.text("id");
+    let http = no_redirects(&node);
+    let session = cookie.split(';').next().unwrap_or_default().to_string();
+    let isolated_on = |path: String| {
+        let request = http
+            .get(format!("{}{path}", node.url()))
+            .header("cookie", &session)
+            .header("accept", "text/html");
+        async move {
+            let response = request.send().await.expect("page");
+            let status = response.status().as_u16();
+            let html = response.text().await.expect("html");
+            assert_eq!(status, 200, "{path}: {html:.300}");
+            let problems = unisolated_occurrences(&html, OVERRIDE);
+            assert!(
+                problems.is_empty(),
+                "{path}: free text not isolated after: {problems:#?}"
+            );
+        }
+    };
+    isolated_on(format!("/requests/{request_id}/edit")).await;
+    let submitted = prosecutor
+        .act(&request_id, "submit_for_approval", Some(&spoof("ready")))
+        .await
+        .expect("submit");
+    assert_eq!(submitted.status, 200, "{}", submitted.body);
+    for path in [
+        "/cases".to_string(),
+        format!("/cases/{case_id}"),
+        "/requests".to_string(),
+        format!("/requests/{request_id}"),
+        format!("/requests/{request_id}/letter"),
+        format!("/api/v1/requests/{request_id}/letter?format=html&lang=ar"),
+    ] {
+        isolated_on(path).await;
+    }
 }
