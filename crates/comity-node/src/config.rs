@@ -37,6 +37,9 @@ pub struct NodeConfig {
     /// HTTPS for the node's listener.
     #[serde(default)]
     pub tls: TlsConfig,
+    /// Limits on the listener: connections and deadlines.
+    #[serde(default)]
+    pub server: ServerConfig,
 }
 
 /// The node's TLS certificate. When both paths are set the node serves HTTPS only.
@@ -78,6 +81,32 @@ pub struct FederationConfig {
     /// Default false: peers are reached over HTTPS.
     #[serde(default)]
     pub allow_plain_http_loopback: bool,
+}
+
+/// What one client may hold of the listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Deadline for the TLS handshake, in milliseconds.
+    pub handshake_timeout_ms: u64,
+    /// Deadline for a request's headers, and for the next request on an idle
+    /// keep-alive connection, in milliseconds.
+    pub header_timeout_ms: u64,
+    /// Deadline for a request's body, in milliseconds.
+    pub body_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_connections: 512,
+            handshake_timeout_ms: 10_000,
+            header_timeout_ms: 15_000,
+            body_timeout_ms: 30_000,
+        }
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -155,6 +184,7 @@ impl NodeConfig {
             outbox: OutboxConfig::default(),
             federation: FederationConfig::default(),
             tls: TlsConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 

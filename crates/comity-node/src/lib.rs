@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod federation;
 pub mod identity;
+pub mod listener;
 pub mod openapi;
 pub mod outbox;
 pub mod tls;
@@ -172,20 +173,13 @@ impl Node {
         };
         let (shutdown, shutdown_signal) = watch::channel(false);
         let router = router(state.clone());
-        let mut server_shutdown = shutdown_signal.clone();
-        let server = match tls_config {
-            Some(tls_config) => {
-                tokio::spawn(tls::serve(listener, router, tls_config, server_shutdown))
-            }
-            None => tokio::spawn(async move {
-                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                    let _ = server_shutdown.wait_for(|stop| *stop).await;
-                });
-                if let Err(error) = serve.await {
-                    tracing::error!(%error, "server stopped");
-                }
-            }),
-        };
+        let server = tokio::spawn(listener::serve(
+            listener,
+            router,
+            tls_config,
+            state.config.server.clone(),
+            shutdown_signal.clone(),
+        ));
         let sender = tokio::spawn(outbox::run_sender(state.clone(), shutdown_signal));
         tracing::info!(node_id = %app.node_id(), %address, "node listening");
         Ok(Node {

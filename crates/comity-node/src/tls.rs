@@ -1,5 +1,5 @@
 //! HTTPS for the node: a self-signed certificate made by `comity init`, the rustls
-//! server configuration, and the accept loop that serves the router over TLS.
+//! server configuration (the accept loop is in [`crate::listener`]).
 //!
 //! Peers pin each other's certificate through the trust list (`tls_certificate` in a
 //! peer entry), so no public certificate authority is needed between ministries; a node
@@ -7,11 +7,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
-use tokio::sync::watch;
 
 use crate::identity::{IdentityError, write_secret_file};
 
@@ -73,44 +68,4 @@ pub fn server_config(
     .with_single_cert(certificates, key)
     .map_err(|error| invalid(cert_path, error))?;
     Ok(Arc::new(config))
-}
-
-/// Serves `router` over TLS on `listener` until `shutdown` turns true.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    config: Arc<rustls::ServerConfig>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                tracing::warn!(%error, "accept failed");
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
-        tokio::spawn(async move {
-            let tls_stream = match acceptor.accept(stream).await {
-                Ok(tls_stream) => tls_stream,
-                Err(error) => {
-                    tracing::debug!(%peer, %error, "TLS handshake failed");
-                    return;
-                }
-            };
-            let served = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls_stream), service)
-                .await;
-            if let Err(error) = served {
-                tracing::debug!(%peer, %error, "connection ended with an error");
-            }
-        });
-    }
 }

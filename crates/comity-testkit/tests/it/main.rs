@@ -4,3 +4,4 @@ mod api;
 mod browser;
 mod browser_security;
 mod federation;
+mod listener;
