@@ -10,6 +10,8 @@
 //! Sending: [`send`] seals an outbox message to the peer's current key, posts it, and
 //! checks the receipt's signature and that it covers exactly the bytes sent.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -53,7 +55,9 @@ pub struct Federation {
     pub tls_certificate: Option<String>,
     /// The last key announcement made, to send again to peers that missed it.
     last_announcement: RwLock<Option<Vec<u8>>>,
-    http: RwLock<reqwest::Client>,
+    /// One HTTP client per peer, by node id, each trusting only that peer's pinned
+    /// certificate (see [`peer_client`]).
+    peer_clients: RwLock<HashMap<String, reqwest::Client>>,
 }
 
 impl Federation {
@@ -65,7 +69,7 @@ impl Federation {
         allow_plain_http_loopback: bool,
         tls_certificate: Option<String>,
     ) -> Arc<Federation> {
-        let http = http_client(&trust);
+        let peer_clients = peer_clients(&trust);
         Arc::new(Federation {
             keyring: RwLock::new(keyring),
             trust: RwLock::new(trust),
@@ -73,7 +77,7 @@ impl Federation {
             allow_plain_http_loopback,
             tls_certificate,
             last_announcement: RwLock::new(None),
-            http: RwLock::new(http),
+            peer_clients: RwLock::new(peer_clients),
         })
     }
 
@@ -102,11 +106,16 @@ impl Federation {
             .cloned()
     }
 
-    fn client(&self) -> reqwest::Client {
-        self.http
+    /// The HTTP client for one peer. There is no fallback: a peer whose pinned
+    /// certificate cannot be read is not reached at all.
+    fn client_for(&self, node_id: &str) -> Result<reqwest::Client, String> {
+        let clients = self
+            .peer_clients
             .read()
-            .map(|client| client.clone())
-            .unwrap_or_default()
+            .map_err(|_| "peer clients lock poisoned".to_string())?;
+        clients.get(node_id).cloned().ok_or_else(|| {
+            format!("no HTTP client for {node_id}: its pinned TLS certificate is unreadable")
+        })
     }
 
     /// A copy of one peer's entry.
@@ -135,8 +144,21 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 fn refuse(status: StatusCode, reason: String) -> ApiError {
-    tracing::warn!(%reason, "federation message refused");
+    // The reason may quote what an unauthenticated sender wrote: Debug-escaped in the log.
+    tracing::warn!(?reason, "federation message refused");
     ApiError::new(status, "envelope-refused", "Envelope refused", reason)
+}
+
+/// A refusal before the signature is checked. The log says why; the answer does not, so
+/// that nobody can learn who is on the trust list by trying names and keys.
+fn refuse_untrusted(reason: String) -> ApiError {
+    tracing::warn!(?reason, "federation message refused");
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "envelope-refused",
+        "Envelope refused",
+        "the envelope's sender or key is not trusted by this node",
+    )
 }
 
 /// Receives one envelope and answers with a signed receipt.
@@ -160,21 +182,15 @@ async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response,
     }
     let now = state.app.now().millis();
     let peer = federation.peer(&header.sender).ok_or_else(|| {
-        refuse(
-            StatusCode::FORBIDDEN,
-            format!("sender {} is not on the trust list", header.sender),
-        )
+        refuse_untrusted(format!("sender {} is not on the trust list", header.sender))
     })?;
     let sender_key = peer
         .key_valid_at(&peeked.sender_key_id, now)
         .ok_or_else(|| {
-            refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "key {} of {} is unknown or not valid now (retired keys are refused)",
-                    peeked.sender_key_id, header.sender
-                ),
-            )
+            refuse_untrusted(format!(
+                "key {} of {} is unknown or not valid now (retired keys are refused)",
+                peeked.sender_key_id, header.sender
+            ))
         })?;
     let own_keys = federation
         .keys_for(&peeked.recipient_key_id)
@@ -288,7 +304,8 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
     .map_err(|error| DeliveryError::Permanent(format!("cannot seal: {error}")))?;
     let envelope_hash: [u8; 32] = Sha256::digest(&envelope).into();
     let response = federation
-        .client()
+        .client_for(&peer.node_id)
+        .map_err(DeliveryError::Unavailable)?
         .post(format!("{}{MESSAGES_PATH}", peer.endpoint))
         .header(header::CONTENT_TYPE, COSE_MEDIA_TYPE)
         .body(envelope)
@@ -296,19 +313,18 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
         .await
         .map_err(|error| DeliveryError::Unavailable(format!("{}: {error}", peer.endpoint)))?;
     let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|error| DeliveryError::Unavailable(error.to_string()))?;
     if !status.is_success() {
-        let detail = String::from_utf8_lossy(&bytes)
-            .chars()
-            .take(300)
-            .collect::<String>();
+        let detail = read_capped(response, MAX_ERROR_ANSWER_BYTES)
+            .await
+            .map(|bytes| printable_excerpt(&bytes))
+            .unwrap_or_default();
         return Err(DeliveryError::Unavailable(format!(
             "peer answered {status}: {detail}"
         )));
     }
+    let bytes = read_capped(response, comity_crypto::MAX_RECEIPT_BYTES)
+        .await
+        .map_err(|error| DeliveryError::Unavailable(format!("receipt: {error}")))?;
     let receipt = comity_crypto::verify_receipt(&bytes, recipient_key.signing_key_bytes())
         .or_else(|first_error| {
             // The peer may have signed with another of its valid keys (during rotation).
@@ -332,23 +348,64 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
     Ok(base64::engine::general_purpose::STANDARD.encode(&bytes))
 }
 
-fn check_endpoint(endpoint: &str, allow_plain_http_loopback: bool) -> Result<(), DeliveryError> {
-    if endpoint.starts_with("https://") {
-        return Ok(());
+/// How much of a peer's error answer is read, to quote in the outbox's last error.
+const MAX_ERROR_ANSWER_BYTES: usize = 4096;
+
+/// Reads a peer's answer, refusing one longer than `limit` bytes before holding it.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    let too_long = || format!("the answer exceeds the {limit}-byte limit");
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_long());
     }
-    if let Some(rest) = endpoint.strip_prefix("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or_default();
-        let loopback = host == "localhost" || host.starts_with("127.") || host == "[";
-        if allow_plain_http_loopback && loopback {
-            return Ok(());
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| error.to_string())? {
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_long());
         }
-        return Err(DeliveryError::Unavailable(format!(
-            "{endpoint}: plain HTTP is refused (enable federation.allow_plain_http_loopback for loopback tests)"
-        )));
+        bytes.extend_from_slice(&chunk);
     }
-    Err(DeliveryError::Unavailable(format!(
-        "{endpoint}: not an http(s) URL"
-    )))
+    Ok(bytes)
+}
+
+/// The start of a peer's answer, with control characters escaped.
+fn printable_excerpt(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .take(300)
+        .flat_map(char::escape_debug)
+        .collect()
+}
+
+/// Refuses an endpoint that is not HTTPS, unless plain HTTP to a loopback address is
+/// allowed and the parsed host is one (an IP address that is loopback, or `localhost`).
+fn check_endpoint(endpoint: &str, allow_plain_http_loopback: bool) -> Result<(), DeliveryError> {
+    let refused = |why: &str| DeliveryError::Unavailable(format!("{endpoint:?}: {why}"));
+    let url = reqwest::Url::parse(endpoint).map_err(|_| refused("not a URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refused("credentials in a peer's URL are refused"));
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(address)) => IpAddr::V4(address).is_loopback(),
+                Some(url::Host::Ipv6(address)) => IpAddr::V6(address).is_loopback(),
+                None => false,
+            };
+            if allow_plain_http_loopback && loopback {
+                Ok(())
+            } else {
+                Err(refused(
+                    "plain HTTP is refused (enable federation.allow_plain_http_loopback for loopback tests)",
+                ))
+            }
+        }
+        _ => Err(refused("not an http(s) URL")),
+    }
 }
 
 /// Adds a peer to the trust list, registers its authorities and saves the list.
@@ -363,8 +420,8 @@ pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> 
         if let Some(dir) = &state.federation.data_dir {
             trust.save(dir).map_err(|error| error.to_string())?;
         }
-        if let Ok(mut client) = state.federation.http.write() {
-            *client = http_client(&trust);
+        if let Ok(mut clients) = state.federation.peer_clients.write() {
+            *clients = peer_clients(&trust);
         }
         peer
     };
@@ -378,26 +435,38 @@ pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> 
     Ok(())
 }
 
-/// The HTTP client for peers: it trusts the public certificate authorities and every
-/// certificate pinned in the trust list.
-fn http_client(trust: &TrustList) -> reqwest::Client {
+/// One HTTP client per peer on the trust list; a peer whose pinned certificate cannot be
+/// read gets none (and is not reached).
+fn peer_clients(trust: &TrustList) -> HashMap<String, reqwest::Client> {
+    trust
+        .peers()
+        .filter_map(|peer| match peer_client(peer) {
+            Ok(client) => Some((peer.node_id.clone(), client)),
+            Err(error) => {
+                tracing::warn!(peer = %peer.node_id, %error, "unusable pinned certificate; the peer will not be reached");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The HTTP client for one peer. With a pinned certificate it trusts that certificate
+/// only: not another peer's, and not the public certificate authorities. A peer entry
+/// without one is reached through the public authorities (a node behind a proxy with a
+/// CA-issued certificate). Redirects are never followed: a peer answers, or fails.
+fn peer_client(peer: &Peer) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(5))
         .timeout(std::time::Duration::from_secs(30))
         .pool_max_idle_per_host(8);
-    for peer in trust.peers() {
-        let Some(pem) = &peer.tls_certificate else {
-            continue;
-        };
-        match reqwest::Certificate::from_pem(pem.as_bytes()) {
-            Ok(certificate) => builder = builder.add_root_certificate(certificate),
-            Err(error) => {
-                tracing::warn!(peer = %peer.node_id, %error, "unreadable pinned certificate")
-            }
-        }
+    if let Some(pem) = &peer.tls_certificate {
+        builder = builder
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
     }
-    builder.build().unwrap_or_default()
+    builder.build()
 }
 
 /// This node as a peer entry for other nodes' trust lists: its endpoint, the authorities
@@ -515,8 +584,18 @@ pub async fn announce_keys(state: &AppState) -> (Vec<String>, Vec<(String, Strin
     let mut accepted = Vec::new();
     let mut failed = Vec::new();
     for peer in peers {
-        let result = federation
-            .client()
+        if let Err(error) = check_endpoint(&peer.endpoint, federation.allow_plain_http_loopback) {
+            failed.push((peer.node_id, error.to_string()));
+            continue;
+        }
+        let client = match federation.client_for(&peer.node_id) {
+            Ok(client) => client,
+            Err(error) => {
+                failed.push((peer.node_id, error));
+                continue;
+            }
+        };
+        let result = client
             .post(format!("{}{KEYS_PATH}", peer.endpoint))
             .header(
                 header::CONTENT_TYPE,
@@ -605,4 +684,35 @@ async fn receive_key_announcement(
     updated.map_err(|message| refuse(StatusCode::INTERNAL_SERVER_ERROR, message))?;
     tracing::info!(node = %announcement.node_id, key_id = %announcement.new_keys.key_id(), "peer rotated its keys");
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_endpoint;
+
+    #[test]
+    fn plain_http_only_to_parsed_loopback_addresses() {
+        for allowed in [
+            "https://mjusticia.example/",
+            "https://10.1.2.3:8443",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10/",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_endpoint(allowed, true).is_ok(), "{allowed}");
+        }
+        for refused in [
+            "http://localhost:x@remote.example/",
+            "http://127.0.0.1.attacker.example/",
+            "http://[::ffff:c000:201]/",
+            "http://192.0.2.1/",
+            "https://user:secret@mjusticia.example/",
+            "ftp://127.0.0.1/",
+            "127.0.0.1:8080",
+        ] {
+            assert!(check_endpoint(refused, true).is_err(), "{refused}");
+        }
+        assert!(check_endpoint("http://127.0.0.1:8080", false).is_err());
+    }
 }

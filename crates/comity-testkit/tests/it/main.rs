@@ -5,3 +5,4 @@ mod browser;
 mod browser_security;
 mod federation;
 mod listener;
+mod transport;
