@@ -270,18 +270,26 @@ impl App {
         content: comity_wire::RequestContentDto,
         case_reference: String,
     ) -> Result<Result<bool, String>, AppError> {
-        let content = match content.to_domain(|_| None) {
-            Ok(content) => content,
-            Err(error) => return Ok(Err(format!("invalid request content: {error}"))),
-        };
-        let parties = tx
-            .authorities_among(&[
-                content.requested_authority.clone(),
-                content.requesting_authority.clone(),
-            ])
-            .await?;
+        let mut ids = Vec::new();
+        for (field, text) in [
+            ("requested_authority", &content.requested_authority),
+            ("requesting_authority", &content.requesting_authority),
+        ] {
+            match text.parse::<comity_domain::AuthorityId>() {
+                Ok(id) => ids.push(id),
+                Err(error) => return Ok(Err(format!("invalid request content: {field}: {error}"))),
+            }
+        }
+        let parties = tx.authorities_among(&ids).await?;
         let find = |id: &comity_domain::AuthorityId| {
             parties.iter().find(|record| &record.authority.id == id)
+        };
+        // Countries come from this node's registry, not from the sender: a peer cannot
+        // move an authority into another state (and so under other instruments).
+        let content = match content.to_domain(|id| find(id).map(|record| record.authority.country))
+        {
+            Ok(content) => content,
+            Err(error) => return Ok(Err(format!("invalid request content: {error}"))),
         };
         let Some(requested) = find(&content.requested_authority) else {
             return Ok(Err(format!(
@@ -305,6 +313,15 @@ impl App {
         }
         if tx.request(&request_id, Side::Requested).await?.is_some() {
             return Ok(Err(format!("request {request_id} was already received")));
+        }
+        // Only this node's own outgoing request may share the id of an incoming copy
+        // (both authorities hosted here): a peer cannot take over an id in use here.
+        if sender_node != self.node_id()
+            && tx.request(&request_id, Side::Requesting).await?.is_some()
+        {
+            return Ok(Err(format!(
+                "request id {request_id} is already in use on this node"
+            )));
         }
         let now = self.now();
         let case = Case {

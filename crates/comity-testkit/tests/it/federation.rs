@@ -751,3 +751,91 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
         spain_keys_after
     );
 }
+
+/// Posts a dispatch from Morocco to Spain and returns the receipt's outcome.
+async fn forged_dispatch(
+    pair: &Pair,
+    request_id: &str,
+    content: serde_json::Value,
+) -> ReceiptOutcome {
+    let morocco_keys = pair.morocco.node.state().federation.keys();
+    let body = FederationBody::RequestDispatched {
+        v: BODY_VERSION,
+        request_id: request_id.into(),
+        content: Box::new(serde_json::from_value(content).expect("content")),
+        case_reference: "RABAT 1/2026".into(),
+    };
+    let envelope = seal_from(&morocco_keys, "ma-node", &pair.spain, request_id, 1, &body);
+    let (status, receipt) = post_envelope(&pair.spain, envelope).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&receipt));
+    let spain_signing = pair
+        .spain
+        .node
+        .state()
+        .federation
+        .keys()
+        .public_identity()
+        .signing_key_bytes()
+        .to_owned();
+    comity_crypto::verify_receipt(&receipt, &spain_signing)
+        .expect("signed receipt")
+        .outcome
+}
+
+#[tokio::test]
+async fn a_peer_cannot_shadow_a_request_or_move_an_authority_to_another_state() {
+    let pair = pair(Backend::Sqlite).await;
+    let id = dispatch(&pair.prosecutor, &pair.es_officer).await;
+    pair.ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered");
+    let before = pair
+        .prosecutor
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+
+    // Morocco sends Spain's own request id back as a request of its own.
+    let mut forged = sample_draft("ma-ca", "es-ca");
+    forged["summary_of_facts"] = json!("FORGED: please transfer the file to Rabat");
+    let outcome = forged_dispatch(&pair, &id, forged).await;
+    assert!(
+        matches!(&outcome, ReceiptOutcome::Rejected(reason) if reason.contains("already in use")),
+        "{outcome:?}"
+    );
+    let after = pair
+        .prosecutor
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(after.status, 200);
+    assert_eq!(
+        after.body, before.body,
+        "the requester still sees its own request"
+    );
+    let listed = pair.prosecutor.get("/api/v1/requests").await.expect("list");
+    let copies = listed
+        .body
+        .as_array()
+        .map(|requests| requests.iter().filter(|r| r["id"] == json!(id)).count())
+        .unwrap_or_default();
+    assert_eq!(copies, 1);
+
+    // Morocco cannot place its own authority in France.
+    let mut moved = sample_draft("ma-ca", "es-ca");
+    moved["requesting_country"] = json!("FR");
+    let fresh_id = uuid::Uuid::now_v7().to_string();
+    let outcome = forged_dispatch(&pair, &fresh_id, moved).await;
+    assert!(
+        matches!(&outcome, ReceiptOutcome::Rejected(reason) if reason.contains("belongs to MA")),
+        "{outcome:?}"
+    );
+    let mut honest = sample_draft("ma-ca", "es-ca");
+    honest["requesting_country"] = json!("MA");
+    let honest_id = uuid::Uuid::now_v7().to_string();
+    assert_eq!(
+        forged_dispatch(&pair, &honest_id, honest).await,
+        ReceiptOutcome::Accepted
+    );
+}
