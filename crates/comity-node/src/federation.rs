@@ -63,20 +63,21 @@ pub struct Federation {
 impl Federation {
     /// A federation layer for these keys and trust list.
     pub fn new(
-        keyring: Keyring,
+        mut keyring: Keyring,
         trust: TrustList,
         data_dir: Option<PathBuf>,
         allow_plain_http_loopback: bool,
         tls_certificate: Option<String>,
     ) -> Arc<Federation> {
         let peer_clients = peer_clients(&trust);
+        let announcement = keyring.announcement.take();
         Arc::new(Federation {
             keyring: RwLock::new(keyring),
             trust: RwLock::new(trust),
             data_dir,
             allow_plain_http_loopback,
             tls_certificate,
-            last_announcement: RwLock::new(None),
+            last_announcement: RwLock::new(announcement),
             peer_clients: RwLock::new(peer_clients),
         })
     }
@@ -513,6 +514,8 @@ pub struct Keyring {
     pub since_ms: i64,
     /// Earlier keys.
     pub previous: Vec<Arc<NodeKeys>>,
+    /// The signed announcement of the last rotation, if there was one.
+    pub announcement: Option<Vec<u8>>,
 }
 
 /// What a key rotation did.
@@ -545,6 +548,10 @@ pub async fn rotate_keys(state: &AppState) -> Result<RotationReport, String> {
     }
     .sign(&old)
     .map_err(|error| error.to_string())?;
+    if let Some(dir) = &federation.data_dir {
+        crate::identity::store_announcement(dir, &announcement)
+            .map_err(|error| error.to_string())?;
+    }
     {
         let mut keyring = federation
             .keyring

@@ -61,6 +61,9 @@ pub fn load_or_create_keys(data_dir: &Path) -> Result<NodeKeys, IdentityError> {
 pub const RETIRED_KEYS_DIR: &str = "keys/retired";
 /// Since when the current key is in use (milliseconds, text).
 pub const KEY_SINCE_FILE: &str = "keys/node.since";
+/// The signed announcement of the last rotation, kept to send again to peers that
+/// missed it, after a restart too.
+pub const ANNOUNCEMENT_FILE: &str = "keys/announcement.cose";
 
 /// Reads the node's keyring: the current keys (created if absent), since when, and the
 /// retired ones.
@@ -92,11 +95,27 @@ pub fn load_keyring(data_dir: &Path) -> Result<crate::federation::Keyring, Ident
             previous.push(std::sync::Arc::new(keys));
         }
     }
+    let announcement_path = data_dir.join(ANNOUNCEMENT_FILE);
+    let announcement = match std::fs::read(&announcement_path) {
+        Ok(bytes) => Some(bytes),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(io_error(&announcement_path)(error)),
+    };
     Ok(crate::federation::Keyring {
         current,
         since_ms,
         previous,
+        announcement,
     })
+}
+
+/// Keeps the signed announcement of a rotation (replacing the previous one).
+pub fn store_announcement(data_dir: &Path, announcement: &[u8]) -> Result<(), IdentityError> {
+    let path = data_dir.join(ANNOUNCEMENT_FILE);
+    let staged = path.with_extension("cose.new");
+    let _ = std::fs::remove_file(&staged);
+    write_secret_file(&staged, announcement)?;
+    std::fs::rename(&staged, &path).map_err(io_error(&path))
 }
 
 /// Files a rotation: the old keys move to the retired folder, the new ones become the

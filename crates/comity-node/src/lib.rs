@@ -132,6 +132,7 @@ impl Node {
                 current: Arc::new(comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng)),
                 since_ms: 0,
                 previous: Vec::new(),
+                announcement: None,
             },
         };
         let trust = match &config.data_dir {

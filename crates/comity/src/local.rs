@@ -175,9 +175,29 @@ pub async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> anyhow::Resul
         node.app().node_id(),
         node.url()
     );
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await?;
+    tracing::info!("stopping: finishing work in progress");
     node.stop().await;
     Ok(())
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM (what service managers send to stop a node).
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = terminate.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
 }
 
 /// `comity node show`.

@@ -839,3 +839,37 @@ async fn a_peer_cannot_shadow_a_request_or_move_an_authority_to_another_state() 
         ReceiptOutcome::Accepted
     );
 }
+
+#[tokio::test]
+async fn a_rotation_a_peer_missed_is_announced_again_after_a_restart() {
+    let spain = TestNode::spawn("es-node", Backend::Sqlite)
+        .await
+        .expect("spain");
+    let morocco = TestNode::spawn("ma-node", Backend::Sqlite)
+        .await
+        .expect("morocco");
+    spain.peer_with(&morocco).await.expect("trust");
+    let morocco_down = morocco.kill();
+
+    let report = comity_node::federation::rotate_keys(spain.node.state())
+        .await
+        .expect("rotation");
+    assert!(report.announced_to.is_empty(), "Morocco was down");
+    let new_key = report.key_id.clone();
+
+    // Spain crashes before Morocco is back; both start again.
+    let spain = spain.kill().restart().await.expect("spain back");
+    let morocco = morocco_down.restart().await.expect("morocco back");
+    let (announced_to, _failed) = comity_node::federation::announce_keys(spain.node.state()).await;
+    assert_eq!(announced_to, vec!["ma-node".to_string()]);
+    let now = morocco.app().now().millis();
+    let trusted = morocco
+        .node
+        .state()
+        .federation
+        .peer("es-node")
+        .expect("peer")
+        .key_valid_at(&new_key, now)
+        .is_some();
+    assert!(trusted, "Morocco trusts Spain's new key");
+}

@@ -312,3 +312,48 @@ fn a_data_directory_that_existed_is_made_private_and_serve_refuses_one_that_is_n
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(private)).expect("chmod");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let root = tempfile::tempdir().expect("temp dir");
+    let directory = root.path().join("node");
+    assert!(init(&directory, "es-node", "es-ca", "ES").status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_comity"))
+        .args([
+            "serve",
+            "--data-dir",
+            directory.to_str().expect("path"),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first_line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first_line)
+        .expect("read");
+    assert!(first_line.contains("listening on"), "{first_line}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve did not stop on SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "a clean exit: {status}");
+}
