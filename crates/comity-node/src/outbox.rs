@@ -1,10 +1,9 @@
 //! The outbox sender: a background worker that delivers committed messages, retries
 //! with exponential backoff and jitter, and turns undeliverable ones into dead letters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use futures::StreamExt;
 
 use comity_app::inbound::{InboundOutcome, IncomingMessage};
 use comity_domain::Timestamp;
@@ -26,13 +25,19 @@ pub enum DeliveryError {
 }
 
 /// Runs until `shutdown` turns true.
+///
+/// Each conversation (with one recipient) is delivered by a task of its own, in order;
+/// the loop does not wait for those tasks, so a slow or unreachable peer, or one slow
+/// conversation, never holds back another. A finished task wakes the loop, which picks
+/// up what became due meanwhile.
 pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let signal = state.app.outbox_signal();
+    let in_flight = InFlight::default();
     loop {
         if *shutdown.borrow() {
             return;
         }
-        if let Err(error) = send_due(&state).await {
+        if let Err(error) = start_due(&state, &in_flight).await {
             tracing::warn!(%error, "outbox pass failed");
         }
         tokio::select! {
@@ -43,43 +48,83 @@ pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// How many conversations the sender works on at once.
+/// How many conversations are delivered at once.
 const CONCURRENT_CONVERSATIONS: usize = 32;
 
-/// Sends every due message once. Messages of one conversation go in order, one after
-/// the other, and a failure holds back the rest of that conversation until the next
-/// pass; different conversations are sent concurrently.
-pub async fn send_due(state: &AppState) -> Result<usize, comity_app::AppError> {
+/// A conversation with one recipient: the unit that is delivered in order.
+type ConversationKey = (String, String);
+
+/// The conversations a task is delivering now.
+#[derive(Debug, Clone, Default)]
+struct InFlight(Arc<Mutex<HashSet<ConversationKey>>>);
+
+impl InFlight {
+    fn len(&self) -> usize {
+        self.0.lock().map(|keys| keys.len()).unwrap_or(usize::MAX)
+    }
+
+    /// Claims `key`; `false` if a task already delivers it.
+    fn claim(&self, key: &ConversationKey) -> bool {
+        self.0
+            .lock()
+            .map(|mut keys| keys.insert(key.clone()))
+            .unwrap_or(false)
+    }
+
+    fn release(&self, key: &ConversationKey) {
+        if let Ok(mut keys) = self.0.lock() {
+            keys.remove(key);
+        }
+    }
+}
+
+/// Starts a delivery task for every due conversation that has none yet, up to
+/// [`CONCURRENT_CONVERSATIONS`] at once; returns how many it started.
+async fn start_due(state: &AppState, in_flight: &InFlight) -> Result<usize, comity_app::AppError> {
+    let room = CONCURRENT_CONVERSATIONS.saturating_sub(in_flight.len());
+    if room == 0 {
+        return Ok(0);
+    }
     let now = state.app.now();
     let due = {
         let mut tx = state.app.store().begin().await?;
         tx.due_messages(now, 1024).await?
     };
-    let mut conversations: Vec<Vec<OutboxMessage>> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut conversations: Vec<(ConversationKey, Vec<OutboxMessage>)> = Vec::new();
+    let mut index: HashMap<ConversationKey, usize> = HashMap::new();
     for message in due {
         let key = (
             message.conversation_id.clone(),
             message.recipient_node.clone(),
         );
         match index.get(&key) {
-            Some(position) => conversations[*position].push(message),
+            Some(position) => conversations[*position].1.push(message),
             None => {
-                index.insert(key, conversations.len());
-                conversations.push(vec![message]);
+                index.insert(key.clone(), conversations.len());
+                conversations.push((key, vec![message]));
             }
         }
     }
-    let results: Vec<Result<usize, comity_app::AppError>> = futures::stream::iter(conversations)
-        .map(|messages| send_conversation(state, messages))
-        .buffer_unordered(CONCURRENT_CONVERSATIONS)
-        .collect()
-        .await;
-    let mut sent = 0;
-    for result in results {
-        sent += result?;
+    let mut started = 0;
+    for (key, messages) in conversations {
+        if started == room {
+            break;
+        }
+        if !in_flight.claim(&key) {
+            continue;
+        }
+        started += 1;
+        let state = state.clone();
+        let in_flight = in_flight.clone();
+        tokio::spawn(async move {
+            if let Err(error) = send_conversation(&state, messages).await {
+                tracing::warn!(%error, conversation = ?key.0, "outbox delivery failed");
+            }
+            in_flight.release(&key);
+            state.app.outbox_signal().notify_one();
+        });
     }
-    Ok(sent)
+    Ok(started)
 }
 
 async fn send_conversation(

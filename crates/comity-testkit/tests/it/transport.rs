@@ -163,3 +163,53 @@ async fn answers_are_read_with_a_limit() {
 fn futures_chunks(count: usize) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures::stream::iter((0..count).map(|_| Ok(vec![b'y'; 65536])))
 }
+
+#[tokio::test]
+async fn a_slow_peer_does_not_hold_back_other_conversations() {
+    let slow_reached = Arc::new(tokio::sync::Notify::new());
+    let reached = slow_reached.clone();
+    let slow = serve(axum::Router::new().fallback(move || {
+        reached.notify_one();
+        async {
+            tokio::time::sleep(std::time::Duration::from_secs(25)).await;
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }))
+    .await;
+    let fast_hits = Arc::new(tokio::sync::Notify::new());
+    let hit = fast_hits.clone();
+    let fast = serve(axum::Router::new().fallback(move || {
+        hit.notify_one();
+        async { StatusCode::SERVICE_UNAVAILABLE }
+    }))
+    .await;
+    let node = TestNode::spawn("es-node", Backend::Sqlite)
+        .await
+        .expect("node");
+    for (name, endpoint) in [("slow-node", &slow), ("fast-node", &fast)] {
+        node.node
+            .add_peer(invented_peer(name, endpoint))
+            .await
+            .expect("peer");
+    }
+    let enqueue = |recipient: &'static str| {
+        let app = node.app().clone();
+        async move {
+            let mut message = message_to(recipient);
+            message.next_attempt_at = app.now();
+            message.created_at = app.now();
+            let mut tx = app.store().begin().await.expect("tx");
+            tx.enqueue(&message).await.expect("enqueue");
+            tx.commit().await.expect("commit");
+            app.outbox_signal().notify_one();
+        }
+    };
+    enqueue("slow-node").await;
+    tokio::time::timeout(std::time::Duration::from_secs(10), slow_reached.notified())
+        .await
+        .expect("the slow peer is being sent to");
+    enqueue("fast-node").await;
+    tokio::time::timeout(std::time::Duration::from_secs(10), fast_hits.notified())
+        .await
+        .expect("the other peer is sent to while the slow one still holds its delivery");
+}
