@@ -411,6 +411,8 @@ fn check_endpoint(endpoint: &str, allow_plain_http_loopback: bool) -> Result<(),
 
 /// Adds a peer to the trust list, registers its authorities and saves the list.
 pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> {
+    let local_authorities = local_authority_ids(&state.app).await?;
+    crate::identity::check_claims(&entry, state.app.node_id(), &local_authorities)?;
     let peer = {
         let mut trust = state
             .federation
@@ -434,6 +436,18 @@ pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> 
             .map_err(|error| error.to_string())?;
     }
     Ok(())
+}
+
+/// The ids of the authorities this node hosts.
+pub async fn local_authority_ids(app: &comity_app::App) -> Result<Vec<String>, String> {
+    Ok(app
+        .list_authorities()
+        .await
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .filter(|record| record.is_local)
+        .map(|record| record.authority.id.to_string())
+        .collect())
 }
 
 /// One HTTP client per peer on the trust list; a peer whose pinned certificate cannot be

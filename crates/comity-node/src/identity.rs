@@ -308,6 +308,56 @@ impl PeerEntry {
     }
 }
 
+/// An authority that moves from one peer to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostChange {
+    /// The authority.
+    pub authority: String,
+    /// The peer that hosted it.
+    pub from_node: String,
+    /// That peer's endpoint.
+    pub from_endpoint: String,
+    /// The peer that hosts it from now on.
+    pub to_node: String,
+    /// That peer's endpoint.
+    pub to_endpoint: String,
+}
+
+impl std::fmt::Display for HostChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "authority {} moves from {} ({}) to {} ({})",
+            self.authority, self.from_node, self.from_endpoint, self.to_node, self.to_endpoint
+        )
+    }
+}
+
+/// Refuses a peer entry that claims this node's identity or an authority this node
+/// hosts: peer data never decides what is local.
+pub fn check_claims(
+    entry: &PeerEntry,
+    own_node_id: &str,
+    local_authorities: &[String],
+) -> Result<(), String> {
+    if entry.node_id == own_node_id {
+        return Err(format!(
+            "the entry is for node {own_node_id}, which is this node"
+        ));
+    }
+    if let Some(claimed) = entry
+        .authorities
+        .iter()
+        .find(|authority| local_authorities.contains(&authority.id))
+    {
+        return Err(format!(
+            "peer {} claims authority {}, which this node hosts",
+            entry.node_id, claimed.id
+        ));
+    }
+    Ok(())
+}
+
 /// The trust list in memory, by node id.
 #[derive(Debug, Clone, Default)]
 pub struct TrustList {
@@ -339,9 +389,58 @@ impl TrustList {
         Ok(list)
     }
 
-    /// Adds or replaces a peer.
+    /// Adds or replaces a peer. An authority that another peer hosts is refused: moving
+    /// an authority between nodes is [`TrustList::insert_moving`], an explicit step.
     pub fn insert(&mut self, entry: PeerEntry) -> Result<&Peer, String> {
         let peer = entry.parse()?;
+        if let Some(change) = self.host_changes(&peer).into_iter().next() {
+            return Err(format!(
+                "authority {} is hosted by peer {} ({}); moving it to {} needs `comity peer add --move-authorities`",
+                change.authority, change.from_node, change.from_endpoint, change.to_node
+            ));
+        }
+        self.replace(entry, peer)
+    }
+
+    /// Adds or replaces a peer, taking the authorities it lists from the peers that
+    /// hosted them until now. Returns the moves, for the operator to see.
+    pub fn insert_moving(&mut self, entry: PeerEntry) -> Result<Vec<HostChange>, String> {
+        let peer = entry.parse()?;
+        let changes = self.host_changes(&peer);
+        for change in &changes {
+            if let Some(old) = self.entries.get_mut(&change.from_node) {
+                old.authorities
+                    .retain(|authority| authority.id != change.authority);
+                let reparsed = old.parse()?;
+                self.peers.insert(change.from_node.clone(), reparsed);
+            }
+        }
+        self.replace(entry, peer)?;
+        Ok(changes)
+    }
+
+    /// The authorities `peer` lists that another peer hosts now.
+    fn host_changes(&self, peer: &Peer) -> Vec<HostChange> {
+        let mut changes = Vec::new();
+        for authority in &peer.authorities {
+            for other in self.peers.values() {
+                if other.node_id != peer.node_id
+                    && other.authorities.iter().any(|a| a.id == authority.id)
+                {
+                    changes.push(HostChange {
+                        authority: authority.id.to_string(),
+                        from_node: other.node_id.clone(),
+                        from_endpoint: other.endpoint.clone(),
+                        to_node: peer.node_id.clone(),
+                        to_endpoint: peer.endpoint.clone(),
+                    });
+                }
+            }
+        }
+        changes
+    }
+
+    fn replace(&mut self, entry: PeerEntry, peer: Peer) -> Result<&Peer, String> {
         let node_id = peer.node_id.clone();
         self.entries.insert(node_id.clone(), entry);
         self.peers.insert(node_id.clone(), peer);

@@ -58,6 +58,9 @@ pub enum NodeError {
     /// The keys or the trust list could not be read.
     #[error(transparent)]
     Identity(#[from] identity::IdentityError),
+    /// The authorities this node hosts could not be read.
+    #[error("cannot read this node's authorities: {0}")]
+    Registry(String),
     /// The law catalog embedded in the binary is invalid.
     #[error("{0}")]
     Catalog(String),
@@ -139,6 +142,25 @@ impl Node {
             Some(dir) => identity::TrustList::load(dir)?,
             None => identity::TrustList::default(),
         };
+        let local_authorities = federation::local_authority_ids(&app)
+            .await
+            .map_err(NodeError::Registry)?;
+        for node_id in trust
+            .peers()
+            .map(|peer| peer.node_id.clone())
+            .collect::<Vec<_>>()
+        {
+            if let Some(entry) = trust.entry(&node_id) {
+                identity::check_claims(&entry, app.node_id(), &local_authorities).map_err(
+                    |message| {
+                        NodeError::Identity(identity::IdentityError::Invalid {
+                            path: identity::TRUST_FILE.into(),
+                            message,
+                        })
+                    },
+                )?;
+            }
+        }
         let peer_authorities: Vec<(comity_domain::Authority, String)> = trust
             .peers()
             .flat_map(|peer| {

@@ -91,12 +91,16 @@ impl Tx {
     // --- authorities ---------------------------------------------------------------
 
     /// Adds or updates an authority.
+    ///
+    /// An authority hosted here is never handed to a peer this way: that is refused
+    /// with [`StoreError::Conflict`].
     pub async fn upsert_authority(&mut self, record: &AuthorityRecord) -> Result<(), StoreError> {
-        sqlx::query(
+        let written = sqlx::query(
             "INSERT INTO authorities (id, country, kind, name, node_id, is_local) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (id) DO UPDATE SET country = excluded.country, kind = excluded.kind, \
-             name = excluded.name, node_id = excluded.node_id, is_local = excluded.is_local",
+             name = excluded.name, node_id = excluded.node_id, is_local = excluded.is_local \
+             WHERE authorities.is_local = 0 OR excluded.is_local = 1",
         )
         .bind(record.authority.id.as_str())
         .bind(record.authority.country.as_str())
@@ -106,6 +110,12 @@ impl Tx {
         .bind(i64::from(record.is_local))
         .execute(&mut *self.inner)
         .await?;
+        if written.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "authority {} is hosted by this node; a peer cannot take it over",
+                record.authority.id
+            )));
+        }
         Ok(())
     }
 

@@ -159,6 +159,10 @@ pub enum PeerCommand {
         data_dir: PathBuf,
         /// The entry file.
         file: PathBuf,
+        /// Let the peer take over authorities another peer hosts now (each move is
+        /// printed: the authority, the node it leaves and the node it joins).
+        #[arg(long)]
+        move_authorities: bool,
     },
     /// List the trust list.
     List {
@@ -268,8 +272,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: NodeCommand::Show { data_dir },
         } => crate::local::node_show(&data_dir).await,
         Command::Peer {
-            command: PeerCommand::Add { data_dir, file },
-        } => crate::local::peer_add(&data_dir, &file),
+            command:
+                PeerCommand::Add {
+                    data_dir,
+                    file,
+                    move_authorities,
+                },
+        } => crate::local::peer_add(&data_dir, &file, move_authorities).await,
         Command::Peer {
             command: PeerCommand::List { data_dir },
         } => crate::local::peer_list(&data_dir),

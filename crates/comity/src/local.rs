@@ -235,8 +235,10 @@ pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `comity peer add`.
-pub fn peer_add(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
+/// `comity peer add`: refuses an entry that claims this node's identity or one of its
+/// authorities, and one that takes an authority from another peer unless
+/// `move_authorities` says so.
+pub async fn peer_add(data_dir: &Path, file: &Path, move_authorities: bool) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let parsed: identity::TrustListFile = toml::from_str(&text)
@@ -246,11 +248,28 @@ pub fn peer_add(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
     if entries.is_empty() {
         bail!("{} holds no [[peers]] entry", file.display());
     }
+    let config = NodeConfig::load(data_dir)?;
+    let store = Store::open(&config.database_url().context("no database")?).await?;
+    let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock))?;
+    let local_authorities: Vec<String> = app
+        .list_authorities()
+        .await?
+        .into_iter()
+        .filter(|record| record.is_local)
+        .map(|record| record.authority.id.to_string())
+        .collect();
+    app.store().close().await;
     for entry in entries {
         let node_id = entry.node_id.clone();
-        trust
-            .insert(entry)
-            .map_err(|message| anyhow::anyhow!("{}: {message}", file.display()))?;
+        let refused = |message: String| anyhow::anyhow!("{}: {message}", file.display());
+        identity::check_claims(&entry, &config.node_id, &local_authorities).map_err(refused)?;
+        if move_authorities {
+            for change in trust.insert_moving(entry).map_err(refused)? {
+                println!("{change}");
+            }
+        } else {
+            trust.insert(entry).map_err(refused)?;
+        }
         println!("trusted peer {node_id} (restart the node to load it)");
     }
     trust.save(data_dir)?;

@@ -873,3 +873,67 @@ async fn a_rotation_a_peer_missed_is_announced_again_after_a_restart() {
         .is_some();
     assert!(trusted, "Morocco trusts Spain's new key");
 }
+
+#[tokio::test]
+async fn a_peer_entry_cannot_claim_this_node_or_its_authorities() {
+    let pair = pair(Backend::Sqlite).await;
+    let mut impostor = pair.morocco.node.peer_entry().await.expect("entry");
+    impostor.node_id = "zz-evil".into();
+    impostor.authorities[0].id = "es-ca".into();
+    let refused = pair
+        .spain
+        .node
+        .add_peer(impostor.clone())
+        .await
+        .expect_err("es-ca is hosted here");
+    assert!(refused.contains("which this node hosts"), "{refused}");
+
+    let mut same_node = pair.morocco.node.peer_entry().await.expect("entry");
+    same_node.node_id = "es-node".into();
+    let refused = pair
+        .spain
+        .node
+        .add_peer(same_node)
+        .await
+        .expect_err("own id");
+    assert!(refused.contains("which is this node"), "{refused}");
+
+    // Another peer's authority is not taken over by a second entry either.
+    impostor.authorities[0].id = "ma-ca".into();
+    let refused = pair
+        .spain
+        .node
+        .add_peer(impostor)
+        .await
+        .expect_err("ma-ca is hosted by ma-node");
+    assert!(refused.contains("hosted by peer ma-node"), "{refused}");
+
+    // Nor through the registry directly: a local authority stays local.
+    let es_ca = pair
+        .spain
+        .app()
+        .list_authorities()
+        .await
+        .expect("authorities")
+        .into_iter()
+        .find(|record| record.authority.id.as_str() == "es-ca")
+        .expect("es-ca");
+    assert!(
+        pair.spain
+            .app()
+            .register_authority(es_ca.authority.clone(), "zz-evil")
+            .await
+            .is_err()
+    );
+    let after = pair
+        .spain
+        .app()
+        .list_authorities()
+        .await
+        .expect("authorities");
+    let es_ca_after = after
+        .iter()
+        .find(|record| record.authority.id.as_str() == "es-ca")
+        .expect("es-ca");
+    assert!(es_ca_after.is_local && es_ca_after.node_id == "es-node");
+}

@@ -357,3 +357,92 @@ fn serve_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "a clean exit: {status}");
 }
+
+#[test]
+fn peer_add_refuses_claims_on_this_node_and_moves_authorities_only_when_told() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let node_show = |directory: &Path| {
+        let shown = comity(
+            &[
+                "node",
+                "show",
+                "--data-dir",
+                directory.to_str().expect("path"),
+            ],
+            &[],
+        );
+        assert!(shown.status.success(), "{}", stderr(&shown));
+        String::from_utf8_lossy(&shown.stdout).to_string()
+    };
+    let peer_add = |directory: &Path, entry: &str, extra: &[&str]| {
+        let file = root.path().join(format!("entry-{}.toml", entry.len()));
+        std::fs::write(&file, entry).expect("write");
+        let mut arguments = vec![
+            "peer",
+            "add",
+            "--data-dir",
+            directory.to_str().expect("path"),
+        ];
+        arguments.extend_from_slice(extra);
+        arguments.push(file.to_str().expect("path"));
+        comity(&arguments, &[])
+    };
+    let spain = root.path().join("es");
+    let morocco = root.path().join("ma");
+    let evil = root.path().join("zz");
+    assert!(init(&spain, "es-node", "es-ca", "ES").status.success());
+    assert!(init(&morocco, "ma-node", "ma-ca", "MA").status.success());
+    assert!(init(&evil, "zz-node", "zz-ca", "MA").status.success());
+    let morocco_entry = node_show(&morocco);
+    let evil_entry = node_show(&evil);
+
+    let claims_spain = evil_entry.replace("\"zz-ca\"", "\"es-ca\"");
+    let refused = peer_add(&spain, &claims_spain, &["--move-authorities"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("which this node hosts"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let claims_identity = evil_entry.replace("\"zz-node\"", "\"es-node\"");
+    let refused = peer_add(&spain, &claims_identity, &[]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("which is this node"),
+        "{}",
+        stderr(&refused)
+    );
+
+    assert!(peer_add(&spain, &morocco_entry, &[]).status.success());
+    let takes_morocco = evil_entry.replace("\"zz-ca\"", "\"ma-ca\"");
+    let refused = peer_add(&spain, &takes_morocco, &[]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("hosted by peer ma-node"),
+        "{}",
+        stderr(&refused)
+    );
+    let moved = peer_add(&spain, &takes_morocco, &["--move-authorities"]);
+    assert!(moved.status.success(), "{}", stderr(&moved));
+    let printed = String::from_utf8_lossy(&moved.stdout);
+    assert!(
+        printed.contains("authority ma-ca moves from ma-node") && printed.contains("to zz-node"),
+        "{printed}"
+    );
+    let listed = comity(
+        &["peer", "list", "--data-dir", spain.to_str().expect("path")],
+        &[],
+    );
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    let host_of_ma_ca: Vec<&str> = listed
+        .lines()
+        .filter(|line| {
+            line.split('\t')
+                .nth(2)
+                .is_some_and(|a| a.split(',').any(|a| a == "ma-ca"))
+        })
+        .filter_map(|line| line.split('\t').next())
+        .collect();
+    assert_eq!(host_of_ma_ca, vec!["zz-node"], "{listed}");
+}
