@@ -175,7 +175,13 @@ async fn record_failure(
         let delay = backoff(&state.config.outbox, message.attempts);
         let next =
             Timestamp(now.millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2));
-        tracing::debug!(message_id = %message.message_id, %error, ?delay, "delivery failed; will retry");
+        tracing::info!(
+            message_id = %message.message_id,
+            peer = %message.recipient_node,
+            %error,
+            ?delay,
+            "delivery failed; will retry"
+        );
         tx.reschedule(&message.message_id, next, &error.to_string())
             .await?;
     }

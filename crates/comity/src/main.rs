@@ -47,8 +47,11 @@ fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COMITY_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,comity=info,comity_node=info")
     });
+    // Colour codes only for a person at a terminal, never in a file or a journal.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(terminal)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -315,7 +315,7 @@ fn a_data_directory_that_existed_is_made_private_and_serve_refuses_one_that_is_n
 
 #[cfg(unix)]
 #[test]
-fn serve_stops_cleanly_on_sigterm() {
+fn serve_stops_cleanly_on_sigterm_and_logs_without_colour_codes() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let root = tempfile::tempdir().expect("temp dir");
@@ -330,7 +330,7 @@ fn serve_stops_cleanly_on_sigterm() {
             "127.0.0.1:0",
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("serve");
     let stdout = child.stdout.take().expect("stdout");
@@ -356,6 +356,14 @@ fn serve_stops_cleanly_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(status.success(), "a clean exit: {status}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut log)
+        .expect("log");
+    assert!(log.contains("node listening"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes in a log that is not a terminal: {log:?}"
+    );
 }
 
 #[test]
