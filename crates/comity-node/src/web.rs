@@ -9,14 +9,17 @@
 //!   host: with the `SameSite=Strict` session cookie, that is the defence against
 //!   cross-site request forgery.
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
-//!   `session`, `cases`, `requests` and `draft` hold the pages.
+//!   `session`, `cases`, `requests` and `draft` hold the pages; `second_factor` and `sso`
+//!   the second factor's enrolment and reset, and single sign-on.
 
 mod cases;
 mod draft;
 mod layout;
 mod legal;
 mod requests;
+mod second_factor;
 mod session;
+mod sso;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -54,6 +57,8 @@ pub fn routes() -> Router<AppState> {
             post(requests::transition),
         )
         .route("/requests/{request_id}/letter", get(requests::letter))
+        .merge(second_factor::routes())
+        .merge(sso::routes())
         .layer(axum::middleware::from_fn(same_origin_only))
 }
 
@@ -85,6 +90,8 @@ pub struct WebError {
     status: StatusCode,
     title: String,
     detail: String,
+    /// Where to send the browser instead of showing the page.
+    redirect: Option<&'static str>,
 }
 
 impl WebError {
@@ -94,6 +101,7 @@ impl WebError {
             status,
             title: title.into(),
             detail: detail.into(),
+            redirect: None,
         }
     }
 
@@ -119,14 +127,23 @@ impl WebError {
 
 impl From<AppError> for WebError {
     fn from(error: AppError) -> Self {
+        // A session that may only enrol a second factor is sent to the enrolment page.
+        let redirect = matches!(error, AppError::EnrolmentRequired { .. })
+            .then_some(second_factor::ENROLMENT_PAGE);
         let api = ApiError::from(error);
         let problem = api.problem();
-        WebError::new(api.status(), problem.title, problem.detail)
+        WebError {
+            redirect,
+            ..WebError::new(api.status(), problem.title, problem.detail)
+        }
     }
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        if let Some(location) = self.redirect {
+            return Redirect::to(location).into_response();
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
         }
