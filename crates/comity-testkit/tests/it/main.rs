@@ -3,3 +3,5 @@
 mod api;
 mod browser;
 mod federation;
+mod second_factor;
+mod sso;
