@@ -15,7 +15,7 @@
 
 use comity_domain::{AuthorityId, Role, Timestamp};
 use comity_store::{ExternalIdentity, SsoLoginRecord, UserRecord};
-use jsonwebtoken::jwk::JwkSet;
+pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rand::RngCore;
 use serde_json::{Map, Value};
@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn the_pkce_challenge_matches_rfc_7636_appendix_b() {
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWjOEjXk"),
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }

@@ -228,8 +228,19 @@ fn form_action(page: &str) -> String {
 async fn log_in_at_provider(browser: &mut Browser, node_url: &str, account: &str) -> Url {
     let callback = format!("{node_url}/login/oidc/callback");
     let start = Url::parse(&format!("{node_url}/login/oidc")).expect("url");
+    fill_in_provider_form(browser, start, account, &callback).await
+}
+
+/// Walks from `start` to the provider's log-in form, logs in as `account` and returns the
+/// URL the provider then sends the browser to, which starts with `redirect_uri`.
+async fn fill_in_provider_form(
+    browser: &mut Browser,
+    start: Url,
+    account: &str,
+    redirect_uri: &str,
+) -> Url {
     let form_page = browser
-        .walk(reqwest::Method::GET, start, None, &callback)
+        .walk(reqwest::Method::GET, start, None, redirect_uri)
         .await;
     assert_eq!(
         form_page.status, 200,
@@ -251,7 +262,7 @@ async fn log_in_at_provider(browser: &mut Browser, node_url: &str, account: &str
         ("password", "any password"),
     ];
     let back = browser
-        .walk(reqwest::Method::POST, action, Some(&fields), &callback)
+        .walk(reqwest::Method::POST, action, Some(&fields), redirect_uri)
         .await;
     assert_eq!(
         back.status, 0,
@@ -485,4 +496,127 @@ async fn single_sign_on_refuses_a_wrong_state_and_roles_not_allowed() {
     drop(tx);
     drop(provider);
     node.node.stop().await;
+}
+
+/// ID tokens issued by the real provider verify; the same tokens altered, replayed for
+/// another nonce or audience, expired, unsigned or checked against other keys do not.
+/// The test is the client here: it runs the code flow itself to hold a real ID token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_id_tokens_verify_and_altered_ones_do_not() {
+    use base64::Engine;
+    use comity_app::sso::{JwkSet, SsoMapping, pkce_challenge, verify_id_token};
+    use comity_domain::{Role, Timestamp};
+    if !provider_available() {
+        return;
+    }
+    let port = free_port();
+    let redirect_uri = "http://127.0.0.1:9/callback";
+    let provider = start_provider(port, redirect_uri);
+    let issuer = provider.issuer.clone();
+    let verifier = "a-pkce-verifier-of-at-least-forty-three-characters-long";
+    let start = Url::parse_with_params(
+        &format!("{issuer}/auth"),
+        [
+            ("response_type", "code"),
+            ("client_id", "comity"),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid profile comity"),
+            ("state", "test-state"),
+            ("nonce", "test-nonce"),
+            ("code_challenge", pkce_challenge(verifier).as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .expect("url");
+    let mut browser = Browser::new();
+    let back = fill_in_provider_form(&mut browser, start, "alice", redirect_uri).await;
+    let code = back
+        .query_pairs()
+        .find(|(key, _)| key == "code")
+        .map(|(_, value)| value.into_owned())
+        .expect("a code");
+    let http = reqwest::Client::new();
+    let tokens: Value = http
+        .post(format!("{issuer}/token"))
+        .basic_auth("comity", Some(CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("token response")
+        .json()
+        .await
+        .expect("json");
+    let id_token = tokens["id_token"]
+        .as_str()
+        .expect("an ID token")
+        .to_string();
+    let keys: JwkSet = http
+        .get(format!("{issuer}/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let mapping = SsoMapping {
+        issuer: issuer.clone(),
+        client_id: "comity".into(),
+        authority: "es-ca".parse().expect("authority"),
+        role_claim: "comity_roles".into(),
+        username_claim: "preferred_username".into(),
+        display_name_claim: "name".into(),
+        allowed_roles: vec![Role::Supervisor],
+    };
+    let now = comity_app::Clock::now(&SystemClock);
+
+    let claims = verify_id_token(&id_token, &keys, &mapping, "test-nonce", now).expect("verifies");
+    assert_eq!(claims["preferred_username"], "alice.sso");
+    assert_eq!(claims["sub"], "alice");
+
+    // Another log-in's nonce.
+    assert!(verify_id_token(&id_token, &keys, &mapping, "another-nonce", now).is_err());
+    // Meant for another client.
+    let other_client = SsoMapping {
+        client_id: "another-client".into(),
+        ..mapping.clone()
+    };
+    assert!(verify_id_token(&id_token, &keys, &other_client, "test-nonce", now).is_err());
+    // From another issuer.
+    let other_issuer = SsoMapping {
+        issuer: "http://127.0.0.1:1".into(),
+        ..mapping.clone()
+    };
+    assert!(verify_id_token(&id_token, &keys, &other_issuer, "test-nonce", now).is_err());
+    // Expired: two hours after its expiry.
+    let expiry = claims["exp"].as_i64().expect("exp");
+    let later = Timestamp((expiry + 7200) * 1000);
+    assert!(verify_id_token(&id_token, &keys, &mapping, "test-nonce", later).is_err());
+    // Checked against keys that did not sign it.
+    let no_keys = JwkSet { keys: Vec::new() };
+    assert!(verify_id_token(&id_token, &no_keys, &mapping, "test-nonce", now).is_err());
+
+    // The claims altered to grant a role, signature kept.
+    let parts: Vec<&str> = id_token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut payload: Value =
+        serde_json::from_slice(&engine.decode(parts[1]).expect("base64")).expect("json");
+    payload["comity_roles"] = serde_json::json!(["administrator"]);
+    let altered_payload = engine.encode(serde_json::to_vec(&payload).expect("json"));
+    let altered = format!("{}.{altered_payload}.{}", parts[0], parts[2]);
+    assert!(verify_id_token(&altered, &keys, &mapping, "test-nonce", now).is_err());
+    // The same claims without a signature (`alg: none`).
+    let unsigned_header = engine.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let unsigned = format!("{unsigned_header}.{}.", parts[1]);
+    assert!(verify_id_token(&unsigned, &keys, &mapping, "test-nonce", now).is_err());
+    // Signed with HMAC over the public key's modulus (algorithm confusion).
+    let hs_header = engine.encode(br#"{"alg":"HS256","typ":"JWT","kid":"test-key-1"}"#);
+    let confused = format!("{hs_header}.{}.{}", parts[1], parts[2]);
+    assert!(verify_id_token(&confused, &keys, &mapping, "test-nonce", now).is_err());
+    drop(provider);
 }

@@ -263,3 +263,5 @@ description = "Statements of account 1234"
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(value["requested_country"], "FR");
 }
+
+mod second_factor;
