@@ -97,6 +97,9 @@ async fn status_page(
         &principal,
         html! {
             h1 { "Second factor" }
+            @if principal.has(comity_domain::Role::Administrator) {
+                p { a href="/admin/second-factor" { "Reset another user's second factor" } }
+            }
             @if status.enrolled {
                 p { "Your authenticator app is set up. You have " (status.recovery_codes_left) " unused recovery codes." }
                 p { "To replace the app, ask an administrator to reset your second factor." }

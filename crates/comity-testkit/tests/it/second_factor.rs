@@ -441,6 +441,56 @@ async fn the_web_interface_enrols_and_asks_for_the_code() {
     .await
     .expect("login");
     assert_eq!(with.status(), 303);
-    assert!(session_cookie(&with).is_some());
+    let carla_cookie = session_cookie(&with).expect("session cookie");
+
+    // The reset page is for administrators only; a reset ends the user's sessions.
+    let not_admin = http
+        .get(format!("{url}/admin/second-factor"))
+        .header("cookie", &carla_cookie)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(not_admin.status(), 403);
+    add_user(&node, "root", &["administrator"]).await;
+    let admin_login = post(
+        "/login",
+        form(&[("username", "root"), ("password", TEST_PASSWORD)]),
+        None,
+    )
+    .await
+    .expect("login");
+    let admin_cookie = session_cookie(&admin_login).expect("session cookie");
+    let unknown = post(
+        "/admin/second-factor",
+        form(&[("username", "nobody")]),
+        Some(&admin_cookie),
+    )
+    .await
+    .expect("reset");
+    assert_eq!(unknown.status(), 404);
+    assert!(
+        unknown
+            .text()
+            .await
+            .expect("page")
+            .contains("id=\"username-error\"")
+    );
+    let reset = post(
+        "/admin/second-factor",
+        form(&[("username", "carla")]),
+        Some(&admin_cookie),
+    )
+    .await
+    .expect("reset");
+    assert_eq!(reset.status(), 200);
+    assert!(reset.text().await.expect("page").contains("was reset"));
+    let ended = http
+        .get(format!("{url}/requests"))
+        .header("cookie", &carla_cookie)
+        .send()
+        .await
+        .expect("requests");
+    assert_eq!(ended.status(), 303);
+    assert_eq!(ended.headers()["location"], "/login");
     node.node.stop().await;
 }

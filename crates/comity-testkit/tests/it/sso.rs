@@ -272,11 +272,11 @@ async fn fill_in_provider_form(
     back.url
 }
 
-async fn spawn_node(issuer: &str) -> TestNode {
+async fn spawn_node(issuer: &str, backend: Backend) -> TestNode {
     let issuer = issuer.to_string();
     let node = TestNode::spawn_with(
         "node-sso",
-        Backend::Sqlite,
+        backend,
         move |config| {
             // SSO users are exempt by default: their provider owns the second factor.
             config.second_factor.required_roles = vec!["supervisor".into()];
@@ -321,9 +321,15 @@ async fn single_sign_on_maps_the_provider_s_claims_to_authority_and_roles() {
     if !provider_available() {
         return;
     }
+    for backend in comity_testkit::backends() {
+        maps_claims_on(backend).await;
+    }
+}
+
+async fn maps_claims_on(backend: Backend) {
     let provider_port = free_port();
     let issuer = format!("http://127.0.0.1:{provider_port}");
-    let node = spawn_node(&issuer).await;
+    let node = spawn_node(&issuer, backend).await;
     let node_url = node.url();
     let provider = start_provider(provider_port, &format!("{node_url}/login/oidc/callback"));
     assert_eq!(provider.issuer, issuer);
@@ -433,7 +439,7 @@ async fn single_sign_on_refuses_a_wrong_state_and_roles_not_allowed() {
     }
     let provider_port = free_port();
     let issuer = format!("http://127.0.0.1:{provider_port}");
-    let node = spawn_node(&issuer).await;
+    let node = spawn_node(&issuer, Backend::Sqlite).await;
     let node_url = node.url();
     let provider = start_provider(provider_port, &format!("{node_url}/login/oidc/callback"));
 
