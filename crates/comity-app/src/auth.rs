@@ -126,8 +126,7 @@ impl App {
             return Err(refused());
         }
         // Second factor (second_factor.rs): the one check between password and session.
-        self.check_second_factor(&mut tx, &user, second_factor)
-            .await?;
+        let mut tx = self.check_second_factor(tx, &user, second_factor).await?;
         let session = self.open_session(&mut tx, user).await?;
         tx.commit().await?;
         Ok(session)

@@ -4,7 +4,8 @@
 //! - [`totp`] and [`hotp`] compute codes (pure; tested against RFC 6238 Appendix B);
 //!   [`base32_encode`] and [`base32_decode`] are RFC 4648 base32 for the secret's text form.
 //! - Log-in: after the password, [`App::check_second_factor`] asks a user who has a
-//!   confirmed factor for a code (or a recovery code). A code is accepted once per time step.
+//!   confirmed factor for a code (or a recovery code). A code is accepted once per time
+//!   step, and five wrong codes in a row refuse TOTP for fifteen minutes.
 //! - Sessions: [`App::require_enrolled`] refuses a user whose role requires a second factor
 //!   and who has none; such a session can only enrol ([`App::authenticate_for_enrolment`]).
 //! - Enrolment shows the secret as an `otpauth://` URI and base32 text and takes effect
@@ -35,6 +36,10 @@ pub const TOTP_SECRET_BYTES: usize = 20;
 pub const RECOVERY_CODE_COUNT: usize = 10;
 /// Time steps either side of now that are still accepted (clock drift).
 const ACCEPTED_DRIFT_STEPS: i64 = 1;
+/// Wrong TOTP codes in a row after which TOTP is refused for a while.
+pub const MAX_WRONG_CODES: i64 = 5;
+/// How long TOTP is refused after too many wrong codes, in milliseconds.
+pub const WRONG_CODE_LOCKOUT_MS: i64 = 15 * 60 * 1000;
 
 /// Which roles must use a second factor, and how codes are labelled.
 #[derive(Clone, Debug)]
@@ -299,18 +304,21 @@ impl App {
 
     /// The check between the password and the session: a user with a confirmed second
     /// factor must present a valid TOTP code (once per time step) or an unused recovery
-    /// code. Called by [`App::login`] inside its transaction.
+    /// code. Called by [`App::login`] with its transaction, which it hands back on
+    /// success; a wrong code is counted (in that transaction, committed here) and after
+    /// [`MAX_WRONG_CODES`] wrong codes in a row TOTP is refused for
+    /// [`WRONG_CODE_LOCKOUT_MS`] (recovery codes still work).
     pub(crate) async fn check_second_factor(
         &self,
-        tx: &mut Tx,
+        mut tx: Tx,
         user: &UserRecord,
         proof: &SecondFactorProof,
-    ) -> Result<(), AppError> {
+    ) -> Result<Tx, AppError> {
         let Some(record) = tx.second_factor(&user.id).await? else {
-            return Ok(());
+            return Ok(tx);
         };
         if record.confirmed_at.is_none() {
-            return Ok(());
+            return Ok(tx);
         }
         if let Some(code) = proof
             .totp_code
@@ -318,8 +326,25 @@ impl App {
             .filter(|code| !code.trim().is_empty())
         {
             let code = parse_totp_code(code, "totp_code")?;
+            let now = self.now();
+            let locked = record.failed_attempts >= MAX_WRONG_CODES
+                && record
+                    .last_failure_at
+                    .is_some_and(|at| now.millis() - at.millis() < WRONG_CODE_LOCKOUT_MS);
+            if locked {
+                return Err(AppError::SecondFactorRejected {
+                    field: "totp_code".into(),
+                    message: format!(
+                        "too many wrong codes: wait {} minutes, or use a recovery code",
+                        WRONG_CODE_LOCKOUT_MS / 60_000
+                    ),
+                });
+            }
             let secret = self.open_secret(&record)?;
             let Some(step) = self.matching_step(&secret, &code) else {
+                tx.record_second_factor_failure(&user.id, now).await?;
+                tx.commit().await?;
+                tracing::warn!(user = %user.username, "a wrong second-factor code");
                 return Err(AppError::SecondFactorRejected {
                     field: "totp_code".into(),
                     message: "the code is wrong or has expired".into(),
@@ -331,7 +356,7 @@ impl App {
                     message: "this code was used already; wait for the next one".into(),
                 });
             }
-            return Ok(());
+            return Ok(tx);
         }
         if let Some(code) = proof
             .recovery_code
@@ -349,7 +374,7 @@ impl App {
                 });
             }
             tracing::info!(user = %user.username, "logged in with a recovery code");
-            return Ok(());
+            return Ok(tx);
         }
         Err(AppError::SecondFactorRequired(
             "this account uses a second factor: send `totp_code` (6 digits from the authenticator app) or a `recovery_code`"

@@ -2,12 +2,15 @@
 
 -- A user's TOTP secret, sealed by the node (see comity-crypto SecretBox), with the last
 -- time step a code was accepted for, so each code works once. confirmed_at is NULL while
--- the enrolment waits for its first valid code.
+-- the enrolment waits for its first valid code. Wrong codes are counted (reset by a right
+-- one) so that guessing is locked out for a while.
 CREATE TABLE second_factors (
     user_id TEXT PRIMARY KEY REFERENCES users (id),
     sealed_secret TEXT NOT NULL,
     confirmed_at BIGINT,
     last_used_step BIGINT NOT NULL,
+    failed_attempts BIGINT NOT NULL,
+    last_failure_at BIGINT,
     created_at BIGINT NOT NULL
 );
 

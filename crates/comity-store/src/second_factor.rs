@@ -17,6 +17,10 @@ pub struct SecondFactorRecord {
     pub confirmed_at: Option<Timestamp>,
     /// The last time step a code was accepted for (replay protection).
     pub last_used_step: i64,
+    /// Wrong codes since the last right one.
+    pub failed_attempts: i64,
+    /// When the last wrong code came.
+    pub last_failure_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for SecondFactorRecord {
@@ -27,6 +31,7 @@ impl std::fmt::Debug for SecondFactorRecord {
             .field("sealed_secret", &"<sealed>")
             .field("confirmed_at", &self.confirmed_at)
             .field("last_used_step", &self.last_used_step)
+            .field("failed_attempts", &self.failed_attempts)
             .finish()
     }
 }
@@ -72,7 +77,8 @@ impl Tx {
         user_id: &str,
     ) -> Result<Option<SecondFactorRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT user_id, sealed_secret, confirmed_at, last_used_step FROM second_factors WHERE user_id = $1",
+            "SELECT user_id, sealed_secret, confirmed_at, last_used_step, failed_attempts, last_failure_at \
+             FROM second_factors WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(self.connection())
@@ -85,6 +91,10 @@ impl Tx {
                     .try_get::<Option<i64>, _>("confirmed_at")?
                     .map(Timestamp),
                 last_used_step: row.try_get("last_used_step")?,
+                failed_attempts: row.try_get("failed_attempts")?,
+                last_failure_at: row
+                    .try_get::<Option<i64>, _>("last_failure_at")?
+                    .map(Timestamp),
             })
         })
         .transpose()
@@ -103,8 +113,8 @@ impl Tx {
             .execute(self.connection())
             .await?;
         let result = sqlx::query(
-            "INSERT INTO second_factors (user_id, sealed_secret, confirmed_at, last_used_step, created_at) \
-             VALUES ($1, $2, NULL, 0, $3) ON CONFLICT DO NOTHING",
+            "INSERT INTO second_factors (user_id, sealed_secret, confirmed_at, last_used_step, failed_attempts, last_failure_at, created_at) \
+             VALUES ($1, $2, NULL, 0, 0, NULL, $3) ON CONFLICT DO NOTHING",
         )
         .bind(user_id)
         .bind(sealed_secret)
@@ -137,7 +147,7 @@ impl Tx {
             }
             None => {
                 sqlx::query(
-                    "UPDATE second_factors SET last_used_step = $1 \
+                    "UPDATE second_factors SET last_used_step = $1, failed_attempts = 0, last_failure_at = NULL \
                      WHERE user_id = $2 AND last_used_step < $1 AND confirmed_at IS NOT NULL",
                 )
                 .bind(step)
@@ -147,6 +157,22 @@ impl Tx {
             }
         };
         Ok(result.rows_affected() == 1)
+    }
+
+    /// Counts a wrong code.
+    pub async fn record_second_factor_failure(
+        &mut self,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE second_factors SET failed_attempts = failed_attempts + 1, last_failure_at = $1 WHERE user_id = $2",
+        )
+        .bind(now.millis())
+        .bind(user_id)
+        .execute(self.connection())
+        .await?;
+        Ok(())
     }
 
     /// Replaces a user's recovery codes with these digests.

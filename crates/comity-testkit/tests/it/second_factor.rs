@@ -247,6 +247,31 @@ async fn a_deciding_role_enrols_then_logs_in_with_a_code_once_per_step() {
             401
         );
 
+        // Guessing is locked out: after five wrong codes even the right one is refused
+        // for fifteen minutes, while a recovery code still works.
+        clock.advance_seconds(30);
+        let right = code_at(&secret, clock.unix_seconds());
+        for _ in 0..5 {
+            let wrong = log_in(&node, "sofia", json!({"totp_code": another_code(&right)})).await;
+            assert_eq!(wrong.status, 401);
+        }
+        let locked = log_in(&node, "sofia", json!({"totp_code": right})).await;
+        assert_eq!(locked.status, 401);
+        assert!(
+            locked.text("detail").contains("too many wrong codes"),
+            "{:?}",
+            locked.body
+        );
+        let recovered = log_in(&node, "sofia", json!({"recovery_code": recovery_codes[5]})).await;
+        assert_eq!(
+            recovered.status, 201,
+            "a recovery code works during the lockout"
+        );
+        clock.advance_seconds(15 * 60);
+        let right = code_at(&secret, clock.unix_seconds());
+        let unlocked = log_in(&node, "sofia", json!({"totp_code": right})).await;
+        assert_eq!(unlocked.status, 201, "{:?}", unlocked.body);
+
         // A recovery code works once, however it is typed.
         let recovery = recovery_codes[3].to_uppercase().replace('-', " ");
         let ok = log_in(&node, "sofia", json!({"recovery_code": recovery})).await;
@@ -255,7 +280,7 @@ async fn a_deciding_role_enrols_then_logs_in_with_a_code_once_per_step() {
         assert_eq!(reused.status, 401);
         assert_eq!(reused.body["field"], "recovery_code");
         let status = sofia.get("/api/v1/me/second-factor").await.expect("reply");
-        assert_eq!(status.body["recovery_codes_left"], 9);
+        assert_eq!(status.body["recovery_codes_left"], 8);
 
         // Only an administrator resets; the reset ends the user's sessions and the next
         // log-in must enrol again.
