@@ -335,6 +335,33 @@ async fn a_deciding_role_enrols_then_logs_in_with_a_code_once_per_step() {
         assert_eq!(status.body["enrolled"], false);
         assert_eq!(status.body["recovery_codes_left"], 0);
 
+        // The endpoints are described, with their problems.
+        let spec = ApiClient::anonymous(&node.url())
+            .get("/api/openapi.json")
+            .await
+            .expect("spec");
+        let paths = &spec.body["paths"];
+        for (path, method) in [
+            ("/api/v1/me/second-factor", "get"),
+            ("/api/v1/me/second-factor", "post"),
+            ("/api/v1/me/second-factor/confirm", "post"),
+            ("/api/v1/users/{username}/second-factor", "delete"),
+        ] {
+            assert!(
+                paths[path][method].is_object(),
+                "{method} {path} is described"
+            );
+        }
+        assert!(
+            paths["/api/v1/sessions"]["post"]["responses"]["401"]["content"]
+                ["application/problem+json"]
+                .is_object()
+        );
+        assert!(spec.body["components"]["schemas"]["EnrolmentView"].is_object());
+        assert!(
+            spec.body["components"]["schemas"]["LoginInput"]["properties"]["totp_code"].is_object()
+        );
+
         node.node.stop().await;
     }
 }
