@@ -94,7 +94,7 @@ fn token_hash(token: &str) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn valid_username(username: &str) -> bool {
+pub(crate) fn valid_username(username: &str) -> bool {
     (3..=64).contains(&username.len())
         && username
             .chars()
@@ -102,8 +102,14 @@ fn valid_username(username: &str) -> bool {
 }
 
 impl App {
-    /// Checks a user name and password; on success opens a session.
-    pub async fn login(&self, username: &str, password: &str) -> Result<NewSession, AppError> {
+    /// Checks a user name and password, then the second factor if the user has one; on
+    /// success opens a session.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        second_factor: &crate::second_factor::SecondFactorProof,
+    ) -> Result<NewSession, AppError> {
         let refused = || AppError::Unauthenticated("unknown user name or wrong password".into());
         let mut tx = self.store().begin().await?;
         let Some(user) = tx.user_by_username(username).await? else {
@@ -119,6 +125,20 @@ impl App {
         {
             return Err(refused());
         }
+        // Second factor (second_factor.rs): the one check between password and session.
+        let mut tx = self.check_second_factor(tx, &user, second_factor).await?;
+        let session = self.open_session(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Opens a session for a user whose log-in succeeded (password or single sign-on),
+    /// in the caller's transaction.
+    pub(crate) async fn open_session(
+        &self,
+        tx: &mut comity_store::Tx,
+        user: UserRecord,
+    ) -> Result<NewSession, AppError> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -133,7 +153,6 @@ impl App {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(NewSession {
             token,
             expires_at,
@@ -155,6 +174,8 @@ impl App {
             .await?
             .filter(|user| user.active)
             .ok_or_else(|| AppError::Unauthenticated("the account is disabled".into()))?;
+        // Second factor (second_factor.rs): a user who must enrol may only enrol.
+        self.require_enrolled(&mut tx, &user).await?;
         Ok(Principal { user })
     }
 

@@ -35,6 +35,24 @@ pub enum AppError {
     /// The law catalog could not be loaded: a build or deployment defect.
     #[error("law catalog unavailable: {0}")]
     Catalog(String),
+    /// The password was right, but the account uses a second factor and none was sent.
+    #[error("second factor required: {0}")]
+    SecondFactorRequired(String),
+    /// The second factor (TOTP or recovery code) sent with a log-in was refused.
+    #[error("{field}: {message}")]
+    SecondFactorRejected {
+        /// The field, in the API's spelling.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The user's roles require a second factor and none is set up: the session may only
+    /// enrol one.
+    #[error("a second factor must be set up before anything else")]
+    EnrolmentRequired {
+        /// Whose session it is.
+        user_id: String,
+    },
     /// The storage failed; details are logged, not shown.
     #[error("storage failure")]
     Store(#[source] StoreError),

@@ -7,6 +7,7 @@
 //!   [`Principal`] every other use case takes as its first argument.
 //! - [`cases`] and [`requests`]: cases, drafts and lifecycle transitions.
 //! - [`inbound`]: applying what peers send, exactly once and in order.
+//! - [`second_factor`]: TOTP and recovery codes; [`sso`]: OpenID Connect log-in.
 //!
 //! Deny by default: every use case that reads or writes checks the principal's
 //! authority and roles before it touches anything.
@@ -19,6 +20,8 @@ pub mod law;
 pub mod letters;
 pub mod operations;
 pub mod requests;
+pub mod second_factor;
+pub mod sso;
 
 use std::sync::Arc;
 
@@ -57,6 +60,7 @@ pub struct App {
     node_id: String,
     clock: Arc<dyn Clock>,
     outbox_signal: Arc<tokio::sync::Notify>,
+    second_factor: Arc<second_factor::SecondFactorPolicy>,
 }
 
 impl App {
@@ -87,7 +91,21 @@ impl App {
             node_id: node_id.into(),
             clock,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            second_factor: Arc::new(second_factor::SecondFactorPolicy::with_ephemeral_key(
+                "Comity",
+            )),
         }
+    }
+
+    /// This application with another second-factor policy (roles, key, issuer).
+    pub fn with_second_factor_policy(mut self, policy: second_factor::SecondFactorPolicy) -> App {
+        self.second_factor = Arc::new(policy);
+        self
+    }
+
+    /// The second-factor policy in effect.
+    pub fn second_factor_policy(&self) -> &second_factor::SecondFactorPolicy {
+        &self.second_factor
     }
 
     /// The store.

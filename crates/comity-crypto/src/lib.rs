@@ -17,6 +17,9 @@
 //! - [`KeyAnnouncement`] and [`TrustedKey`]: key rotation, signed by the previous key, and the
 //!   validity window of each trusted key.
 //!
+//! - [`SecretBox`]: a node-local key that seals small secrets kept in the database (TOTP
+//!   secrets), bound to the row they belong to.
+//!
 //! Every signed object is a tagged COSE_Sign1 with its own content type and external AAD, so a
 //! signature made for one kind of object never verifies as another. `docs/protocol.md` at the
 //! repository root specifies the bytes.
@@ -27,6 +30,7 @@ mod envelope;
 mod keys;
 mod receipt;
 mod rotation;
+mod secret_box;
 
 pub use cose_sign1::{Sign1Error, verify_cose_sign1_ed25519};
 pub use envelope::{
@@ -48,3 +52,4 @@ pub use rotation::{
     KEY_ANNOUNCEMENT_CONTENT_TYPE, KEY_ANNOUNCEMENT_EXTERNAL_AAD, KeyAnnouncement,
     KeyAnnouncementError, MAX_KEY_ANNOUNCEMENT_BYTES, MAX_NODE_ID_BYTES, TrustedKey,
 };
+pub use secret_box::{SECRET_BOX_KEY_BYTES, SecretBox, SecretBoxError};

@@ -19,6 +19,8 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, Authenticated};
 use crate::views;
 
+pub mod second_factor;
+
 /// The API routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/node/keys/announce", post(announce_keys))
         .route("/outbox", get(list_outbox))
         .route("/outbox/{message_id}/retry", post(retry_outbox))
+        .merge(second_factor::routes())
 }
 
 /// Liveness and database check.
@@ -60,12 +63,21 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthView>, 
 
 /// Log in; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/sessions", request_body = LoginInput,
-    responses((status = 201, body = SessionView), (status = 401, body = comity_wire::Problem)))]
+    responses((status = 201, body = SessionView),
+        (status = 401, description = "wrong user name or password; or the account uses a second factor and `totp_code`/`recovery_code` is missing (`second-factor-required`) or refused (`second-factor-rejected`)", body = comity_wire::Problem, content_type = "application/problem+json"),
+        (status = 422, body = comity_wire::Problem, content_type = "application/problem+json")))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
-    let session = state.app.login(&input.username, &input.password).await?;
+    let second_factor = comity_app::second_factor::SecondFactorProof {
+        totp_code: input.totp_code.clone(),
+        recovery_code: input.recovery_code.clone(),
+    };
+    let session = state
+        .app
+        .login(&input.username, &input.password, &second_factor)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionView {

@@ -40,6 +40,124 @@ pub struct NodeConfig {
     /// Limits on the listener: connections and deadlines.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Which roles must use a second factor (TOTP).
+    #[serde(default)]
+    pub second_factor: SecondFactorConfig,
+    /// Single sign-on through an OpenID Connect provider. Default: none.
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
+}
+
+/// The second factor: TOTP (RFC 6238) with recovery codes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorConfig {
+    /// Role codes whose holders must enrol a second factor before doing anything else.
+    /// Default: the roles that may approve, dispatch or refuse a request
+    /// (`central_authority_officer`, `supervisor`). An empty list asks no one.
+    #[serde(default = "default_second_factor_roles")]
+    pub required_roles: Vec<String>,
+    /// The name authenticator apps show for this node's codes. Default `Comity <node_id>`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Whether accounts that log in through the identity provider ([`OidcConfig`]) are
+    /// exempt, the provider being responsible for their second factor. Default true.
+    #[serde(default = "default_true")]
+    pub single_sign_on_exempt: bool,
+}
+
+impl Default for SecondFactorConfig {
+    fn default() -> Self {
+        SecondFactorConfig {
+            required_roles: default_second_factor_roles(),
+            issuer: None,
+            single_sign_on_exempt: true,
+        }
+    }
+}
+
+/// Single sign-on with an OpenID Connect provider (authorization code flow with PKCE).
+/// A user logging in the first time gets an account just in time, in `authority`, with
+/// the roles of `role_claim` that `allowed_roles` lists; local accounts keep working.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL (its discovery document is at
+    /// `<issuer>/.well-known/openid-configuration`). HTTPS, or HTTP on loopback only.
+    pub issuer: String,
+    /// This node's client id at the provider.
+    pub client_id: String,
+    /// The client secret. Better: leave it out and set the variable `client_secret_env`.
+    #[serde(default)]
+    pub client_secret: Option<SecretText>,
+    /// The environment variable holding the client secret. Default
+    /// `COMITY_OIDC_CLIENT_SECRET`.
+    #[serde(default = "default_client_secret_env")]
+    pub client_secret_env: String,
+    /// Where the provider sends the browser back. Default
+    /// `<public_url>/login/oidc/callback`.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    /// The authority (hosted on this node) every user from this provider belongs to.
+    pub authority: String,
+    /// The claim holding role codes. Default `comity_roles`.
+    #[serde(default = "default_role_claim")]
+    pub role_claim: String,
+    /// The claim holding the user name. Default `preferred_username`.
+    #[serde(default = "default_username_claim")]
+    pub username_claim: String,
+    /// The claim holding the display name. Default `name`.
+    #[serde(default = "default_display_name_claim")]
+    pub display_name_claim: String,
+    /// The only role codes the provider may grant. Default: none, so nobody gets in
+    /// until the administrator lists them.
+    #[serde(default)]
+    pub allowed_roles: Vec<String>,
+    /// Scopes to ask for. Default `openid profile`.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// The provider's name on the log-in button. Default `your identity provider`.
+    #[serde(default = "default_provider_name")]
+    pub provider_name: String,
+}
+
+/// A secret read from the configuration: never shown by `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("<secret>")
+    }
+}
+
+fn default_second_factor_roles() -> Vec<String> {
+    comity_app::second_factor::SecondFactorPolicy::deciding_roles()
+        .iter()
+        .map(|role| role.code().to_string())
+        .collect()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_client_secret_env() -> String {
+    "COMITY_OIDC_CLIENT_SECRET".into()
+}
+fn default_role_claim() -> String {
+    "comity_roles".into()
+}
+fn default_username_claim() -> String {
+    "preferred_username".into()
+}
+fn default_display_name_claim() -> String {
+    "name".into()
+}
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into()]
+}
+fn default_provider_name() -> String {
+    "your identity provider".into()
 }
 
 /// The node's TLS certificate. When both paths are set the node serves HTTPS only.
@@ -185,6 +303,8 @@ impl NodeConfig {
             federation: FederationConfig::default(),
             tls: TlsConfig::default(),
             server: ServerConfig::default(),
+            second_factor: SecondFactorConfig::default(),
+            oidc: None,
         }
     }
 

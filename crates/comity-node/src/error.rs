@@ -122,6 +122,26 @@ impl From<AppError> for ApiError {
                     "the node's law catalog could not be loaded; the operator has been told",
                 )
             }
+            AppError::SecondFactorRequired(detail) => ApiError::new(
+                S::UNAUTHORIZED,
+                "second-factor-required",
+                "Second factor required",
+                detail,
+            )
+            .with_field("totp_code"),
+            AppError::SecondFactorRejected { field, message } => ApiError::new(
+                S::UNAUTHORIZED,
+                "second-factor-rejected",
+                "Second factor refused",
+                format!("{field}: {message}"),
+            )
+            .with_field(field),
+            AppError::EnrolmentRequired { .. } => ApiError::new(
+                S::FORBIDDEN,
+                "second-factor-enrolment-required",
+                "Second factor enrolment required",
+                "your role requires a second factor: set one up first (POST /api/v1/me/second-factor)",
+            ),
             AppError::Store(cause) => {
                 tracing::error!(error = %cause, "storage failure");
                 ApiError::new(

@@ -16,6 +16,8 @@ pub mod identity;
 pub mod listener;
 pub mod openapi;
 pub mod outbox;
+pub mod second_factor;
+pub mod sso;
 pub mod tls;
 pub mod views;
 pub mod web;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub config: Arc<NodeConfig>,
     /// Keys, trust list and the transport to peers.
     pub federation: Arc<federation::Federation>,
+    /// The OpenID Connect provider, when single sign-on is configured.
+    pub sso: Option<Arc<sso::OidcClient>>,
 }
 
 /// Why a node could not start.
@@ -61,6 +65,9 @@ pub enum NodeError {
     /// The authorities this node hosts could not be read.
     #[error("cannot read this node's authorities: {0}")]
     Registry(String),
+    /// A configuration value is invalid (named in the message).
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// The law catalog embedded in the binary is invalid.
     #[error("{0}")]
     Catalog(String),
@@ -99,7 +106,8 @@ impl Node {
         let database_url = config.database_url().ok_or(NodeError::NoDatabase)?;
         let store = Store::open(&database_url).await?;
         let app = App::new(store, config.node_id.clone(), clock)
-            .map_err(|error| NodeError::Catalog(error.to_string()))?;
+            .map_err(|error| NodeError::Catalog(error.to_string()))?
+            .with_second_factor_policy(second_factor::policy(&config)?);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| NodeError::Bind {
@@ -189,10 +197,18 @@ impl Node {
         // The effective public URL, so that cookies, origins and HSTS see what browsers see.
         let mut config = config;
         config.public_url = Some(public_url.clone());
+        let sso = match &config.oidc {
+            Some(oidc) => Some(Arc::new(
+                sso::OidcClient::new(oidc, &public_url, |name| std::env::var(name).ok())
+                    .map_err(NodeError::Config)?,
+            )),
+            None => None,
+        };
         let state = AppState {
             app: app.clone(),
             config: Arc::new(config),
             federation,
+            sso,
         };
         let (shutdown, shutdown_signal) = watch::channel(false);
         let router = router(state.clone());

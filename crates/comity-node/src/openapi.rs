@@ -15,6 +15,8 @@ use crate::api;
         api::list_requests, api::get_request, api::update_draft, api::transition,
         api::assess_draft, api::request_assessment, api::list_outbox, api::retry_outbox,
         api::rotate_keys, api::announce_keys, api::request_letter,
+        api::second_factor::status, api::second_factor::enrol, api::second_factor::confirm,
+        api::second_factor::reset,
     ),
     components(schemas(
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,

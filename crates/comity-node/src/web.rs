@@ -8,14 +8,17 @@
 //! - Cross-site request forgery and the browser security headers are handled for the
 //!   whole node in [`crate::browser`].
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
-//!   `session`, `cases`, `requests` and `draft` hold the pages.
+//!   `session`, `cases`, `requests` and `draft` hold the pages; `second_factor` and `sso`
+//!   the second factor's enrolment and reset, and single sign-on.
 
 mod cases;
 mod draft;
 mod layout;
 mod legal;
 mod requests;
+mod second_factor;
 mod session;
+mod sso;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -52,6 +55,8 @@ pub fn routes() -> Router<AppState> {
             post(requests::transition),
         )
         .route("/requests/{request_id}/letter", get(requests::letter))
+        .merge(second_factor::routes())
+        .merge(sso::routes())
 }
 
 pub(crate) use layout::STYLESHEET;
@@ -84,6 +89,8 @@ pub struct WebError {
     status: StatusCode,
     title: String,
     detail: String,
+    /// Where to send the browser instead of showing the page.
+    redirect: Option<&'static str>,
 }
 
 impl WebError {
@@ -93,6 +100,7 @@ impl WebError {
             status,
             title: title.into(),
             detail: detail.into(),
+            redirect: None,
         }
     }
 
@@ -118,14 +126,23 @@ impl WebError {
 
 impl From<AppError> for WebError {
     fn from(error: AppError) -> Self {
+        // A session that may only enrol a second factor is sent to the enrolment page.
+        let redirect = matches!(error, AppError::EnrolmentRequired { .. })
+            .then_some(second_factor::ENROLMENT_PAGE);
         let api = ApiError::from(error);
         let problem = api.problem();
-        WebError::new(api.status(), problem.title, problem.detail)
+        WebError {
+            redirect,
+            ..WebError::new(api.status(), problem.title, problem.detail)
+        }
     }
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        if let Some(location) = self.redirect {
+            return Redirect::to(location).into_response();
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
         }

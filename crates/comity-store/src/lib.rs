@@ -14,6 +14,7 @@
 
 mod migrations;
 mod records;
+mod second_factor;
 pub mod test_support;
 mod tx;
 
@@ -21,6 +22,7 @@ pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,
 };
+pub use second_factor::{ExternalIdentity, SecondFactorRecord, SsoLoginRecord};
 pub use tx::{DeliveredMessage, Tx};
 
 use std::str::FromStr;

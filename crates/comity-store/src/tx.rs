@@ -58,6 +58,12 @@ impl Tx {
         Tx { inner }
     }
 
+    /// The connection under this transaction, for the queries kept in other files
+    /// (`second_factor.rs`).
+    pub(crate) fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+
     /// Makes every change of this transaction durable.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.inner.commit().await?;

@@ -13,6 +13,12 @@ pub struct LoginInput {
     pub username: String,
     /// The password.
     pub password: String,
+    /// The 6-digit code from the authenticator app, for an account with a second factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_code: Option<String>,
+    /// A one-time recovery code, instead of `totp_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// A session: use the token as `Authorization: Bearer <token>`.

@@ -149,6 +149,8 @@ async fn start(
     config.data_dir = Some(data_dir);
     config.federation.allow_plain_http_loopback = true;
     config.outbox.poll_interval_ms = 100;
+    // The benchmark's accounts are throwaway ones on loopback, logged in by the script.
+    config.second_factor.required_roles = Vec::new();
     if let Some(server) = postgres {
         config.database_url = Some(
             comity_store::Store::create_database(server, &format!("comity_bench_{node_id}"))

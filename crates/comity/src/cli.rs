@@ -59,6 +59,19 @@ pub enum Command {
         /// The user name.
         #[arg(long)]
         username: String,
+        /// The 6-digit code from the authenticator app, for an account with a second factor.
+        #[arg(long, env = "COMITY_TOTP_CODE")]
+        totp_code: Option<String>,
+        /// A one-time recovery code, instead of `--totp-code`.
+        #[arg(long, env = "COMITY_RECOVERY_CODE", hide_env_values = true)]
+        recovery_code: Option<String>,
+    },
+    /// The second factor (TOTP) on a running node: status, enrol, confirm, reset.
+    Mfa {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        command: crate::second_factor::MfaCommand,
     },
     /// Cases on a running node.
     Case {
@@ -285,6 +298,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login {
             connection,
             username,
+            totp_code,
+            recovery_code,
         } => {
             let password = std::env::var("COMITY_PASSWORD")
                 .map_err(|_| anyhow::anyhow!("set COMITY_PASSWORD to the password"))?;
@@ -292,12 +307,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let session = client
                 .post(
                     "/api/v1/sessions",
-                    &serde_json::json!({"username": username, "password": password}),
+                    &serde_json::json!({"username": username, "password": password,
+                        "totp_code": totp_code, "recovery_code": recovery_code}),
                 )
                 .await?;
             println!("{}", session["token"].as_str().unwrap_or_default());
             Ok(())
         }
+        Command::Mfa {
+            connection,
+            command,
+        } => crate::second_factor::run(&connection, command).await,
         Command::Case {
             connection,
             command,

@@ -74,6 +74,12 @@ impl Client {
             .await
     }
 
+    /// DELETE a resource.
+    pub async fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+            .await
+    }
+
     async fn send(&self, mut request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);

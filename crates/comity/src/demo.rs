@@ -121,6 +121,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         config.outbox.poll_interval_ms = 200;
         config.outbox.initial_backoff_ms = 100;
         config.outbox.max_backoff_ms = 2_000;
+        // The demo's accounts are throwaway ones on loopback, logged in by the script.
+        config.second_factor.required_roles = Vec::new();
         let node = Node::build(config).await.with_context(|| {
             format!(
                 "cannot start node {} on port {port} (is it free? try --port-base)",

@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod demo;
 mod local;
+mod second_factor;
 
 use std::process::ExitCode;
 

@@ -22,8 +22,8 @@ pub async fn index(State(state): State<AppState>, parts: Parts) -> Response {
 }
 
 /// `GET /login`.
-pub async fn login_page() -> Markup {
-    login_form("", None)
+pub async fn login_page(State(state): State<AppState>) -> Markup {
+    login_form(&state, "", None)
 }
 
 /// `POST /login`: on success sets the session cookie and goes to the requests.
@@ -41,45 +41,66 @@ pub async fn login(
         };
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            login_form(&username, Some(&problem)),
+            login_form(&state, &username, Some(&problem)),
         )
             .into_response());
     }
-    match state.app.login(&username, password).await {
+    let second_factor = super::second_factor::proof_from_field(fields.get("code"));
+    match state.app.login(&username, password, &second_factor).await {
         Ok(session) => {
-            let secure = state
-                .config
-                .public_url
-                .as_deref()
-                .is_some_and(|url| url.starts_with("https://"));
-            let max_age = (session.expires_at.millis() - state.app.now().millis()) / 1000;
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
-                session.token,
-                max_age.max(0),
-                if secure { "; Secure" } else { "" }
-            );
             let mut response = see_other("/requests");
-            let value = HeaderValue::from_str(&cookie).map_err(|_| {
-                WebError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Login failed",
-                    "the session could not be stored in a cookie",
-                )
-            })?;
-            response.headers_mut().insert(header::SET_COOKIE, value);
+            response
+                .headers_mut()
+                .insert(header::SET_COOKIE, session_cookie(&state, &session)?);
             Ok(response)
         }
         Err(AppError::Unauthenticated(message)) => {
             let problem = FormProblem::new("username", message);
             Ok((
                 StatusCode::UNAUTHORIZED,
-                login_form(&username, Some(&problem)),
+                login_form(&state, &username, Some(&problem)),
+            )
+                .into_response())
+        }
+        Err(AppError::SecondFactorRequired(_) | AppError::SecondFactorRejected { .. }) => {
+            let problem = FormProblem::new(
+                "code",
+                "enter the 6-digit code from your authenticator app (or a recovery code), and your password again",
+            );
+            Ok((
+                StatusCode::UNAUTHORIZED,
+                login_form(&state, &username, Some(&problem)),
             )
                 .into_response())
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The `Set-Cookie` value that carries a new session (password or single sign-on).
+pub(super) fn session_cookie(
+    state: &AppState,
+    session: &comity_app::auth::NewSession,
+) -> Result<HeaderValue, WebError> {
+    let secure = state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
+    let max_age = (session.expires_at.millis() - state.app.now().millis()) / 1000;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        session.token,
+        max_age.max(0),
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&cookie).map_err(|_| {
+        WebError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Login failed",
+            "the session could not be stored in a cookie",
+        )
+    })
 }
 
 /// `POST /logout`: ends the session and clears the cookie.
@@ -95,7 +116,7 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Respo
     Ok(response)
 }
 
-fn login_form(username: &str, problem: Option<&FormProblem>) -> Markup {
+fn login_form(state: &AppState, username: &str, problem: Option<&FormProblem>) -> Markup {
     let password_error = FormProblem::for_field(problem, "password");
     layout::page(
         "Log in",
@@ -111,8 +132,10 @@ fn login_form(username: &str, problem: Option<&FormProblem>) -> Markup {
                 input type="password" id="password" name="password" autocomplete="current-password"
                     aria-invalid=[password_error.is_some().then_some("true")]
                     aria-describedby=[layout::described_by("password", false, password_error.is_some())];
+                (super::second_factor::code_input(problem))
                 div { button type="submit" { "Log in" } }
             }
+            (super::sso::login_button(state))
         },
     )
 }

@@ -5,4 +5,6 @@ mod browser;
 mod browser_security;
 mod federation;
 mod listener;
+mod second_factor;
+mod sso;
 mod transport;

@@ -454,3 +454,5 @@ fn peer_add_refuses_claims_on_this_node_and_moves_authorities_only_when_told() {
         .collect();
     assert_eq!(host_of_ma_ca, vec!["zz-node"], "{listed}");
 }
+
+mod second_factor;
