@@ -196,6 +196,33 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` (a new file), while the
+    /// node keeps running: SQLite's `VACUUM INTO` reads one snapshot. PostgreSQL has its
+    /// own tools (`pg_dump`), so it is refused here.
+    pub async fn backup_sqlite_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Conflict(
+                "this node runs on PostgreSQL: back its database up with pg_dump".into(),
+            ));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Conflict("the backup path is not UTF-8".into()))?;
+        // VACUUM INTO makes the file itself; the caller puts it in an owner-only folder,
+        // and it is made owner-only below.
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|error| StoreError::Io(target.to_string(), error))?;
+        }
+        Ok(())
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

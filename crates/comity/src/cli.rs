@@ -161,6 +161,16 @@ pub enum NodeCommand {
         #[arg(long, env = "COMITY_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Copy a node, running or not, into a new owner-only folder: a consistent copy of
+    /// its SQLite database, its configuration, trust list, keys and certificate.
+    Backup {
+        /// The data directory.
+        #[arg(long, env = "COMITY_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The folder to create for the copy.
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -284,6 +294,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node {
             command: NodeCommand::Show { data_dir },
         } => crate::local::node_show(&data_dir).await,
+        Command::Node {
+            command: NodeCommand::Backup { data_dir, output },
+        } => crate::local::backup(&data_dir, &output).await,
         Command::Peer {
             command:
                 PeerCommand::Add {

@@ -1,7 +1,7 @@
 //! Commands that work on a data directory on this machine: init, serve, node and peer.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -232,6 +232,55 @@ pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
     .await?;
     let file = identity::TrustListFile { peers: vec![entry] };
     print!("{}", toml::to_string_pretty(&file)?);
+    Ok(())
+}
+
+/// What a backup copies besides the database, relative to the data directory.
+const BACKED_UP_FILES: &[&str] = &[
+    CONFIG_FILE,
+    identity::TRUST_FILE,
+    identity::KEY_FILE,
+    identity::KEY_SINCE_FILE,
+    identity::ANNOUNCEMENT_FILE,
+    comity_node::tls::CERT_FILE,
+    comity_node::tls::KEY_FILE,
+];
+
+/// `comity node backup`: a copy that `comity serve --data-dir OUTPUT` runs as it is.
+pub async fn backup(data_dir: &Path, output: &Path) -> anyhow::Result<()> {
+    if output.exists() {
+        bail!("{} already exists; name a new folder", output.display());
+    }
+    let config = NodeConfig::load(data_dir)?;
+    let database_url = config.database_url().context("no database")?;
+    create_private_dir(output)?;
+    let store = Store::open(&database_url).await?;
+    let copied = store.backup_sqlite_to(&output.join("comity.db")).await;
+    store.close().await;
+    copied?;
+    let mut files: Vec<PathBuf> = BACKED_UP_FILES.iter().map(PathBuf::from).collect();
+    let retired = data_dir.join(identity::RETIRED_KEYS_DIR);
+    if retired.exists() {
+        for entry in std::fs::read_dir(&retired)? {
+            let name = entry?.file_name();
+            files.push(Path::new(identity::RETIRED_KEYS_DIR).join(name));
+        }
+    }
+    for relative in files {
+        let source = data_dir.join(&relative);
+        if !source.exists() {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&source).with_context(|| format!("cannot read {}", source.display()))?;
+        identity::write_secret_file(&output.join(&relative), &bytes)?;
+    }
+    println!(
+        "backed up node {} to {}; start the copy with: comity serve --data-dir {}",
+        config.node_id,
+        output.display(),
+        output.display()
+    );
     Ok(())
 }
 

@@ -456,3 +456,77 @@ fn peer_add_refuses_claims_on_this_node_and_moves_authorities_only_when_told() {
 }
 
 mod second_factor;
+
+#[cfg(unix)]
+#[test]
+fn a_running_node_is_backed_up_into_a_copy_that_runs() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Stdio;
+    let root = tempfile::tempdir().expect("temp dir");
+    let directory = root.path().join("node");
+    let copy = root.path().join("backup");
+    assert!(init(&directory, "es-node", "es-ca", "ES").status.success());
+    let path = |p: &Path| p.to_str().expect("path").to_string();
+    let mut running = Command::new(env!("CARGO_BIN_EXE_comity"))
+        .args([
+            "serve",
+            "--data-dir",
+            &path(&directory),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut first_line = String::new();
+    BufReader::new(running.stdout.take().expect("stdout"))
+        .read_line(&mut first_line)
+        .expect("read");
+    assert!(first_line.contains("listening on"), "{first_line}");
+
+    let backup = comity(
+        &[
+            "node",
+            "backup",
+            "--data-dir",
+            &path(&directory),
+            "--output",
+            &path(&copy),
+        ],
+        &[],
+    );
+    let _ = running.kill();
+    let _ = running.wait();
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&copy), 0o700);
+    for file in ["comity.db", "keys/node.key", "tls/key.pem"] {
+        assert_eq!(mode(&copy.join(file)), 0o600, "{file}");
+    }
+    let show = |d: &Path| {
+        let shown = comity(&["node", "show", "--data-dir", &path(d)], &[]);
+        assert!(shown.status.success(), "{}", stderr(&shown));
+        String::from_utf8_lossy(&shown.stdout).to_string()
+    };
+    assert_eq!(show(&copy), show(&directory), "the copy is the same node");
+
+    let again = comity(
+        &[
+            "node",
+            "backup",
+            "--data-dir",
+            &path(&directory),
+            "--output",
+            &path(&copy),
+        ],
+        &[],
+    );
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+}
