@@ -57,6 +57,7 @@ pub struct App {
     node_id: String,
     clock: Arc<dyn Clock>,
     outbox_signal: Arc<tokio::sync::Notify>,
+    accounts: Arc<auth::AccountState>,
 }
 
 impl App {
@@ -87,6 +88,7 @@ impl App {
             node_id: node_id.into(),
             clock,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            accounts: Arc::new(auth::AccountState::new(auth::DEFAULT_IDLE_MINUTES)),
         }
     }
 

@@ -37,6 +37,30 @@ pub struct NodeConfig {
     /// HTTPS for the node's listener.
     #[serde(default)]
     pub tls: TlsConfig,
+    /// Log-in sessions.
+    #[serde(default)]
+    pub sessions: SessionConfig,
+}
+
+/// How long log-in sessions last. Each also ends 24 hours after it was opened.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session unused for this many minutes ends. Default 30.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_timeout_minutes: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout_minutes: default_idle_minutes(),
+        }
+    }
+}
+
+fn default_idle_minutes() -> u32 {
+    30
 }
 
 /// The node's TLS certificate. When both paths are set the node serves HTTPS only.
@@ -155,6 +179,7 @@ impl NodeConfig {
             outbox: OutboxConfig::default(),
             federation: FederationConfig::default(),
             tls: TlsConfig::default(),
+            sessions: SessionConfig::default(),
         }
     }
 

@@ -42,6 +42,9 @@ pub struct AppState {
     pub config: Arc<NodeConfig>,
     /// Keys, trust list and the transport to peers.
     pub federation: Arc<federation::Federation>,
+    /// Whether browsers reach the node over HTTPS (it serves TLS, or its effective
+    /// public URL is https): the session cookie is then `Secure`.
+    pub secure_cookies: bool,
 }
 
 /// Why a node could not start.
@@ -94,7 +97,8 @@ impl Node {
         let database_url = config.database_url().ok_or(NodeError::NoDatabase)?;
         let store = Store::open(&database_url).await?;
         let app = App::new(store, config.node_id.clone(), clock)
-            .map_err(|error| NodeError::Catalog(error.to_string()))?;
+            .map_err(|error| NodeError::Catalog(error.to_string()))?
+            .with_idle_timeout_minutes(i64::from(config.sessions.idle_timeout_minutes));
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| NodeError::Bind {
@@ -161,10 +165,12 @@ impl Node {
             config.federation.allow_plain_http_loopback,
             tls_certificate,
         );
+        let secure_cookies = tls_config.is_some() || public_url.starts_with("https://");
         let state = AppState {
             app: app.clone(),
             config: Arc::new(config),
             federation,
+            secure_cookies,
         };
         let (shutdown, shutdown_signal) = watch::channel(false);
         let router = router(state.clone());
@@ -174,7 +180,8 @@ impl Node {
                 tokio::spawn(tls::serve(listener, router, tls_config, server_shutdown))
             }
             None => tokio::spawn(async move {
-                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
                     let _ = server_shutdown.wait_for(|stop| *stop).await;
                 });
                 if let Err(error) = serve.await {

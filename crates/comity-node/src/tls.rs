@@ -96,7 +96,12 @@ pub async fn serve(
             }
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        // The client's address, as `axum::serve` gives it on plain HTTP (log-in throttling).
+        let service = TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
         tokio::spawn(async move {
             let tls_stream = match acceptor.accept(stream).await {
                 Ok(tls_stream) => tls_stream,

@@ -9,8 +9,9 @@
 //!   host: with the `SameSite=Strict` session cookie, that is the defence against
 //!   cross-site request forgery.
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
-//!   `session`, `cases`, `requests` and `draft` hold the pages.
+//!   `session`, `accounts`, `cases`, `requests` and `draft` hold the pages.
 
+mod accounts;
 mod cases;
 mod draft;
 mod layout;
@@ -37,6 +38,28 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(session::index))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/users", get(accounts::list).post(accounts::create))
+        .route("/users/new", get(accounts::new_page))
+        .route(
+            "/users/{user_id}",
+            get(accounts::show).post(accounts::update),
+        )
+        .route(
+            "/users/{user_id}/password-reset",
+            post(accounts::reset_password),
+        )
+        .route(
+            "/users/{user_id}/sessions/revoke",
+            post(accounts::revoke_sessions),
+        )
+        .route(
+            "/users/{user_id}/sessions/{session_id}/revoke",
+            post(accounts::revoke_session),
+        )
+        .route(
+            "/account/password",
+            get(accounts::password_page).post(accounts::change_password),
+        )
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/{case_id}", get(cases::show))
         .route(
@@ -85,6 +108,7 @@ pub struct WebError {
     status: StatusCode,
     title: String,
     detail: String,
+    redirect_to: Option<&'static str>,
 }
 
 impl WebError {
@@ -94,6 +118,7 @@ impl WebError {
             status,
             title: title.into(),
             detail: detail.into(),
+            redirect_to: None,
         }
     }
 
@@ -119,9 +144,14 @@ impl WebError {
 
 impl From<AppError> for WebError {
     fn from(error: AppError) -> Self {
+        let must_change = matches!(error, AppError::PasswordChangeRequired);
         let api = ApiError::from(error);
         let problem = api.problem();
-        WebError::new(api.status(), problem.title, problem.detail)
+        let mut web = WebError::new(api.status(), problem.title, problem.detail);
+        if must_change {
+            web.redirect_to = Some("/account/password");
+        }
+        web
     }
 }
 
@@ -129,6 +159,9 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if self.status == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
+        }
+        if let Some(location) = self.redirect_to {
+            return Redirect::to(location).into_response();
         }
         let page = layout::error_page(self.status, &self.title, &self.detail);
         (self.status, page).into_response()

@@ -5,7 +5,10 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::StoreError;
 
 /// Every migration: version and SQL. Append only; never edit one that has shipped.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_core.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_core.sql")),
+    (2, include_str!("../migrations/0002_accounts.sql")),
+];
 
 /// Applies the migrations the database has not seen yet.
 pub(crate) async fn run(pool: &AnyPool) -> Result<(), StoreError> {

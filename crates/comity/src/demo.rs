@@ -52,7 +52,11 @@ const NODES: [NodeSpec; 3] = [
                 "Ana García (autoridad central)",
                 &["central_authority_officer", "supervisor"],
             ),
-            ("admin-es", "Administrador", &["administrator"]),
+            (
+                "admin-es",
+                "Administrador",
+                &["administrator", "node_operator"],
+            ),
         ],
     },
     NodeSpec {
@@ -70,7 +74,11 @@ const NODES: [NodeSpec; 3] = [
                 &["central_authority_officer"],
             ),
             ("salma", "Salma Idrissi (exécution)", &["executing_officer"]),
-            ("admin-ma", "Administrateur", &["administrator"]),
+            (
+                "admin-ma",
+                "Administrateur",
+                &["administrator", "node_operator"],
+            ),
         ],
     },
     NodeSpec {
@@ -87,7 +95,11 @@ const NODES: [NodeSpec; 3] = [
                 "Camille Durand (procureure)",
                 &["requesting_prosecutor", "central_authority_officer"],
             ),
-            ("admin-fr", "Administrateur", &["administrator"]),
+            (
+                "admin-fr",
+                "Administrateur",
+                &["administrator", "node_operator"],
+            ),
         ],
     },
 ];

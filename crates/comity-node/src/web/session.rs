@@ -11,13 +11,32 @@ use maud::{Markup, html};
 use super::layout::{self, FormProblem, Section};
 use super::{FormFields, WebError, see_other};
 use crate::AppState;
+use crate::api::accounts::ClientAddress;
 use crate::extract::{SESSION_COOKIE, presented_token};
 
-/// `GET /`: the requests for a logged-in user, otherwise the login page.
+/// `GET /`: a logged-in user's landing page (see [`landing_page`]), otherwise the login
+/// page.
 pub async fn index(State(state): State<AppState>, parts: Parts) -> Response {
-    match presented_token(&parts) {
-        Some(token) if state.app.authenticate(&token).await.is_ok() => see_other("/requests"),
-        _ => see_other("/login"),
+    let Some(token) = presented_token(&parts) else {
+        return see_other("/login");
+    };
+    match state.app.authenticate_for_password_change(&token).await {
+        Ok(principal) => see_other(landing_page(&principal.user)),
+        Err(_) => see_other("/login"),
+    }
+}
+
+/// Where a user starts: the password page when it must be changed, the requests for
+/// those who read them, the user list for administrators, else their password page.
+pub fn landing_page(user: &comity_store::UserRecord) -> &'static str {
+    if user.must_change_password {
+        "/account/password"
+    } else if user.roles.iter().any(|role| role.may_read_requests()) {
+        "/requests"
+    } else if user.roles.contains(&comity_domain::Role::Administrator) {
+        "/users"
+    } else {
+        "/account/password"
     }
 }
 
@@ -29,6 +48,7 @@ pub async fn login_page() -> Markup {
 /// `POST /login`: on success sets the session cookie and goes to the requests.
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     fields: FormFields,
 ) -> Result<Response, WebError> {
     let username = fields.get("username").trim().to_string();
@@ -45,13 +65,9 @@ pub async fn login(
         )
             .into_response());
     }
-    match state.app.login(&username, password).await {
+    match state.app.login(&username, password, address).await {
         Ok(session) => {
-            let secure = state
-                .config
-                .public_url
-                .as_deref()
-                .is_some_and(|url| url.starts_with("https://"));
+            let secure = state.secure_cookies;
             let max_age = (session.expires_at.millis() - state.app.now().millis()) / 1000;
             let cookie = format!(
                 "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
@@ -59,7 +75,7 @@ pub async fn login(
                 max_age.max(0),
                 if secure { "; Secure" } else { "" }
             );
-            let mut response = see_other("/requests");
+            let mut response = see_other(landing_page(&session.user));
             let value = HeaderValue::from_str(&cookie).map_err(|_| {
                 WebError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,6 +93,21 @@ pub async fn login(
                 login_form(&username, Some(&problem)),
             )
                 .into_response())
+        }
+        Err(AppError::Throttled {
+            retry_after_secs,
+            message,
+        }) => {
+            let problem = FormProblem::new("username", message);
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                login_form(&username, Some(&problem)),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            Ok(response)
         }
         Err(other) => Err(other.into()),
     }
