@@ -67,6 +67,13 @@ pub enum Command {
         #[command(subcommand)]
         command: CaseCommand,
     },
+    /// Accounts of your authority on a running node (administrators).
+    User {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        command: crate::users::UserCommand,
+    },
     /// Requests on a running node.
     Request {
         #[command(flatten)]
@@ -138,6 +145,8 @@ pub enum LawCommand {
 pub enum BenchCommand {
     /// Durable signed and encrypted messages between two nodes on loopback.
     Exchange(crate::bench::ExchangeArgs),
+    /// `/healthz` latency while many concurrent wrong log-ins are refused.
+    LoginFlood(crate::bench_login::LoginFloodArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +273,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Exchange(args),
         } => crate::bench::exchange(args).await,
+        Command::Bench {
+            command: BenchCommand::LoginFlood(args),
+        } => crate::bench_login::login_flood(args).await,
         Command::Node {
             command: NodeCommand::Show { data_dir },
         } => crate::local::node_show(&data_dir).await,
@@ -288,6 +300,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             println!("{}", session["token"].as_str().unwrap_or_default());
             Ok(())
+        }
+        Command::User {
+            connection,
+            command,
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            let reply = crate::users::run(&client, command).await?;
+            print_json(&reply)
         }
         Command::Case {
             connection,

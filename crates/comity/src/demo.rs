@@ -152,7 +152,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             )
             .await?;
         for (username, display_name, roles) in spec.users {
-            let password = random_password();
+            // The password policy refuses a password that contains the user name.
+            let mut password = random_password();
+            while password.to_lowercase().contains(&username.to_lowercase()) {
+                password = random_password();
+            }
             node.app()
                 .insert_user(&UserInput {
                     username: (*username).into(),

@@ -2,10 +2,12 @@
 //! one-line message and a non-zero exit code.
 
 mod bench;
+mod bench_login;
 mod cli;
 mod client;
 mod demo;
 mod local;
+mod users;
 
 use std::process::ExitCode;
 
