@@ -782,3 +782,36 @@ async fn the_web_pages_let_an_administrator_run_the_accounts() {
             .contains("Your password was changed")
     );
 }
+
+#[tokio::test]
+async fn the_account_operations_are_described_in_openapi() {
+    let node = two_authorities(Backend::Sqlite, Arc::new(SystemClock)).await;
+    let document = ApiClient::anonymous(&node.url())
+        .get("/api/openapi.json")
+        .await
+        .expect("get");
+    let paths = &document.body["paths"];
+    for (path, method) in [
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{user_id}", "patch"),
+        ("/api/v1/users/{user_id}/password-reset", "post"),
+        ("/api/v1/me/password", "put"),
+        ("/api/v1/users/{user_id}/sessions", "get"),
+        ("/api/v1/users/{user_id}/sessions", "delete"),
+        ("/api/v1/users/{user_id}/sessions/{session_id}", "delete"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} is described"
+        );
+    }
+    let throttled = &paths["/api/v1/sessions"]["post"]["responses"]["429"];
+    assert!(
+        throttled["headers"]["Retry-After"].is_object(),
+        "{throttled}"
+    );
+    assert!(
+        throttled["content"]["application/problem+json"].is_object(),
+        "{throttled}"
+    );
+}
