@@ -317,9 +317,18 @@ pub async fn update(
         "no" => Some(false),
         _ => None,
     };
+    let mut roles = roles_of(&fields);
+    // The form shows node_operator only to node operators: for anyone else, it stays
+    // as it was.
+    if !user.principal.has(Role::NodeOperator) {
+        let account = state.app.managed_user(&user.principal, &user_id).await?;
+        if account.roles.contains(&Role::NodeOperator) {
+            roles.push(Role::NodeOperator.code().to_string());
+        }
+    }
     let patch = UserPatch {
         display_name: Some(fields.get("display_name").to_string()),
-        roles: Some(roles_of(&fields)),
+        roles: Some(roles),
         active,
     };
     match state
