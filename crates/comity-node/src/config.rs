@@ -46,7 +46,7 @@ pub struct NodeConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionConfig {
-    /// A session unused for this many minutes ends. Default 30.
+    /// A session unused for this many minutes ends. Default 30; at least 1.
     #[serde(default = "default_idle_minutes")]
     pub idle_timeout_minutes: u32,
 }
@@ -244,5 +244,22 @@ impl NodeConfig {
     /// Poll interval as a duration.
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.outbox.poll_interval_ms.max(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeConfig;
+
+    #[test]
+    fn the_idle_timeout_defaults_to_30_minutes_and_can_be_set() {
+        let default: NodeConfig = toml::from_str("node_id = \"n\"").expect("parses");
+        assert_eq!(default.sessions.idle_timeout_minutes, 30);
+        let set: NodeConfig =
+            toml::from_str("node_id = \"n\"\n[sessions]\nidle_timeout_minutes = 10\n")
+                .expect("parses");
+        assert_eq!(set.sessions.idle_timeout_minutes, 10);
+        let unknown = toml::from_str::<NodeConfig>("node_id = \"n\"\n[sessions]\nidle = 10\n");
+        assert!(unknown.is_err(), "unknown settings are refused");
     }
 }

@@ -119,7 +119,10 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Respo
         state.app.logout(&token).await?;
     }
     let mut response = see_other("/login");
-    let cleared = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let cleared = format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
     if let Ok(value) = HeaderValue::from_str(&cleared) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
