@@ -152,11 +152,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             )
             .await?;
         for (username, display_name, roles) in spec.users {
-            // The password policy refuses a password that contains the user name.
-            let mut password = random_password();
-            while password.to_lowercase().contains(&username.to_lowercase()) {
-                password = random_password();
-            }
+            let password = random_password_for(username);
             node.app()
                 .insert_user(&UserInput {
                     username: (*username).into(),
@@ -322,7 +318,7 @@ async fn login_with_new_user(
     authority: &str,
     logins: &mut Vec<(String, String, String, String)>,
 ) -> anyhow::Result<Client> {
-    let password = random_password();
+    let password = random_password_for("hugo");
     node.app()
         .insert_user(&UserInput {
             username: "hugo".into(),
@@ -339,6 +335,16 @@ async fn login_with_new_user(
         "central_authority_officer".into(),
     ));
     login(node.url(), "hugo", &password).await
+}
+
+/// A random password that does not contain `username` (the policy refuses those).
+fn random_password_for(username: &str) -> String {
+    loop {
+        let password = random_password();
+        if !password.to_lowercase().contains(&username.to_lowercase()) {
+            return password;
+        }
+    }
 }
 
 fn random_password() -> String {
