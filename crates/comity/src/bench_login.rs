@@ -2,9 +2,10 @@
 //! log-ins arrives at once. One real node on loopback (SQLite in a temporary directory)
 //! with one account; `--attempts` concurrent `POST /api/v1/sessions` with wrong
 //! passwords (half for that account, half for made-up names), while `/healthz` is asked
-//! every 10 ms, one request at a time. Prints the refusals by status and the `/healthz`
-//! latencies, before (idle) and during the flood. `--spread-addresses` sends each attempt
-//! from its own loopback address, so that nearly every attempt costs an Argon2 check.
+//! every 10 ms, one request at a time, by a monitor with its own connection. Prints the
+//! refusals by status and the `/healthz` latencies, before (idle) and during the flood.
+//! `--spread-addresses` sends each attempt from its own loopback address, so that nearly
+//! every attempt costs an Argon2 check.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,8 +59,11 @@ pub async fn login_flood(args: LoginFloodArgs) -> anyhow::Result<()> {
         })
         .await?;
     let url = node.url().to_string();
+    // The monitor has its own client (its own kept-alive connection), as a separate
+    // health checker would; the flood's clients open their own connections.
+    let monitor = reqwest::Client::new();
     let http = reqwest::Client::new();
-    let idle = probe(&http, &url, ProbeUntil::Count(args.idle_probes)).await?;
+    let idle = probe(&monitor, &url, ProbeUntil::Count(args.idle_probes)).await?;
     let started = Instant::now();
     let attempts: Vec<_> = (0..args.attempts)
         .map(|n| {
@@ -92,10 +96,10 @@ pub async fn login_flood(args: LoginFloodArgs) -> anyhow::Result<()> {
         .collect();
     let flood_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let probing = tokio::spawn({
-        let http = http.clone();
+        let monitor = monitor.clone();
         let url = url.clone();
         let flood_done = flood_done.clone();
-        async move { probe(&http, &url, ProbeUntil::Flag(flood_done)).await }
+        async move { probe(&monitor, &url, ProbeUntil::Flag(flood_done)).await }
     });
     let mut statuses = std::collections::BTreeMap::new();
     for attempt in attempts {
