@@ -58,8 +58,8 @@ fn is_common(lowered: &str) -> bool {
 }
 
 /// Runs Argon2id off the async executor: at most `permits` hashes at a time on the
-/// blocking pool, and at most `max_waiting` callers queued behind them (more are told
-/// to come back, rather than piling up).
+/// blocking pool, and at most `max_waiting` callers in all, hashing or waiting (more are
+/// told to come back, rather than piling up).
 #[derive(Debug)]
 pub struct Hasher {
     permits: Semaphore,
@@ -78,13 +78,13 @@ enum Job {
 
 impl Hasher {
     /// A hasher for this machine: half its cores (at least one, at most four) hash at
-    /// once, and up to 256 callers wait.
+    /// once, and up to 256 callers are admitted.
     pub fn for_this_machine() -> Hasher {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Hasher::new((cores / 2).clamp(1, 4), 256)
     }
 
-    /// A hasher running `permits` hashes at once with `max_waiting` callers queued.
+    /// A hasher running `permits` hashes at once, admitting `max_waiting` callers.
     pub fn new(permits: usize, max_waiting: usize) -> Hasher {
         Hasher {
             permits: Semaphore::new(permits),
@@ -254,6 +254,53 @@ mod tests {
             Some("password: must have at most 128 characters")
         );
         assert_eq!(refusal(&"x y ".repeat(32), "ana"), None);
+    }
+
+    /// On a single-threaded runtime, another task makes progress while a password is
+    /// hashed: the hash runs on the blocking pool, not on the executor.
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_leaves_the_executor_free() {
+        let ticks = std::sync::Arc::new(AtomicUsize::new(0));
+        let ticker = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    ticks.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        let hasher = Hasher::new(1, 4);
+        let hash = hasher.hash("a long enough password").await.expect("hash");
+        let during_hash = ticks.load(Ordering::SeqCst);
+        assert!(hasher.verify(None, "unknown user").await.is_ok());
+        let during_dummy = ticks.load(Ordering::SeqCst) - during_hash;
+        ticker.abort();
+        assert!(!hash.is_empty());
+        assert!(during_hash > 0, "the executor was blocked while hashing");
+        assert!(
+            during_dummy > 0,
+            "the executor was blocked on the unknown-user path"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_told_to_come_back() {
+        let hasher = std::sync::Arc::new(Hasher::new(1, 1));
+        let first = tokio::spawn({
+            let hasher = hasher.clone();
+            async move { hasher.hash("a long enough password").await }
+        });
+        // Wait until the first call holds the only queue place.
+        while hasher.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = hasher.verify(None, "another password").await;
+        assert!(
+            matches!(refused, Err(AppError::Throttled { .. })),
+            "{refused:?}"
+        );
+        assert!(first.await.expect("task").is_ok());
     }
 
     #[tokio::test]
