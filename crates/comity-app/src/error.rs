@@ -9,6 +9,17 @@ pub enum AppError {
     /// No valid session or token.
     #[error("authentication required: {0}")]
     Unauthenticated(String),
+    /// Too many attempts: try again after the given time.
+    #[error("{message}")]
+    Throttled {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+        /// What to tell the user.
+        message: String,
+    },
+    /// The user's password was reset: changing it is all they may do until they have.
+    #[error("your password was reset; choose a new one before doing anything else")]
+    PasswordChangeRequired,
     /// Authenticated, but the rule named here forbids it.
     #[error("forbidden: {0}")]
     Forbidden(String),

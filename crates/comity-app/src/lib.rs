@@ -61,6 +61,7 @@ pub struct App {
     clock: Arc<dyn Clock>,
     outbox_signal: Arc<tokio::sync::Notify>,
     second_factor: Arc<second_factor::SecondFactorPolicy>,
+    accounts: Arc<auth::AccountState>,
 }
 
 impl App {
@@ -94,6 +95,7 @@ impl App {
             second_factor: Arc::new(second_factor::SecondFactorPolicy::with_ephemeral_key(
                 "Comity",
             )),
+            accounts: Arc::new(auth::AccountState::new(auth::DEFAULT_IDLE_MINUTES)),
         }
     }
 

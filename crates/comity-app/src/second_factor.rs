@@ -413,14 +413,8 @@ impl App {
     pub async fn authenticate_for_enrolment(&self, token: &str) -> Result<Principal, AppError> {
         match self.authenticate(token).await {
             Ok(principal) => Ok(principal),
-            Err(AppError::EnrolmentRequired { user_id }) => {
-                let mut tx = self.store().begin().await?;
-                let user = tx
-                    .user(&user_id)
-                    .await?
-                    .filter(|user| user.active)
-                    .ok_or_else(|| AppError::Unauthenticated("the account is disabled".into()))?;
-                Ok(Principal { user })
+            Err(AppError::EnrolmentRequired { .. }) => {
+                self.authenticate_for_password_change(token).await
             }
             Err(other) => Err(other),
         }

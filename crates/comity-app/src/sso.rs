@@ -296,7 +296,7 @@ impl App {
                 let username = claims
                     .get(&mapping.username_claim)
                     .and_then(Value::as_str)
-                    .filter(|name| crate::auth::valid_username(name))
+                    .filter(|name| crate::auth::accounts::valid_username(name))
                     .ok_or_else(|| {
                         AppError::Forbidden(format!(
                             "the identity provider's claim `{}` is not a valid user name here",
@@ -333,6 +333,7 @@ impl App {
                     roles,
                     password_hash: NO_PASSWORD.to_string(),
                     active: true,
+                    must_change_password: false,
                     created_at: self.now(),
                 };
                 tx.insert_user(&user).await?;
@@ -349,7 +350,7 @@ impl App {
                 user
             }
         };
-        let session = self.open_session(&mut tx, user).await?;
+        let session = self.open_session_in(&mut tx, &user).await?;
         tx.commit().await?;
         Ok(session)
     }

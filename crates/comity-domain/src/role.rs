@@ -12,7 +12,8 @@ coded_enum! {
         Analyst = ("analyst", "analyst"),
         DataProtectionOfficer = ("data_protection_officer", "data protection officer"),
         Auditor = ("auditor", "auditor or oversight body"),
-        Administrator = ("administrator", "administrator"),
+        Administrator = ("administrator", "administrator (manages the accounts of their own authority)"),
+        NodeOperator = ("node_operator", "node operator (keys, peers, outbox and dead letters of the whole node)"),
         Supervisor = ("supervisor", "supervisor (may override engine findings with a justification)"),
     }
 }
@@ -36,8 +37,36 @@ impl Role {
         )
     }
 
+    /// Roles that manage accounts or the node. They never read or act on requests
+    /// (neither [`Role::works_on_requests`] nor [`Role::may_read_requests`] admits them).
+    pub fn is_management(self) -> bool {
+        matches!(self, Role::Administrator | Role::NodeOperator)
+    }
+
     /// Roles that may read requests without acting on them (oversight).
     pub fn may_read_requests(self) -> bool {
         self.works_on_requests() || matches!(self, Role::DataProtectionOfficer | Role::Auditor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn administrators_and_node_operators_neither_read_nor_work_on_requests() {
+        for role in [Role::Administrator, Role::NodeOperator] {
+            assert!(role.is_management());
+            assert!(!role.may_read_requests(), "{role:?} may not read requests");
+            assert!(
+                !role.works_on_requests(),
+                "{role:?} may not work on requests"
+            );
+            assert!(!role.may_draft(), "{role:?} may not draft");
+        }
+        assert_eq!(
+            "node_operator".parse::<Role>().ok(),
+            Some(Role::NodeOperator)
+        );
     }
 }

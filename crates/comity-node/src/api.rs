@@ -8,11 +8,13 @@ use comity_app::requests::RequestQuery;
 use comity_domain::{RequestState, Side};
 use comity_wire::RequestContentDto;
 use comity_wire::api::{
-    AuthorityView, CaseInput, CaseView, HealthView, LoginInput, RequestSummaryView, RequestView,
-    SessionView, TransitionInput, UserInput, UserView,
+    AuthorityView, CaseInput, CaseView, HealthView, RequestSummaryView, RequestView,
+    TransitionInput,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
+
+pub mod accounts;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -24,11 +26,8 @@ pub mod second_factor;
 /// The API routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/sessions", post(login))
-        .route("/sessions/current", axum::routing::delete(logout))
-        .route("/me", get(me))
+        .merge(accounts::routes())
         .route("/authorities", get(list_authorities))
-        .route("/users", get(list_users).post(create_user))
         .route("/cases", get(list_cases).post(create_case))
         .route("/cases/{case_id}", get(get_case))
         .route("/cases/{case_id}/requests", post(create_request))
@@ -61,51 +60,6 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthView>, 
     }))
 }
 
-/// Log in; returns a bearer token.
-#[utoipa::path(post, path = "/api/v1/sessions", request_body = LoginInput,
-    responses((status = 201, body = SessionView),
-        (status = 401, description = "wrong user name or password; or the account uses a second factor and `totp_code`/`recovery_code` is missing (`second-factor-required`) or refused (`second-factor-rejected`)", body = comity_wire::Problem, content_type = "application/problem+json"),
-        (status = 422, body = comity_wire::Problem, content_type = "application/problem+json")))]
-pub async fn login(
-    State(state): State<AppState>,
-    ApiJson(input): ApiJson<LoginInput>,
-) -> Result<(StatusCode, Json<SessionView>), ApiError> {
-    let second_factor = comity_app::second_factor::SecondFactorProof {
-        totp_code: input.totp_code.clone(),
-        recovery_code: input.recovery_code.clone(),
-    };
-    let session = state
-        .app
-        .login(&input.username, &input.password, &second_factor)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionView {
-            token: session.token,
-            expires_at: session.expires_at.to_rfc3339(),
-            user: views::user_view(&session.user),
-        }),
-    ))
-}
-
-/// End the current session.
-#[utoipa::path(delete, path = "/api/v1/sessions/current", responses((status = 204)), security(("bearer" = [])))]
-pub async fn logout(
-    State(state): State<AppState>,
-    parts: axum::http::request::Parts,
-) -> Result<StatusCode, ApiError> {
-    if let Some(token) = crate::extract::presented_token(&parts) {
-        state.app.logout(&token).await?;
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Who is logged in.
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = comity_wire::Problem)), security(("bearer" = [])))]
-pub async fn me(Authenticated(principal): Authenticated) -> Json<UserView> {
-    Json(views::user_view(&principal.user))
-}
-
 /// Authorities known to this node (its own and its peers').
 #[utoipa::path(get, path = "/api/v1/authorities", responses((status = 200, body = [AuthorityView])), security(("bearer" = [])))]
 pub async fn list_authorities(
@@ -116,28 +70,6 @@ pub async fn list_authorities(
     Ok(Json(
         authorities.iter().map(views::authority_view).collect(),
     ))
-}
-
-/// Users of this node (administrators).
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = [UserView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
-pub async fn list_users(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-) -> Result<Json<Vec<UserView>>, ApiError> {
-    let users = state.app.list_users(&principal).await?;
-    Ok(Json(users.iter().map(views::user_view).collect()))
-}
-
-/// Create a user (administrators).
-#[utoipa::path(post, path = "/api/v1/users", request_body = UserInput,
-    responses((status = 201, body = UserView), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
-pub async fn create_user(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    ApiJson(input): ApiJson<UserInput>,
-) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    let user = state.app.create_user(&principal, &input).await?;
-    Ok((StatusCode::CREATED, Json(views::user_view(&user))))
 }
 
 /// The cases of the caller's authority.
@@ -351,7 +283,7 @@ pub struct OutboxParams {
     pub status: Option<String>,
 }
 
-/// Outgoing federation messages by status (administrators): dead letters by default.
+/// Outgoing federation messages by status (node operators): dead letters by default.
 #[utoipa::path(get, path = "/api/v1/outbox", params(OutboxParams),
     responses((status = 200, body = [comity_wire::api::OutboxMessageView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_outbox(
@@ -385,7 +317,7 @@ pub async fn list_outbox(
     ))
 }
 
-/// Put a dead letter back in the queue (administrators).
+/// Put a dead letter back in the queue (node operators).
 #[utoipa::path(post, path = "/api/v1/outbox/{message_id}/retry", params(("message_id" = String, Path)),
     responses((status = 204), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn retry_outbox(
@@ -409,7 +341,7 @@ pub struct KeyRotationView {
 }
 
 /// Rotate this node's keys and announce the new ones to every peer, signed by the old
-/// key (administrators).
+/// key (node operators).
 #[utoipa::path(post, path = "/api/v1/node/keys/rotate",
     responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn rotate_keys(
@@ -417,7 +349,7 @@ pub async fn rotate_keys(
     Authenticated(principal): Authenticated,
 ) -> Result<Json<KeyRotationView>, ApiError> {
     principal.require_any(
-        &[comity_domain::Role::Administrator],
+        &[comity_domain::Role::NodeOperator],
         "rotate the node's keys",
     )?;
     let report = crate::federation::rotate_keys(&state)
@@ -438,7 +370,7 @@ pub async fn rotate_keys(
     }))
 }
 
-/// Send the last key announcement again to every peer (administrators).
+/// Send the last key announcement again to every peer (node operators).
 #[utoipa::path(post, path = "/api/v1/node/keys/announce",
     responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn announce_keys(
@@ -446,7 +378,7 @@ pub async fn announce_keys(
     Authenticated(principal): Authenticated,
 ) -> Result<Json<KeyRotationView>, ApiError> {
     principal.require_any(
-        &[comity_domain::Role::Administrator],
+        &[comity_domain::Role::NodeOperator],
         "announce the node's keys",
     )?;
     let (announced_to, failed) = crate::federation::announce_keys(&state).await;

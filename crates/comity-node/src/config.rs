@@ -46,6 +46,26 @@ pub struct NodeConfig {
     /// Single sign-on through an OpenID Connect provider. Default: none.
     #[serde(default)]
     pub oidc: Option<OidcConfig>,
+    /// Log-in sessions.
+    #[serde(default)]
+    pub sessions: SessionConfig,
+}
+
+/// How long log-in sessions last. Each also ends 24 hours after it was opened.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session unused for this many minutes ends. Default 30; at least 1.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_timeout_minutes: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout_minutes: default_idle_minutes(),
+        }
+    }
 }
 
 /// The second factor: TOTP (RFC 6238) with recovery codes.
@@ -158,6 +178,9 @@ fn default_scopes() -> Vec<String> {
 }
 fn default_provider_name() -> String {
     "your identity provider".into()
+}
+fn default_idle_minutes() -> u32 {
+    30
 }
 
 /// The node's TLS certificate. When both paths are set the node serves HTTPS only.
@@ -305,6 +328,7 @@ impl NodeConfig {
             server: ServerConfig::default(),
             second_factor: SecondFactorConfig::default(),
             oidc: None,
+            sessions: SessionConfig::default(),
         }
     }
 
@@ -369,5 +393,22 @@ impl NodeConfig {
     /// Poll interval as a duration.
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.outbox.poll_interval_ms.max(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeConfig;
+
+    #[test]
+    fn the_idle_timeout_defaults_to_30_minutes_and_can_be_set() {
+        let default: NodeConfig = toml::from_str("node_id = \"n\"").expect("parses");
+        assert_eq!(default.sessions.idle_timeout_minutes, 30);
+        let set: NodeConfig =
+            toml::from_str("node_id = \"n\"\n[sessions]\nidle_timeout_minutes = 10\n")
+                .expect("parses");
+        assert_eq!(set.sessions.idle_timeout_minutes, 10);
+        let unknown = toml::from_str::<NodeConfig>("node_id = \"n\"\n[sessions]\nidle = 10\n");
+        assert!(unknown.is_err(), "unknown settings are refused");
     }
 }

@@ -15,6 +15,7 @@ pub struct ApiError {
     title: &'static str,
     detail: String,
     field: Option<String>,
+    retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -31,6 +32,7 @@ impl ApiError {
             title,
             detail: detail.into(),
             field: None,
+            retry_after_secs: None,
         }
     }
 
@@ -43,6 +45,11 @@ impl ApiError {
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// Seconds to wait before trying again, for a 429.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
     }
 
     /// The body.
@@ -86,6 +93,25 @@ impl From<AppError> for ApiError {
                 "unauthenticated",
                 "Authentication required",
                 detail,
+            ),
+            AppError::Throttled {
+                retry_after_secs,
+                message,
+            } => {
+                let mut problem = ApiError::new(
+                    S::TOO_MANY_REQUESTS,
+                    "throttled",
+                    "Too many attempts",
+                    message,
+                );
+                problem.retry_after_secs = Some(retry_after_secs);
+                problem
+            }
+            AppError::PasswordChangeRequired => ApiError::new(
+                S::FORBIDDEN,
+                "password-change-required",
+                "Password change required",
+                "your password was reset by an administrator; choose a new one with PUT /api/v1/me/password",
             ),
             AppError::Forbidden(detail) => {
                 ApiError::new(S::FORBIDDEN, "forbidden", "Forbidden", detail)
@@ -203,6 +229,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         );
+        if let Some(seconds) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

@@ -48,6 +48,9 @@ pub struct AppState {
     pub federation: Arc<federation::Federation>,
     /// The OpenID Connect provider, when single sign-on is configured.
     pub sso: Option<Arc<sso::OidcClient>>,
+    /// Whether browsers reach the node over HTTPS (it serves TLS, or its effective
+    /// public URL is https): the session cookie is then `Secure`.
+    pub secure_cookies: bool,
 }
 
 /// Why a node could not start.
@@ -107,7 +110,8 @@ impl Node {
         let store = Store::open(&database_url).await?;
         let app = App::new(store, config.node_id.clone(), clock)
             .map_err(|error| NodeError::Catalog(error.to_string()))?
-            .with_second_factor_policy(second_factor::policy(&config)?);
+            .with_second_factor_policy(second_factor::policy(&config)?)
+            .with_idle_timeout_minutes(i64::from(config.sessions.idle_timeout_minutes));
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| NodeError::Bind {
@@ -204,11 +208,13 @@ impl Node {
             )),
             None => None,
         };
+        let secure_cookies = tls_config.is_some() || public_url.starts_with("https://");
         let state = AppState {
             app: app.clone(),
             config: Arc::new(config),
             federation,
             sso,
+            secure_cookies,
         };
         let (shutdown, shutdown_signal) = watch::channel(false);
         let router = router(state.clone());

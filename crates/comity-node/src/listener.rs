@@ -5,14 +5,17 @@
 //! (running out of file descriptors must not become a busy loop writing the same warning
 //! as fast as the disk takes it).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt;
 
 use crate::config::ServerConfig;
 
@@ -61,22 +64,29 @@ pub async fn serve(
                 Some(acceptor) => {
                     let handshake = Duration::from_millis(limits.handshake_timeout_ms);
                     match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
-                        Ok(Ok(tls_stream)) => serve_connection(tls_stream, router, &limits).await,
+                        Ok(Ok(tls_stream)) => {
+                            serve_connection(tls_stream, peer, router, &limits).await
+                        }
                         Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(stream, router, &limits).await,
+                None => serve_connection(stream, peer, router, &limits).await,
             }
         });
     }
 }
 
-async fn serve_connection<S>(stream: S, router: Router, limits: &ServerConfig)
+async fn serve_connection<S>(stream: S, peer: SocketAddr, router: Router, limits: &ServerConfig)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = TowerToHyperService::new(router);
+    // The client's address for the handlers (log-in throttling), as `axum::serve` gives it.
+    let with_address = router.map_request(move |mut request: axum::extract::Request<_>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    });
+    let service = TowerToHyperService::new(with_address);
     // HTTP/1.1 only: the node speaks nothing else, and sniffing for HTTP/2 would read
     // the first bytes before any deadline applies.
     let served = hyper::server::conn::http1::Builder::new()

@@ -21,6 +21,22 @@ pub fn user_view(user: &UserRecord) -> UserView {
             .iter()
             .map(|role| role.code().to_string())
             .collect(),
+        active: user.active,
+        must_change_password: user.must_change_password,
+    }
+}
+
+/// A session, marked `current` when it is the caller's own.
+pub fn session_info_view(
+    session: &comity_store::SessionRecord,
+    current_session_id: &str,
+) -> comity_wire::accounts::SessionInfoView {
+    comity_wire::accounts::SessionInfoView {
+        id: session.id.clone(),
+        created_at: session.created_at.to_rfc3339(),
+        last_seen_at: session.last_seen_at.to_rfc3339(),
+        expires_at: session.expires_at.to_rfc3339(),
+        current: session.id == current_session_id,
     }
 }
 

@@ -8,9 +8,10 @@
 //! - Cross-site request forgery and the browser security headers are handled for the
 //!   whole node in [`crate::browser`].
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
-//!   `session`, `cases`, `requests` and `draft` hold the pages; `second_factor` and `sso`
-//!   the second factor's enrolment and reset, and single sign-on.
+//!   `session`, `accounts`, `cases`, `requests` and `draft` hold the pages; `second_factor`
+//!   and `sso` the second factor's enrolment and reset, and single sign-on.
 
+mod accounts;
 mod cases;
 mod draft;
 mod layout;
@@ -38,6 +39,28 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(session::index))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/users", get(accounts::list).post(accounts::create))
+        .route("/users/new", get(accounts::new_page))
+        .route(
+            "/users/{user_id}",
+            get(accounts::show).post(accounts::update),
+        )
+        .route(
+            "/users/{user_id}/password-reset",
+            post(accounts::reset_password),
+        )
+        .route(
+            "/users/{user_id}/sessions/revoke",
+            post(accounts::revoke_sessions),
+        )
+        .route(
+            "/users/{user_id}/sessions/{session_id}/revoke",
+            post(accounts::revoke_session),
+        )
+        .route(
+            "/account/password",
+            get(accounts::password_page).post(accounts::change_password),
+        )
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/{case_id}", get(cases::show))
         .route(
@@ -126,9 +149,13 @@ impl WebError {
 
 impl From<AppError> for WebError {
     fn from(error: AppError) -> Self {
-        // A session that may only enrol a second factor is sent to the enrolment page.
-        let redirect = matches!(error, AppError::EnrolmentRequired { .. })
-            .then_some(second_factor::ENROLMENT_PAGE);
+        // A session that may only enrol a second factor is sent to the enrolment page,
+        // one that must change its password to the password page.
+        let redirect = match &error {
+            AppError::EnrolmentRequired { .. } => Some(second_factor::ENROLMENT_PAGE),
+            AppError::PasswordChangeRequired => Some("/account/password"),
+            _ => None,
+        };
         let api = ApiError::from(error);
         let problem = api.problem();
         WebError {

@@ -7,6 +7,7 @@ use crate::StoreError;
 /// Every migration: version and SQL. Append only; never edit one that has shipped.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_core.sql")),
+    (2, include_str!("../migrations/0002_accounts.sql")),
     (3, include_str!("../migrations/0003_second_factor_sso.sql")),
 ];
 

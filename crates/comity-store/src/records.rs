@@ -30,6 +30,9 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Whether the account may log in.
     pub active: bool,
+    /// Whether the password was reset by an administrator: until the user chooses a new
+    /// one, changing it is all their sessions may do.
+    pub must_change_password: bool,
     /// When created.
     pub created_at: Timestamp,
 }
@@ -37,11 +40,17 @@ pub struct UserRecord {
 /// A login session, found by the hash of its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
+    /// Public id, to list and revoke the session (not secret; not the token).
+    pub id: String,
     /// SHA-256 of the token, hex.
     pub token_hash: String,
     /// Whose session.
     pub user_id: String,
-    /// When it ends.
+    /// When opened.
+    pub created_at: Timestamp,
+    /// When last used (updated at most once a minute).
+    pub last_seen_at: Timestamp,
+    /// When it ends, however active it is.
     pub expires_at: Timestamp,
 }
 

@@ -176,8 +176,8 @@ impl Tx {
     pub async fn insert_user(&mut self, user: &UserRecord) -> Result<(), StoreError> {
         let roles: Vec<&str> = user.roles.iter().map(|role| role.code()).collect();
         let result = sqlx::query(
-            "INSERT INTO users (id, username, display_name, authority_id, roles, password_hash, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            "INSERT INTO users (id, username, display_name, authority_id, roles, password_hash, active, must_change_password, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
         )
         .bind(user.id.as_str())
         .bind(user.username.as_str())
@@ -186,6 +186,7 @@ impl Tx {
         .bind(roles.join(","))
         .bind(user.password_hash.as_str())
         .bind(i64::from(user.active))
+        .bind(i64::from(user.must_change_password))
         .bind(user.created_at.millis())
         .execute(&mut *self.inner)
         .await?;
@@ -200,15 +201,33 @@ impl Tx {
         }
     }
 
+    /// Writes a user's display name, roles, password hash and flags (the id, user name,
+    /// authority and creation time never change). False if there is no such user.
+    pub async fn update_user(&mut self, user: &UserRecord) -> Result<bool, StoreError> {
+        let roles: Vec<&str> = user.roles.iter().map(|role| role.code()).collect();
+        let result = sqlx::query(
+            "UPDATE users SET display_name = $2, roles = $3, password_hash = $4, active = $5, \
+             must_change_password = $6 WHERE id = $1",
+        )
+        .bind(user.id.as_str())
+        .bind(user.display_name.as_str())
+        .bind(roles.join(","))
+        .bind(user.password_hash.as_str())
+        .bind(i64::from(user.active))
+        .bind(i64::from(user.must_change_password))
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     /// A user by login name.
     pub async fn user_by_username(
         &mut self,
         username: &str,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, username, display_name, authority_id, roles, password_hash, active, created_at \
-             FROM users WHERE username = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
         .bind(username)
         .fetch_optional(&mut *self.inner)
         .await?;
@@ -217,75 +236,155 @@ impl Tx {
 
     /// A user by id.
     pub async fn user(&mut self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, username, display_name, authority_id, roles, password_hash, active, created_at \
-             FROM users WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *self.inner)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.inner)
+            .await?;
         row.map(|row| user_from_row(&row)).transpose()
     }
 
     /// Every user, by user name.
     pub async fn users(&mut self) -> Result<Vec<UserRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, username, display_name, authority_id, roles, password_hash, active, created_at \
-             FROM users ORDER BY username",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// The users of one authority, by user name.
+    pub async fn users_of(
+        &mut self,
+        authority: &AuthorityId,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE authority_id = $1 ORDER BY username"
+        ))
+        .bind(authority.as_str())
         .fetch_all(&mut *self.inner)
         .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// Stores a session.
-    pub async fn insert_session(
-        &mut self,
-        session: &SessionRecord,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    pub async fn insert_session(&mut self, session: &SessionRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(session.id.as_str())
         .bind(session.token_hash.as_str())
         .bind(session.user_id.as_str())
-        .bind(now.millis())
+        .bind(session.created_at.millis())
+        .bind(session.last_seen_at.millis())
         .bind(session.expires_at.millis())
         .execute(&mut *self.inner)
         .await?;
         Ok(())
     }
 
-    /// A session by token hash, if it has not expired at `now`.
+    /// A session by token hash, if at `now` it has neither expired nor been idle since
+    /// `idle_since` or earlier.
     pub async fn live_session(
         &mut self,
         token_hash: &str,
         now: Timestamp,
+        idle_since: Timestamp,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT token_hash, user_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3"
+        ))
         .bind(token_hash)
         .bind(now.millis())
+        .bind(idle_since.millis())
         .fetch_optional(&mut *self.inner)
         .await?;
-        row.map(|row| {
-            Ok(SessionRecord {
-                token_hash: row.try_get("token_hash")?,
-                user_id: row.try_get("user_id")?,
-                expires_at: Timestamp(row.try_get("expires_at")?),
-            })
-        })
-        .transpose()
+        row.map(|row| session_from_row(&row)).transpose()
     }
 
-    /// Ends a session.
+    /// Records that a session was used at `now`.
+    pub async fn touch_session(&mut self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2")
+            .bind(id)
+            .bind(now.millis())
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    /// A user's live sessions (as [`Tx::live_session`]), oldest first.
+    pub async fn sessions_of(
+        &mut self,
+        user_id: &str,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at, id"
+        ))
+        .bind(user_id)
+        .bind(now.millis())
+        .bind(idle_since.millis())
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// Ends a session by its token hash.
     pub async fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&mut *self.inner)
             .await?;
         Ok(())
+    }
+
+    /// Ends one session of a user, by its public id. False if the user has no such session.
+    pub async fn delete_session_of(
+        &mut self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id = $2")
+            .bind(user_id)
+            .bind(session_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Ends every session of a user, except `keep` (a session id) if given. Returns how
+    /// many ended.
+    pub async fn delete_sessions_of(
+        &mut self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Deletes the sessions that expired by `now` or were idle since `idle_since` or
+    /// earlier. Returns how many.
+    pub async fn purge_sessions(
+        &mut self,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let result =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(now.millis())
+                .bind(idle_since.millis())
+                .execute(&mut *self.inner)
+                .await?;
+        Ok(result.rows_affected())
     }
 
     // --- cases ---------------------------------------------------------------------
@@ -890,6 +989,22 @@ fn authority_from_row(row: &AnyRow) -> Result<AuthorityRecord, StoreError> {
     })
 }
 
+const USER_COLUMNS: &str = "id, username, display_name, authority_id, roles, password_hash, \
+     active, must_change_password, created_at";
+
+const SESSION_COLUMNS: &str = "id, token_hash, user_id, created_at, last_seen_at, expires_at";
+
+fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        id: row.try_get("id")?,
+        token_hash: row.try_get("token_hash")?,
+        user_id: row.try_get("user_id")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        last_seen_at: Timestamp(row.try_get("last_seen_at")?),
+        expires_at: Timestamp(row.try_get("expires_at")?),
+    })
+}
+
 fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     let roles: String = row.try_get("roles")?;
     let authority: String = row.try_get("authority_id")?;
@@ -906,6 +1021,7 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
             .collect::<Result<_, _>>()?,
         password_hash: row.try_get("password_hash")?,
         active: active != 0,
+        must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
         created_at: Timestamp(row.try_get("created_at")?),
     })
 }

@@ -45,6 +45,16 @@ pub struct UserView {
     pub authority: String,
     /// Role codes.
     pub roles: Vec<String>,
+    /// Whether the account may log in.
+    #[serde(default = "default_true")]
+    pub active: bool,
+    /// Whether the user must choose a new password before doing anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Create a user (administrators only).
@@ -59,7 +69,8 @@ pub struct UserInput {
     pub authority: String,
     /// Role codes.
     pub roles: Vec<String>,
-    /// Initial password, at least 12 characters.
+    /// Initial password: 12-128 characters, not a common password, not containing the
+    /// user name.
     pub password: String,
 }
 

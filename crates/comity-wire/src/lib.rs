@@ -3,6 +3,8 @@
 //!
 //! - [`api`]: request and response bodies of `/api/v1`, described in OpenAPI
 //!   through `utoipa`.
+//! - [`accounts`]: bodies of the account administration endpoints (users, passwords,
+//!   sessions).
 //! - [`content`]: [`content::RequestContentDto`], the serialized request content shared
 //!   by the API, the federation and storage; its conversion to the domain is where outside
 //!   input is parsed and every error names its field.
@@ -13,6 +15,7 @@
 //! The domain can change without breaking peers or stored data: only this crate decides
 //! what goes on the wire, and every stored or federated document carries a version.
 
+pub mod accounts;
 pub mod api;
 pub mod assessment;
 pub mod content;

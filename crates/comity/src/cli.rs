@@ -80,6 +80,13 @@ pub enum Command {
         #[command(subcommand)]
         command: CaseCommand,
     },
+    /// Accounts of your authority on a running node (administrators).
+    User {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        command: crate::users::UserCommand,
+    },
     /// Requests on a running node.
     Request {
         #[command(flatten)]
@@ -151,6 +158,8 @@ pub enum LawCommand {
 pub enum BenchCommand {
     /// Durable signed and encrypted messages between two nodes on loopback.
     Exchange(crate::bench::ExchangeArgs),
+    /// `/healthz` latency while many concurrent wrong log-ins are refused.
+    LoginFlood(crate::bench_login::LoginFloodArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,6 +300,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Exchange(args),
         } => crate::bench::exchange(args).await,
+        Command::Bench {
+            command: BenchCommand::LoginFlood(args),
+        } => crate::bench_login::login_flood(args).await,
         Command::Node {
             command: NodeCommand::Show { data_dir },
         } => crate::local::node_show(&data_dir).await,
@@ -331,6 +343,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             connection,
             command,
         } => crate::second_factor::run(&connection, command).await,
+        Command::User {
+            connection,
+            command,
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            let reply = crate::users::run(&client, command).await?;
+            print_json(&reply)
+        }
         Command::Case {
             connection,
             command,

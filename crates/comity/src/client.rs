@@ -45,7 +45,7 @@ impl Client {
 
     /// GET a JSON resource.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.send(self.http.get(format!("{}{path}", self.base)))
+        self.send_request(self.http.get(format!("{}{path}", self.base)))
             .await
     }
 
@@ -70,17 +70,31 @@ impl Client {
 
     /// POST JSON.
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+        self.send_request(self.http.post(format!("{}{path}", self.base)).json(body))
             .await
     }
 
     /// DELETE a resource.
     pub async fn delete(&self, path: &str) -> anyhow::Result<Value> {
-        self.send(self.http.delete(format!("{}{path}", self.base)))
+        self.send_request(self.http.delete(format!("{}{path}", self.base)))
             .await
     }
 
-    async fn send(&self, mut request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+    /// Any method, with an optional JSON body. An empty success (204) is `null`.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.send_request(request).await
+    }
+
+    async fn send_request(&self, mut request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }

@@ -52,7 +52,11 @@ const NODES: [NodeSpec; 3] = [
                 "Ana García (autoridad central)",
                 &["central_authority_officer", "supervisor"],
             ),
-            ("admin-es", "Administrador", &["administrator"]),
+            (
+                "admin-es",
+                "Administrador",
+                &["administrator", "node_operator"],
+            ),
         ],
     },
     NodeSpec {
@@ -70,7 +74,11 @@ const NODES: [NodeSpec; 3] = [
                 &["central_authority_officer"],
             ),
             ("salma", "Salma Idrissi (exécution)", &["executing_officer"]),
-            ("admin-ma", "Administrateur", &["administrator"]),
+            (
+                "admin-ma",
+                "Administrateur",
+                &["administrator", "node_operator"],
+            ),
         ],
     },
     NodeSpec {
@@ -87,7 +95,11 @@ const NODES: [NodeSpec; 3] = [
                 "Camille Durand (procureure)",
                 &["requesting_prosecutor", "central_authority_officer"],
             ),
-            ("admin-fr", "Administrateur", &["administrator"]),
+            (
+                "admin-fr",
+                "Administrateur",
+                &["administrator", "node_operator"],
+            ),
         ],
     },
 ];
@@ -142,7 +154,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             )
             .await?;
         for (username, display_name, roles) in spec.users {
-            let password = random_password();
+            let password = random_password_for(username);
             node.app()
                 .insert_user(&UserInput {
                     username: (*username).into(),
@@ -308,7 +320,7 @@ async fn login_with_new_user(
     authority: &str,
     logins: &mut Vec<(String, String, String, String)>,
 ) -> anyhow::Result<Client> {
-    let password = random_password();
+    let password = random_password_for("hugo");
     node.app()
         .insert_user(&UserInput {
             username: "hugo".into(),
@@ -325,6 +337,16 @@ async fn login_with_new_user(
         "central_authority_officer".into(),
     ));
     login(node.url(), "hugo", &password).await
+}
+
+/// A random password that does not contain `username` (the policy refuses those).
+fn random_password_for(username: &str) -> String {
+    loop {
+        let password = random_password();
+        if !password.to_lowercase().contains(&username.to_lowercase()) {
+            return password;
+        }
+    }
 }
 
 fn random_password() -> String {

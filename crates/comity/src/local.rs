@@ -64,7 +64,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
         username: args.admin_username.clone(),
         display_name: "Administrator".into(),
         authority: authority.id.to_string(),
-        roles: vec!["administrator".into()],
+        roles: vec!["administrator".into(), "node_operator".into()],
         password,
     })
     .await?;

@@ -2,11 +2,13 @@
 //! one-line message and a non-zero exit code.
 
 mod bench;
+mod bench_login;
 mod cli;
 mod client;
 mod demo;
 mod local;
 mod second_factor;
+mod users;
 
 use std::process::ExitCode;
 

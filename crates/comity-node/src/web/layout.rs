@@ -15,6 +15,10 @@ pub enum Section {
     Overdue,
     /// Cases.
     Cases,
+    /// Users (administrators).
+    Users,
+    /// The user's own account.
+    Account,
     /// None (login, errors).
     None,
 }
@@ -77,6 +81,7 @@ dl.content dd{margin:0;white-space:pre-wrap}
 .sev-info{background:#e6eef7;color:#12324f;border:1px solid #12324f}
 cite.citation{font-style:normal;font-size:.9rem}
 .raised{font-weight:700}
+.notice{border-left:4px solid #0b4fa8;background:#eef4fb;padding:.25em 1em;margin:1em 0}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 "#;
 
@@ -112,9 +117,15 @@ pub fn page(title: &str, user: Option<&Principal>, section: Section, body: Marku
                     @if let Some(user) = user {
                         nav aria-label="Main" {
                             ul {
-                                (nav_link("/requests", "Requests", Section::Requests))
-                                (nav_link("/requests?overdue=true", "Overdue", Section::Overdue))
-                                (nav_link("/cases", "Cases", Section::Cases))
+                                @if user.user.roles.iter().any(|role| role.may_read_requests()) {
+                                    (nav_link("/requests", "Requests", Section::Requests))
+                                    (nav_link("/requests?overdue=true", "Overdue", Section::Overdue))
+                                    (nav_link("/cases", "Cases", Section::Cases))
+                                }
+                                @if user.has(comity_domain::Role::Administrator) {
+                                    (nav_link("/users", "Users", Section::Users))
+                                }
+                                (nav_link("/account/password", "My password", Section::Account))
                             }
                         }
                         div.who {

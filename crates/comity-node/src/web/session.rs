@@ -11,13 +11,32 @@ use maud::{Markup, html};
 use super::layout::{self, FormProblem, Section};
 use super::{FormFields, WebError, see_other};
 use crate::AppState;
+use crate::api::accounts::ClientAddress;
 use crate::extract::{SESSION_COOKIE, presented_token};
 
-/// `GET /`: the requests for a logged-in user, otherwise the login page.
+/// `GET /`: a logged-in user's landing page (see [`landing_page`]), otherwise the login
+/// page.
 pub async fn index(State(state): State<AppState>, parts: Parts) -> Response {
-    match presented_token(&parts) {
-        Some(token) if state.app.authenticate(&token).await.is_ok() => see_other("/requests"),
-        _ => see_other("/login"),
+    let Some(token) = presented_token(&parts) else {
+        return see_other("/login");
+    };
+    match state.app.authenticate_for_password_change(&token).await {
+        Ok(principal) => see_other(landing_page(&principal.user)),
+        Err(_) => see_other("/login"),
+    }
+}
+
+/// Where a user starts: the password page when it must be changed, the requests for
+/// those who read them, the user list for administrators, else their password page.
+pub fn landing_page(user: &comity_store::UserRecord) -> &'static str {
+    if user.must_change_password {
+        "/account/password"
+    } else if user.roles.iter().any(|role| role.may_read_requests()) {
+        "/requests"
+    } else if user.roles.contains(&comity_domain::Role::Administrator) {
+        "/users"
+    } else {
+        "/account/password"
     }
 }
 
@@ -29,6 +48,7 @@ pub async fn login_page(State(state): State<AppState>) -> Markup {
 /// `POST /login`: on success sets the session cookie and goes to the requests.
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     fields: FormFields,
 ) -> Result<Response, WebError> {
     let username = fields.get("username").trim().to_string();
@@ -46,9 +66,13 @@ pub async fn login(
             .into_response());
     }
     let second_factor = super::second_factor::proof_from_field(fields.get("code"));
-    match state.app.login(&username, password, &second_factor).await {
+    match state
+        .app
+        .login(&username, password, &second_factor, address)
+        .await
+    {
         Ok(session) => {
-            let mut response = see_other("/requests");
+            let mut response = see_other(landing_page(&session.user));
             response
                 .headers_mut()
                 .insert(header::SET_COOKIE, session_cookie(&state, &session)?);
@@ -73,6 +97,21 @@ pub async fn login(
             )
                 .into_response())
         }
+        Err(AppError::Throttled {
+            retry_after_secs,
+            message,
+        }) => {
+            let problem = FormProblem::new("username", message);
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                login_form(&state, &username, Some(&problem)),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            Ok(response)
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -82,11 +121,7 @@ pub(super) fn session_cookie(
     state: &AppState,
     session: &comity_app::auth::NewSession,
 ) -> Result<HeaderValue, WebError> {
-    let secure = state
-        .config
-        .public_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("https://"));
+    let secure = state.secure_cookies;
     let max_age = (session.expires_at.millis() - state.app.now().millis()) / 1000;
     let cookie = format!(
         "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
@@ -109,7 +144,10 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Respo
         state.app.logout(&token).await?;
     }
     let mut response = see_other("/login");
-    let cleared = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let cleared = format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
     if let Ok(value) = HeaderValue::from_str(&cleared) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

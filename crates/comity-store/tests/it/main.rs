@@ -6,8 +6,8 @@ use comity_domain::{
     RequestContent, RequestState, Role, Side, Timestamp, TransitionRecord, Urgency,
 };
 use comity_store::{
-    AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter, Store,
-    StoreError, UserRecord,
+    AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
+    SessionRecord, Store, StoreError, UserRecord,
 };
 
 /// Runs `check` once per backend, each with a fresh database.
@@ -231,6 +231,7 @@ async fn users_are_unique_by_name() {
             roles: vec![Role::CentralAuthorityOfficer, Role::Supervisor],
             password_hash: "$argon2id$...".into(),
             active: true,
+            must_change_password: false,
             created_at: Timestamp(5),
         };
         let mut tx = store.begin().await.expect("begin");
@@ -244,6 +245,155 @@ async fn users_are_unique_by_name() {
         tx.commit().await.expect("commit");
         let mut tx = store.begin().await.expect("begin");
         assert_eq!(tx.user_by_username("ana").await.expect("find"), Some(user));
+    })
+    .await;
+}
+
+fn user(id: &str, username: &str, authority: &str) -> UserRecord {
+    UserRecord {
+        id: id.into(),
+        username: username.into(),
+        display_name: format!("User {username}"),
+        authority: authority.parse().expect("id"),
+        roles: vec![Role::Administrator],
+        password_hash: "$argon2id$...".into(),
+        active: true,
+        must_change_password: false,
+        created_at: Timestamp(5),
+    }
+}
+
+fn session(id: &str, user_id: &str, created: i64, last_seen: i64, expires: i64) -> SessionRecord {
+    SessionRecord {
+        id: id.into(),
+        token_hash: format!("hash-{id}"),
+        user_id: user_id.into(),
+        created_at: Timestamp(created),
+        last_seen_at: Timestamp(last_seen),
+        expires_at: Timestamp(expires),
+    }
+}
+
+#[tokio::test]
+async fn users_are_updated_and_listed_per_authority() {
+    for_each_backend(|store| async move {
+        seed(&store).await;
+        let mut tx = store.begin().await.expect("begin");
+        tx.insert_user(&user("u1", "ana", "es-ca"))
+            .await
+            .expect("insert");
+        tx.insert_user(&user("u2", "karim", "ma-ca"))
+            .await
+            .expect("insert");
+        let mut changed = user("u1", "ana", "es-ca");
+        changed.display_name = "Ana G.".into();
+        changed.roles = vec![Role::Administrator, Role::NodeOperator];
+        changed.active = false;
+        changed.must_change_password = true;
+        changed.password_hash = "$argon2id$new".into();
+        assert!(tx.update_user(&changed).await.expect("update"));
+        assert!(
+            !tx.update_user(&user("nobody", "x", "es-ca"))
+                .await
+                .expect("update")
+        );
+        tx.commit().await.expect("commit");
+        let mut tx = store.begin().await.expect("begin");
+        assert_eq!(tx.user("u1").await.expect("user"), Some(changed));
+        let es: Vec<String> = tx
+            .users_of(&"es-ca".parse().expect("id"))
+            .await
+            .expect("users")
+            .into_iter()
+            .map(|user| user.username)
+            .collect();
+        assert_eq!(es, ["ana"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_end_by_expiry_idleness_or_revocation_and_are_purged() {
+    for_each_backend(|store| async move {
+        seed(&store).await;
+        let mut tx = store.begin().await.expect("begin");
+        tx.insert_user(&user("u1", "ana", "es-ca"))
+            .await
+            .expect("insert");
+        tx.insert_user(&user("u2", "karim", "ma-ca"))
+            .await
+            .expect("insert");
+        // now = 1000, idle since = 500: s-live is live, s-idle idle, s-old expired.
+        tx.insert_session(&session("s-live", "u1", 100, 900, 5_000))
+            .await
+            .expect("s");
+        tx.insert_session(&session("s-idle", "u1", 200, 400, 5_000))
+            .await
+            .expect("s");
+        tx.insert_session(&session("s-old", "u1", 300, 950, 1_000))
+            .await
+            .expect("s");
+        tx.insert_session(&session("s-other", "u2", 100, 900, 5_000))
+            .await
+            .expect("s");
+        let (now, idle_since) = (Timestamp(1_000), Timestamp(500));
+        let found = tx
+            .live_session("hash-s-live", now, idle_since)
+            .await
+            .expect("live");
+        assert_eq!(found.map(|s| s.id).as_deref(), Some("s-live"));
+        for gone in ["hash-s-idle", "hash-s-old"] {
+            assert_eq!(
+                tx.live_session(gone, now, idle_since).await.expect("live"),
+                None
+            );
+        }
+        let live: Vec<String> = tx
+            .sessions_of("u1", now, idle_since)
+            .await
+            .expect("sessions")
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(live, ["s-live"]);
+        tx.touch_session("s-live", Timestamp(990))
+            .await
+            .expect("touch");
+        assert_eq!(tx.purge_sessions(now, idle_since).await.expect("purge"), 2);
+        assert_eq!(
+            tx.live_session("hash-s-live", Timestamp(1_400), Timestamp(950))
+                .await
+                .expect("live")
+                .map(|s| s.last_seen_at),
+            Some(Timestamp(990))
+        );
+        assert!(
+            !tx.delete_session_of("u2", "s-live")
+                .await
+                .expect("not hers")
+        );
+        assert!(tx.delete_session_of("u1", "s-live").await.expect("revoke"));
+        tx.insert_session(&session("s-a", "u1", 1, 990, 5_000))
+            .await
+            .expect("s");
+        tx.insert_session(&session("s-b", "u1", 2, 990, 5_000))
+            .await
+            .expect("s");
+        assert_eq!(
+            tx.delete_sessions_of("u1", Some("s-b"))
+                .await
+                .expect("others"),
+            1
+        );
+        assert_eq!(tx.delete_sessions_of("u1", None).await.expect("all"), 1);
+        assert_eq!(
+            tx.sessions_of("u2", now, idle_since)
+                .await
+                .expect("u2")
+                .len(),
+            1
+        );
+        tx.commit().await.expect("commit");
     })
     .await;
 }

@@ -115,6 +115,7 @@ async fn a_request_is_drafted_approved_dispatched_and_acknowledged_in_the_browse
         ("ana", "es-ca", "central_authority_officer"),
         ("karim", "ma-ca", "central_authority_officer"),
         ("sofia", "es-ca", "supervisor"),
+        ("root", "es-ca", "administrator"),
     ] {
         node.user(username, authority, &[role])
             .await
@@ -579,6 +580,61 @@ async fn drive(client: &Browser, base: &str) -> anyhow::Result<()> {
     );
     client.goto(&format!("{base}{request_path}")).await?;
     wait_for_path(client, |path| path == request_path).await?;
+    log_out(client).await?;
+    administer_accounts(client).await
+}
+
+/// An administrator lands on the user list, creates a user (a refused password first:
+/// summarised, linked and marked on the field) and disables the account.
+async fn administer_accounts(client: &Browser) -> anyhow::Result<()> {
+    wait_for_path(client, |path| path == "/login").await?;
+    type_into(client, "#username", "root").await?;
+    type_into(client, "#password", TEST_PASSWORD).await?;
+    click(client, "form[action='/login'] button[type=submit]").await?;
+    wait_for_path(client, |path| path == "/users").await?;
+    ensure!(
+        text_of(client, "nav a[aria-current=page]").await? == "Users",
+        "the administrator's landing page is the user list"
+    );
+    click_link(client, "Create a user").await?;
+    wait_for_path(client, |path| path == "/users/new").await?;
+    type_into(client, "#username", "bea").await?;
+    type_into(client, "#display_name", "Beatriz Ruiz").await?;
+    click(client, "#role-analyst").await?;
+    type_into(client, "#password", "too short").await?;
+    click(client, "#create-user").await?;
+    let summary = text_of(client, ".error-summary a[href='#password']").await?;
+    ensure!(
+        summary.contains("at least 12 characters"),
+        "the summary links to the password: {summary}"
+    );
+    let password = find(client, "#password").await?;
+    ensure!(
+        client.attr(&password, "aria-invalid").await? == Some("true".into()),
+        "the password field is marked invalid"
+    );
+    ensure!(
+        client.attr(&password, "aria-describedby").await?
+            == Some("password-hint password-error".into()),
+        "the password field is described by its hint and its error"
+    );
+    type_into(client, "#password", "a long and fine phrase").await?;
+    click(client, "#create-user").await?;
+    wait_for_path(client, |path| {
+        path.starts_with("/users/") && path != "/users/new"
+    })
+    .await?;
+    ensure!(
+        text_of(client, "h1").await? == "User bea",
+        "the new user's page opens"
+    );
+    select(client, "#active", "no").await?;
+    click(client, "#save-user").await?;
+    wait_for(client, "[role=status]").await?;
+    ensure!(
+        text_of(client, "main p strong").await? == "Disabled",
+        "the account is disabled"
+    );
     log_out(client).await?;
     Ok(())
 }

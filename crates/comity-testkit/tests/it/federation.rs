@@ -553,7 +553,7 @@ async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
     })
     .await;
     let admin = spain
-        .user("root", "es-ca", &["administrator"])
+        .user("root", "es-ca", &["administrator", "node_operator"])
         .await
         .expect("user");
     let stopped = morocco.kill();
@@ -674,7 +674,7 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
     let old_keys = pair.spain.node.state().federation.keys();
     let admin = pair
         .spain
-        .user("root", "es-ca", &["administrator"])
+        .user("root", "es-ca", &["administrator", "node_operator"])
         .await
         .expect("admin");
     assert_eq!(

@@ -1,5 +1,6 @@
 //! End-to-end tests: real nodes on loopback, real HTTP, real databases, a real browser.
 
+mod accounts;
 mod api;
 mod browser;
 mod browser_security;

@@ -1,6 +1,8 @@
 //! The `comity` binary as an operator uses it: one-line errors, non-zero exits, files
 //! created owner-only.
 
+mod users;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -30,7 +32,7 @@ fn init(directory: &Path, node_id: &str, authority: &str, country: &str) -> Outp
             "--listen",
             "127.0.0.1:0",
         ],
-        &[("COMITY_ADMIN_PASSWORD", "a long enough admin password")],
+        &[("COMITY_ADMIN_PASSWORD", "a long enough first passphrase")],
     )
 }
 
@@ -171,7 +173,7 @@ fn bad_input_gets_one_line_and_a_non_zero_exit() {
             "--authority-name",
             "N",
         ],
-        &[("COMITY_ADMIN_PASSWORD", "a long enough admin password")],
+        &[("COMITY_ADMIN_PASSWORD", "a long enough first passphrase")],
     );
     assert!(!bad_country.status.success());
     assert!(

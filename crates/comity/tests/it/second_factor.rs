@@ -38,7 +38,7 @@ fn a_supervisor_enrols_and_logs_in_with_the_cli_and_an_administrator_resets() {
             "Ministry of Justice",
             "--no-tls",
         ],
-        &[("COMITY_ADMIN_PASSWORD", "a long enough admin password")],
+        &[("COMITY_ADMIN_PASSWORD", "a long enough first passphrase")],
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -79,7 +79,7 @@ fn a_supervisor_enrols_and_logs_in_with_the_cli_and_an_administrator_resets() {
     };
     let admin = cli(
         &["login", "--username", "admin"],
-        &[("COMITY_PASSWORD", "a long enough admin password")],
+        &[("COMITY_PASSWORD", "a long enough first passphrase")],
     );
     assert!(admin.status.success(), "{}", stderr(&admin));
     let admin_token = stdout(&admin).trim().to_string();
@@ -88,7 +88,7 @@ fn a_supervisor_enrols_and_logs_in_with_the_cli_and_an_administrator_resets() {
             .bearer_auth(&admin_token)
             .json(&serde_json::json!({
                 "username": "sam", "display_name": "Sam Supervisor", "authority": "es-ca",
-                "roles": ["supervisor"], "password": "sam's long enough password"
+                "roles": ["supervisor"], "password": "violet harbour lantern at dusk"
             }))
             .send()
             .await
@@ -97,7 +97,7 @@ fn a_supervisor_enrols_and_logs_in_with_the_cli_and_an_administrator_resets() {
     });
     assert_eq!(created.as_u16(), 201);
 
-    let password = [("COMITY_PASSWORD", "sam's long enough password")];
+    let password = [("COMITY_PASSWORD", "violet harbour lantern at dusk")];
     let login = cli(&["login", "--username", "sam"], &password);
     assert!(login.status.success(), "{}", stderr(&login));
     let restricted = stdout(&login).trim().to_string();
