@@ -14,6 +14,8 @@ use crate::{App, AppError};
 pub const SESSION_DAYS: i64 = 1;
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 
 /// An authenticated user, as every use case sees the caller.
 #[derive(Debug, Clone)]
@@ -76,6 +78,8 @@ pub struct NewSession {
 
 /// Hashes a password with Argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, AppError> {
+    comity_domain::text::check_secret(password)
+        .map_err(|error| AppError::invalid("password", error.to_string()))?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::invalid(
             "password",
@@ -105,6 +109,8 @@ impl App {
     /// Checks a user name and password; on success opens a session.
     pub async fn login(&self, username: &str, password: &str) -> Result<NewSession, AppError> {
         let refused = || AppError::Unauthenticated("unknown user name or wrong password".into());
+        comity_domain::text::check_identifier(username)
+            .map_err(|error| AppError::invalid("username", error.to_string()))?;
         let mut tx = self.store().begin().await?;
         let Some(user) = tx.user_by_username(username).await? else {
             // Spend the same effort as a real check, so timing does not reveal names.
@@ -187,9 +193,8 @@ impl App {
                 "3-64 characters: letters, digits, '.', '-', '_'",
             ));
         }
-        if input.display_name.trim().is_empty() || input.display_name.chars().count() > 200 {
-            return Err(AppError::invalid("display_name", "1-200 characters"));
-        }
+        comity_domain::text::check_name(&input.display_name, MAX_DISPLAY_NAME_CHARS)
+            .map_err(|error| AppError::invalid("display_name", error.to_string()))?;
         let authority: AuthorityId =
             input
                 .authority

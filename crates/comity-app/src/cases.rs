@@ -23,13 +23,8 @@ impl App {
             "open cases",
         )?;
         for (field, value) in [("reference", &input.reference), ("title", &input.title)] {
-            let chars = value.trim().chars().count();
-            if chars == 0 || chars > MAX_CASE_TEXT || value.chars().any(char::is_control) {
-                return Err(AppError::invalid(
-                    field,
-                    format!("1-{MAX_CASE_TEXT} characters, no control characters"),
-                ));
-            }
+            comity_domain::text::check_name(value.trim(), MAX_CASE_TEXT)
+                .map_err(|error| AppError::invalid(field, error.to_string()))?;
         }
         let case = Case {
             id: self.new_id(),

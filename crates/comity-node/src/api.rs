@@ -1,6 +1,6 @@
 //! The REST API under `/api/v1`: thin handlers that parse, call one use case and render.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Authenticated};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
 use crate::views;
 
 /// The API routes.
@@ -161,7 +161,7 @@ pub async fn create_case(
 pub async fn get_case(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(case_id): Path<String>,
+    ApiPath(case_id): ApiPath<String>,
 ) -> Result<Json<CaseView>, ApiError> {
     let case = state.app.get_case(&principal, &case_id).await?;
     let requests = state
@@ -183,7 +183,7 @@ pub async fn get_case(
 pub async fn create_request(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(case_id): Path<String>,
+    ApiPath(case_id): ApiPath<String>,
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let details = state
@@ -198,6 +198,7 @@ pub async fn create_request(
 
 /// Filters for listing requests.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequestListParams {
     /// Only this case.
@@ -217,7 +218,7 @@ pub struct RequestListParams {
 pub async fn list_requests(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(params): Query<RequestListParams>,
+    ApiQuery(params): ApiQuery<RequestListParams>,
 ) -> Result<Json<Vec<RequestSummaryView>>, ApiError> {
     let side = params
         .side
@@ -252,7 +253,7 @@ pub async fn list_requests(
 pub async fn get_request(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     let details = state.app.request_details(&principal, &request_id).await?;
     Ok(Json(views::request_view(&details, state.app.now())))
@@ -260,6 +261,7 @@ pub async fn get_request(
 
 /// Optimistic concurrency for draft edits.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VersionParams {
     /// The version the caller edited.
@@ -272,8 +274,8 @@ pub struct VersionParams {
 pub async fn update_draft(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
-    Query(params): Query<VersionParams>,
+    ApiPath(request_id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<VersionParams>,
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<Json<RequestView>, ApiError> {
     let details = state
@@ -289,7 +291,7 @@ pub async fn update_draft(
 pub async fn transition(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Json<RequestView>, ApiError> {
     let details = state
@@ -320,7 +322,7 @@ pub async fn assess_draft(
 pub async fn request_assessment(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
 ) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
     let assessment = state
         .app
@@ -333,6 +335,7 @@ pub async fn request_assessment(
 
 /// Which outgoing messages to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
     /// `pending`, `delivered` or `dead` (default `dead`).
@@ -345,7 +348,7 @@ pub struct OutboxParams {
 pub async fn list_outbox(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(params): Query<OutboxParams>,
+    ApiQuery(params): ApiQuery<OutboxParams>,
 ) -> Result<Json<Vec<comity_wire::api::OutboxMessageView>>, ApiError> {
     let code = params.status.as_deref().unwrap_or("dead");
     let status = comity_store::OutboxStatus::parse(code).ok_or_else(|| {
@@ -379,7 +382,7 @@ pub async fn list_outbox(
 pub async fn retry_outbox(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.app.retry_dead_letter(&principal, &message_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -392,8 +395,24 @@ pub struct KeyRotationView {
     pub key_id: String,
     /// Peers that accepted the announcement.
     pub announced_to: Vec<String>,
-    /// Peers that did not (node id and reason): announce again later.
-    pub failed: Vec<(String, String)>,
+    /// Peers that did not: announce again later.
+    pub failed: Vec<AnnouncementFailure>,
+}
+
+/// A peer that did not accept a key announcement.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AnnouncementFailure {
+    /// The peer's node id.
+    pub node_id: String,
+    /// Why, as far as this node could tell.
+    pub reason: String,
+}
+
+fn failures(failed: Vec<(String, String)>) -> Vec<AnnouncementFailure> {
+    failed
+        .into_iter()
+        .map(|(node_id, reason)| AnnouncementFailure { node_id, reason })
+        .collect()
 }
 
 /// Rotate this node's keys and announce the new ones to every peer, signed by the old
@@ -422,7 +441,7 @@ pub async fn rotate_keys(
     Ok(Json(KeyRotationView {
         key_id: report.key_id,
         announced_to: report.announced_to,
-        failed: report.failed,
+        failed: failures(report.failed),
     }))
 }
 
@@ -441,12 +460,13 @@ pub async fn announce_keys(
     Ok(Json(KeyRotationView {
         key_id: state.federation.keys().key_id().to_string(),
         announced_to,
-        failed,
+        failed: failures(failed),
     }))
 }
 
 /// Options of the letter of request.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LetterParams {
     /// `en`, `fr`, `es` or `ar`; default: the first the requested state accepts.
@@ -462,8 +482,8 @@ pub struct LetterParams {
 pub async fn request_letter(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
-    Query(params): Query<LetterParams>,
+    ApiPath(request_id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<LetterParams>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let language = params

@@ -258,9 +258,20 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::routes())
         .merge(web::routes())
         .fallback(web::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A known path asked with a method it does not serve: a problem, with axum's `Allow`.
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this path does not serve that method; the Allow header lists those it does",
+    )
 }
 
 async fn openapi_json() -> impl IntoResponse {

@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 
+use comity_domain::request::MAX_PERSON_LIST_LEN;
 use comity_domain::{
     AttachmentRef, AuthorityId, Confidentiality, CountryCode, Date, MeasureKind, MeasureSought,
     Offence, OffenceCategory, PersonConcerned, PersonRole, RequestContent, Urgency, Vulnerability,
@@ -327,6 +328,17 @@ fn resolve_country(
 }
 
 fn person_to_domain(index: usize, person: &PersonDto) -> Result<PersonConcerned, FieldError> {
+    for (name, len) in [
+        ("nationalities", person.nationalities.len()),
+        ("vulnerabilities", person.vulnerabilities.len()),
+    ] {
+        if len > MAX_PERSON_LIST_LEN {
+            return Err(FieldError::new(
+                format!("persons[{index}].{name}"),
+                format!("at most {MAX_PERSON_LIST_LEN} entries are accepted, got {len}"),
+            ));
+        }
+    }
     let nationalities = person
         .nationalities
         .iter()
