@@ -14,8 +14,8 @@ use crate::{App, AppError};
 pub const SESSION_DAYS: i64 = 1;
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
-/// Longest display name, in characters.
-pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
+/// Longest display name, in characters (as the API's schema says).
+pub const MAX_DISPLAY_NAME_CHARS: usize = comity_wire::schema::MAX_DISPLAY_NAME_CHARS;
 
 /// An authenticated user, as every use case sees the caller.
 #[derive(Debug, Clone)]

@@ -4,8 +4,8 @@ use comity_domain::{Case, Role};
 
 use crate::{App, AppError, Principal};
 
-/// Longest case reference or title, in characters.
-const MAX_CASE_TEXT: usize = 300;
+/// Longest case reference or title, in characters (as the API's schema says).
+const MAX_CASE_TEXT: usize = comity_wire::schema::MAX_CASE_TEXT_CHARS;
 
 impl App {
     /// Opens a case for the principal's authority.

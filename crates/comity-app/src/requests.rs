@@ -382,10 +382,7 @@ fn require_drafter(principal: &Principal) -> Result<(), AppError> {
     )
 }
 
-/// Longest reason or override justification given with a transition, in characters.
-pub const MAX_REASON_CHARS: usize = 4_000;
-/// Most grounds cited in one transition.
-pub const MAX_GROUNDS: usize = 20;
+pub use comity_wire::schema::{MAX_GROUNDS, MAX_REASON_CHARS};
 
 /// Bounds the free text of a transition: it is stored in the history and sent to the peer.
 fn check_transition_text(input: &TransitionInput) -> Result<(), AppError> {

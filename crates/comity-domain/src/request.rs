@@ -259,8 +259,8 @@ fn validate_attachment(index: usize, attachment: &AttachmentRef) -> Result<(), D
     Ok(())
 }
 
-/// Whether `text` is a media type `type/subtype` of RFC 6838 restricted names,
-/// optionally followed by parameters (`; charset=utf-8`) without control characters.
+/// Whether `text` is a media type `type/subtype` of RFC 6838 restricted names, without
+/// parameters.
 pub fn is_media_type(text: &str) -> bool {
     let restricted = |name: &str| {
         !name.is_empty()
@@ -274,11 +274,10 @@ pub fn is_media_type(text: &str) -> bool {
                     || matches!(c, '!' | '#' | '$' | '&' | '-' | '^' | '_' | '.' | '+')
             })
     };
-    if text.len() > MAX_MEDIA_TYPE_CHARS || text.chars().any(char::is_control) {
+    if text.len() > MAX_MEDIA_TYPE_CHARS {
         return false;
     }
-    let essence = text.split(';').next().unwrap_or_default().trim();
-    match essence.split_once('/') {
+    match text.split_once('/') {
         Some((kind, subtype)) => restricted(kind) && restricted(subtype),
         None => false,
     }

@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Liveness and database check.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = HealthView), (status = 503, body = comity_wire::Problem)))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The node and its database answer", body = HealthView), (status = 503, body = comity_wire::Problem)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
     state
         .app
@@ -60,7 +60,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthView>, 
 
 /// Log in; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/sessions", request_body = LoginInput,
-    responses((status = 201, body = SessionView), (status = 401, body = comity_wire::Problem)))]
+    responses((status = 201, description = "Logged in; the token is shown once", body = SessionView), (status = 401, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LoginInput>,
@@ -77,7 +77,7 @@ pub async fn login(
 }
 
 /// End the current session.
-#[utoipa::path(delete, path = "/api/v1/sessions/current", responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/sessions/current", responses((status = 204, description = "The session presented, if any, is ended; idempotent")), security((), ("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
@@ -89,13 +89,13 @@ pub async fn logout(
 }
 
 /// Who is logged in.
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = comity_wire::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, description = "The logged-in user", body = UserView)), security(("bearer" = [])))]
 pub async fn me(Authenticated(principal): Authenticated) -> Json<UserView> {
     Json(views::user_view(&principal.user))
 }
 
 /// Authorities known to this node (its own and its peers').
-#[utoipa::path(get, path = "/api/v1/authorities", responses((status = 200, body = [AuthorityView])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/authorities", responses((status = 200, description = "Authorities known to this node", body = [AuthorityView])), security(("bearer" = [])))]
 pub async fn list_authorities(
     State(state): State<AppState>,
     Authenticated(_principal): Authenticated,
@@ -107,7 +107,7 @@ pub async fn list_authorities(
 }
 
 /// Users of this node (administrators).
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = [UserView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, description = "The node's users", body = [UserView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_users(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -118,7 +118,7 @@ pub async fn list_users(
 
 /// Create a user (administrators).
 #[utoipa::path(post, path = "/api/v1/users", request_body = UserInput,
-    responses((status = 201, body = UserView), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 201, description = "The user was created", body = UserView), (status = 403, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn create_user(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -129,7 +129,7 @@ pub async fn create_user(
 }
 
 /// The cases of the caller's authority.
-#[utoipa::path(get, path = "/api/v1/cases", responses((status = 200, body = [CaseView])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/cases", responses((status = 200, description = "The cases of the caller's authority", body = [CaseView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_cases(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -145,7 +145,7 @@ pub async fn list_cases(
 
 /// Open a case.
 #[utoipa::path(post, path = "/api/v1/cases", request_body = CaseInput,
-    responses((status = 201, body = CaseView), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 201, description = "The case was opened", body = CaseView), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn create_case(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -157,7 +157,7 @@ pub async fn create_case(
 
 /// One case with its requests.
 #[utoipa::path(get, path = "/api/v1/cases/{case_id}", params(("case_id" = String, Path)),
-    responses((status = 200, body = CaseView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The case with its requests", body = CaseView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn get_case(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -179,7 +179,7 @@ pub async fn get_case(
 
 /// Draft a request in a case.
 #[utoipa::path(post, path = "/api/v1/cases/{case_id}/requests", params(("case_id" = String, Path)), request_body = RequestContentDto,
-    responses((status = 201, body = RequestView), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 201, description = "The draft was stored", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn create_request(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -204,8 +204,10 @@ pub struct RequestListParams {
     /// Only this case.
     pub case_id: Option<String>,
     /// `requesting` or `requested`.
+    #[param(schema_with = comity_wire::schema::side)]
     pub side: Option<String>,
     /// A state code.
+    #[param(schema_with = comity_wire::schema::state)]
     pub state: Option<String>,
     /// Only requests with a deadline passed unmet.
     #[serde(default)]
@@ -214,7 +216,7 @@ pub struct RequestListParams {
 
 /// Requests held by the caller's authority.
 #[utoipa::path(get, path = "/api/v1/requests", params(RequestListParams),
-    responses((status = 200, body = [RequestSummaryView]), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "Requests held by the caller's authority, filtered", body = [RequestSummaryView]), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_requests(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -249,7 +251,7 @@ pub async fn list_requests(
 
 /// One request with its history, deadlines and the caller's available actions.
 #[utoipa::path(get, path = "/api/v1/requests/{request_id}", params(("request_id" = String, Path)),
-    responses((status = 200, body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The request", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn get_request(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -270,7 +272,7 @@ pub struct VersionParams {
 
 /// Replace the content of a draft.
 #[utoipa::path(put, path = "/api/v1/requests/{request_id}", params(("request_id" = String, Path), VersionParams), request_body = RequestContentDto,
-    responses((status = 200, body = RequestView), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The draft was replaced", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn update_draft(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -287,7 +289,7 @@ pub async fn update_draft(
 
 /// Take a lifecycle action.
 #[utoipa::path(post, path = "/api/v1/requests/{request_id}/transitions", params(("request_id" = String, Path)), request_body = TransitionInput,
-    responses((status = 200, body = RequestView), (status = 403, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The action was taken", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn transition(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -303,7 +305,7 @@ pub async fn transition(
 
 /// Assess draft content with the legal-basis engine, storing nothing.
 #[utoipa::path(post, path = "/api/v1/assessments", request_body = RequestContentDto,
-    responses((status = 200, body = comity_wire::assessment::AssessmentDto), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The engine's assessment of the draft", body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn assess_draft(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -318,7 +320,7 @@ pub async fn assess_draft(
 /// The legal-basis engine's assessment of a request: applicable instruments, channel,
 /// languages, mandatory content, dual criminality, grounds for refusal, deadlines.
 #[utoipa::path(get, path = "/api/v1/requests/{request_id}/assessment", params(("request_id" = String, Path)),
-    responses((status = 200, body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The engine's assessment of the request", body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn request_assessment(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -339,12 +341,13 @@ pub async fn request_assessment(
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
     /// `pending`, `delivered` or `dead` (default `dead`).
+    #[param(schema_with = outbox_status_schema)]
     pub status: Option<String>,
 }
 
 /// Outgoing federation messages by status (administrators): dead letters by default.
 #[utoipa::path(get, path = "/api/v1/outbox", params(OutboxParams),
-    responses((status = 200, body = [comity_wire::api::OutboxMessageView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "Outgoing messages with that status", body = [comity_wire::api::OutboxMessageView]), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_outbox(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -378,7 +381,7 @@ pub async fn list_outbox(
 
 /// Put a dead letter back in the queue (administrators).
 #[utoipa::path(post, path = "/api/v1/outbox/{message_id}/retry", params(("message_id" = String, Path)),
-    responses((status = 204), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 204, description = "The message is queued again"), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn retry_outbox(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -418,7 +421,7 @@ fn failures(failed: Vec<(String, String)>) -> Vec<AnnouncementFailure> {
 /// Rotate this node's keys and announce the new ones to every peer, signed by the old
 /// key (administrators).
 #[utoipa::path(post, path = "/api/v1/node/keys/rotate",
-    responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "New keys, and the peers told of them", body = KeyRotationView), (status = 403, body = comity_wire::Problem), (status = 500, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn rotate_keys(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -447,7 +450,7 @@ pub async fn rotate_keys(
 
 /// Send the last key announcement again to every peer (administrators).
 #[utoipa::path(post, path = "/api/v1/node/keys/announce",
-    responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The peers told of the current keys", body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn announce_keys(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -470,15 +473,50 @@ pub async fn announce_keys(
 #[serde(deny_unknown_fields)]
 pub struct LetterParams {
     /// `en`, `fr`, `es` or `ar`; default: the first the requested state accepts.
+    #[param(schema_with = language_schema)]
     pub lang: Option<String>,
     /// `html` (default) or `pdf` (Latin and Arabic scripts; text in other scripts is refused).
+    #[param(schema_with = letter_format_schema)]
     pub format: Option<String>,
+}
+
+fn string_enum(
+    codes: impl IntoIterator<Item = &'static str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(codes))
+        .into()
+}
+
+fn outbox_status_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    use comity_store::OutboxStatus;
+    string_enum(
+        [
+            OutboxStatus::Pending,
+            OutboxStatus::Delivered,
+            OutboxStatus::Dead,
+        ]
+        .map(OutboxStatus::code),
+    )
+}
+
+fn language_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    string_enum(
+        comity_forms::Language::ALL
+            .iter()
+            .map(|language| language.code()),
+    )
+}
+
+fn letter_format_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    string_enum(["html", "pdf"])
 }
 
 /// The request as a formal letter of request in the requested state's language, from
 /// coded fields; free text is left as written and marked for translation.
 #[utoipa::path(get, path = "/api/v1/requests/{request_id}/letter", params(("request_id" = String, Path), LetterParams),
-    responses((status = 200, description = "text/html or application/pdf"), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The letter: HTML, or PDF when `format=pdf`", content((String = "text/html"), (Vec<u8> = "application/pdf"))), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem), (status = 503, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn request_letter(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -29,7 +29,6 @@ use comity_app::{App, Clock, SystemClock};
 use comity_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use utoipa::OpenApi;
 
 pub use config::NodeConfig;
 
@@ -274,6 +273,8 @@ async fn method_not_allowed() -> error::ApiError {
     )
 }
 
-async fn openapi_json() -> impl IntoResponse {
-    axum::Json(openapi::ApiDoc::openapi())
+async fn openapi_json(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl IntoResponse {
+    axum::Json(openapi::document(state.app.catalog()))
 }

@@ -10,8 +10,10 @@ use crate::RequestContentDto;
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     /// The user name.
+    #[schema(schema_with = crate::schema::login_name)]
     pub username: String,
     /// The password.
+    #[schema(schema_with = crate::schema::password)]
     pub password: String,
 }
 
@@ -21,6 +23,7 @@ pub struct SessionView {
     /// The bearer token. Shown once.
     pub token: String,
     /// When it expires, RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub expires_at: String,
     /// Who is logged in.
     pub user: UserView,
@@ -38,6 +41,7 @@ pub struct UserView {
     /// The authority the user works for.
     pub authority: String,
     /// Role codes.
+    #[schema(schema_with = crate::schema::roles)]
     pub roles: Vec<String>,
 }
 
@@ -46,14 +50,19 @@ pub struct UserView {
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
     /// Login name: 3-64 characters, letters, digits, `.`, `-`, `_`.
+    #[schema(schema_with = crate::schema::username)]
     pub username: String,
     /// Display name.
+    #[schema(schema_with = crate::schema::display_name)]
     pub display_name: String,
     /// The authority the user works for (one hosted on this node).
+    #[schema(schema_with = crate::schema::authority_id)]
     pub authority: String,
     /// Role codes.
+    #[schema(schema_with = crate::schema::roles)]
     pub roles: Vec<String>,
     /// Initial password, at least 12 characters.
+    #[schema(schema_with = crate::schema::new_password)]
     pub password: String,
 }
 
@@ -63,6 +72,7 @@ pub struct AuthorityView {
     /// Stable id.
     pub id: String,
     /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = crate::schema::country)]
     pub country: String,
     /// Kind code.
     pub kind: String,
@@ -77,8 +87,10 @@ pub struct AuthorityView {
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     /// The authority's own reference, e.g. "DP 123/2026".
+    #[schema(schema_with = crate::schema::case_text)]
     pub reference: String,
     /// A short title.
+    #[schema(schema_with = crate::schema::case_text)]
     pub title: String,
 }
 
@@ -94,6 +106,7 @@ pub struct CaseView {
     /// Title.
     pub title: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub created_at: String,
     /// The requests in the case.
     #[serde(default)]
@@ -108,8 +121,10 @@ pub struct RequestSummaryView {
     /// Case on this node.
     pub case_id: String,
     /// `requesting` or `requested`.
+    #[schema(schema_with = crate::schema::side)]
     pub side: String,
     /// State code.
+    #[schema(schema_with = crate::schema::state)]
     pub state: String,
     /// The other authority.
     pub counterpart: String,
@@ -120,6 +135,7 @@ pub struct RequestSummaryView {
     /// Whether a deadline has passed unmet.
     pub overdue: bool,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub updated_at: String,
 }
 
@@ -131,22 +147,27 @@ pub struct RequestView {
     /// Case on this node.
     pub case_id: String,
     /// `requesting` or `requested`.
+    #[schema(schema_with = crate::schema::side)]
     pub side: String,
     /// State code.
+    #[schema(schema_with = crate::schema::state)]
     pub state: String,
     /// Optimistic-concurrency version: send it back with a transition.
     pub version: i64,
     /// What the request says.
     pub content: RequestContentDto,
     /// The actions the caller may take now.
+    #[schema(schema_with = crate::schema::actions)]
     pub available_actions: Vec<String>,
     /// Deadlines.
     pub deadlines: Vec<DeadlineView>,
     /// Every transition, oldest first.
     pub history: Vec<TransitionView>,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub created_at: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub updated_at: String,
 }
 
@@ -158,6 +179,7 @@ pub struct DeadlineView {
     /// What must happen.
     pub label: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub due: String,
     /// RFC 3339, when met.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,16 +192,20 @@ pub struct DeadlineView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TransitionView {
     /// Action code.
+    #[schema(schema_with = crate::schema::action)]
     pub action: String,
     /// State before.
+    #[schema(schema_with = crate::schema::state)]
     pub from: String,
     /// State after.
+    #[schema(schema_with = crate::schema::state)]
     pub to: String,
     /// Who: a user name with role, a peer node, or `system`.
     pub actor: String,
     /// `local` or `remote`.
     pub origin: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub at: String,
     /// The reason given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,20 +220,25 @@ pub struct TransitionView {
 #[serde(deny_unknown_fields)]
 pub struct TransitionInput {
     /// Action code, e.g. `approve`.
+    #[schema(schema_with = crate::schema::action)]
     pub action: String,
     /// The role to act in, when the user holds several; defaults to the first that may.
+    #[schema(schema_with = crate::schema::role)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Why (required for some actions).
+    #[schema(schema_with = crate::schema::reason)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Grounds cited (required to refuse).
+    #[schema(schema_with = crate::schema::grounds)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grounds: Vec<String>,
     /// The version the caller saw; the transition fails if the request changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_version: Option<i64>,
     /// A supervisor's recorded justification for approving despite blocking findings.
+    #[schema(schema_with = crate::schema::reason)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_justification: Option<String>,
 }
@@ -244,5 +275,6 @@ pub struct OutboxMessageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub created_at: String,
 }

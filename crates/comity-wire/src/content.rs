@@ -22,52 +22,68 @@ pub const CONTENT_VERSION: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct RequestContentDto {
     /// The authority asking, e.g. `es-mjusticia-ca`.
+    #[schema(schema_with = crate::schema::authority_id)]
     pub requesting_authority: String,
     /// Its state, ISO 3166-1 alpha-2; filled from the authority registry when omitted.
+    #[schema(schema_with = crate::schema::country)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requesting_country: Option<String>,
     /// The authority asked.
+    #[schema(schema_with = crate::schema::authority_id)]
     pub requested_authority: String,
     /// Its state; filled from the authority registry when omitted.
+    #[schema(schema_with = crate::schema::country)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_country: Option<String>,
-    /// Instrument ids from the law catalog, e.g. `untoc-art18`.
+    /// Instrument ids from the law catalog, e.g. `untoc`.
+    #[schema(schema_with = crate::schema::legal_basis)]
     #[serde(default)]
     pub legal_basis: Vec<String>,
     /// Subject matter and nature of the proceeding (UNTOC art. 18(15)(b)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub subject_matter: String,
     /// Name and functions of the authority conducting it (UNTOC art. 18(15)(b)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub conducting_authority: String,
     /// The offences.
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub offences: Vec<OffenceDto>,
     /// Summary of the relevant facts (UNTOC art. 18(15)(c)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub summary_of_facts: String,
     /// The assistance sought (UNTOC art. 18(15)(d)).
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub measures: Vec<MeasureDto>,
     /// Persons concerned (UNTOC art. 18(15)(e)).
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub persons: Vec<PersonDto>,
     /// The purpose of the request (UNTOC art. 18(15)(f)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub purpose: String,
     /// Present when the request is urgent: why.
+    #[schema(schema_with = crate::schema::urgent_reason)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urgent_reason: Option<String>,
     /// `standard`, `confidential` or `strictly_confidential`.
+    #[schema(schema_with = crate::schema::confidentiality)]
     #[serde(default = "default_confidentiality")]
     pub confidentiality: String,
     /// The date asked for, `YYYY-MM-DD`.
+    #[schema(schema_with = crate::schema::deadline)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_deadline: Option<String>,
     /// Whether assurances (e.g. against the death penalty) are given.
     #[serde(default)]
     pub assurances_given: bool,
     /// Files attached, by reference.
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub attachments: Vec<AttachmentDto>,
 }
@@ -81,8 +97,10 @@ fn default_confidentiality() -> String {
 #[serde(deny_unknown_fields)]
 pub struct OffenceDto {
     /// The national provision, e.g. "art. 318 bis Código Penal".
+    #[schema(schema_with = crate::schema::short_text)]
     pub national_provision: String,
     /// An EIO Annex D category code, or `other`.
+    #[schema(schema_with = crate::schema::offence_category)]
     pub category: String,
     /// Maximum custodial penalty in the requesting state, in months.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,8 +121,10 @@ pub struct OffenceDto {
 #[serde(deny_unknown_fields)]
 pub struct MeasureDto {
     /// A measure kind code, e.g. `bank_records`.
+    #[schema(schema_with = crate::schema::measure_kind)]
     pub kind: String,
     /// What exactly is asked for.
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub description: String,
 }
@@ -114,19 +134,25 @@ pub struct MeasureDto {
 #[serde(deny_unknown_fields)]
 pub struct PersonDto {
     /// Full name, in any script.
+    #[schema(schema_with = crate::schema::name)]
     pub full_name: String,
     /// Date of birth, possibly partial: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(schema_with = crate::schema::date_of_birth)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<String>,
     /// Nationalities, ISO 3166-1 alpha-2.
+    #[schema(schema_with = crate::schema::nationalities)]
     #[serde(default)]
     pub nationalities: Vec<String>,
     /// Where the person is believed to be.
+    #[schema(schema_with = crate::schema::short_text)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// A person role code, e.g. `witness`.
+    #[schema(schema_with = crate::schema::person_role)]
     pub role: String,
     /// Vulnerability codes, e.g. `minor`.
+    #[schema(schema_with = crate::schema::vulnerabilities)]
     #[serde(default)]
     pub vulnerabilities: Vec<String>,
 }
@@ -136,12 +162,16 @@ pub struct PersonDto {
 #[serde(deny_unknown_fields)]
 pub struct AttachmentDto {
     /// File name.
+    #[schema(schema_with = crate::schema::name)]
     pub file_name: String,
     /// Media type.
+    #[schema(schema_with = crate::schema::media_type)]
     pub media_type: String,
     /// Size in bytes.
+    #[schema(schema_with = crate::schema::size_bytes)]
     pub size_bytes: u64,
     /// SHA-256, lower-case hex.
+    #[schema(schema_with = crate::schema::sha256)]
     pub sha256: String,
 }
 

@@ -8,6 +8,7 @@
 //!   input is parsed and every error names its field.
 //! - [`federation`]: the versioned bodies carried inside sealed envelopes between nodes.
 //! - [`problem`]: RFC 9457 problem details.
+//! - [`schema`]: OpenAPI schemas of the API's strings, from the domain's code lists and limits.
 //!
 //! The domain can change without breaking peers or stored data: only this crate decides
 //! what goes on the wire, and every stored or federated document carries a version.
@@ -17,6 +18,7 @@ pub mod assessment;
 pub mod content;
 pub mod federation;
 pub mod problem;
+pub mod schema;
 
 pub use content::{FieldError, RequestContentDto};
 pub use problem::Problem;

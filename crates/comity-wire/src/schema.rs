@@ -1,0 +1,313 @@
+//! OpenAPI schemas for the API's strings, derived from the domain's own code lists and
+//! limits so that a generated client validates what the node will accept: every coded
+//! field is an `enum`, every text a `maxLength` and a `pattern` that leaves out the
+//! characters the node refuses.
+//!
+//! Each function is used as `#[schema(schema_with = ...)]` on a field of [`crate::api`]
+//! or [`crate::content`]. The patterns are ECMA-262 and Python compatible (`\xNN`,
+//! `\uNNNN` escapes only), as JSON Schema tools use either.
+
+use comity_domain::request::{
+    DEADLINE_YEARS, EARLIEST_BIRTH_YEAR, MAX_INSTRUMENT_ID_CHARS, MAX_LIST_LEN,
+    MAX_MEDIA_TYPE_CHARS, MAX_PERSON_LIST_LEN,
+};
+use comity_domain::text::{MAX_NAME_CHARS, MAX_SHORT_TEXT_CHARS, MAX_TEXT_CHARS};
+use comity_domain::{
+    Action, Confidentiality, CountryCode, MeasureKind, OffenceCategory, PersonRole, RequestState,
+    Role, Side, Vulnerability,
+};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, RefOr, Schema};
+
+/// Control characters refused everywhere except line breaks and tabs in free text.
+const CONTROLS_BUT_BREAKS: &str = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f";
+/// Every control character.
+const CONTROLS: &str = r"\x00-\x1f\x7f-\x9f";
+/// Bidirectional controls and invisible characters refused in names
+/// (`comity_domain::text::is_invisible_formatting`).
+const INVISIBLE: &str = r"\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff";
+
+/// Longest login name.
+pub const MAX_USERNAME_CHARS: usize = 64;
+/// Longest display name.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
+/// Shortest password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest reason given with a transition.
+pub const MAX_REASON_CHARS: usize = 4_000;
+/// Most grounds cited in a transition.
+pub const MAX_GROUNDS: usize = 20;
+/// Longest case reference or title.
+pub const MAX_CASE_TEXT_CHARS: usize = 300;
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> ObjectBuilder {
+    string().enum_values(Some(all.iter().map(|&value| code(value))))
+}
+
+fn array(items: ObjectBuilder, max_items: usize) -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(items)
+        .max_items(Some(max_items))
+        .into()
+}
+
+fn free_text_of(max_chars: usize) -> ObjectBuilder {
+    string()
+        .max_length(Some(max_chars))
+        .pattern(Some(format!("^[^{CONTROLS_BUT_BREAKS}]*$")))
+}
+
+fn name_of(max_chars: usize) -> ObjectBuilder {
+    let allowed = format!("[^{CONTROLS}{INVISIBLE}]");
+    let visible = format!(r"[^{CONTROLS}{INVISIBLE}\s]");
+    string()
+        .min_length(Some(1))
+        .max_length(Some(max_chars))
+        .pattern(Some(format!("^{allowed}*{visible}{allowed}*$")))
+}
+
+/// Free text: up to 20,000 characters; line breaks and tabs but no other control.
+pub fn free_text() -> RefOr<Schema> {
+    free_text_of(MAX_TEXT_CHARS).into()
+}
+
+/// Short free text (a place, a national provision): up to 1,000 characters.
+pub fn short_text() -> RefOr<Schema> {
+    free_text_of(MAX_SHORT_TEXT_CHARS).into()
+}
+
+/// Why a request is urgent: free text with something visible in it.
+pub fn urgent_reason() -> RefOr<Schema> {
+    let allowed = format!("[^{CONTROLS_BUT_BREAKS}]");
+    free_text_of(MAX_TEXT_CHARS)
+        .min_length(Some(1))
+        .pattern(Some(format!(r"^{allowed}*[^{CONTROLS}\s]{allowed}*$")))
+        .into()
+}
+
+/// A reason or justification given with a transition.
+pub fn reason() -> RefOr<Schema> {
+    free_text_of(MAX_REASON_CHARS).into()
+}
+
+/// A name (of a person, a file): one line, something visible, no bidirectional control.
+pub fn name() -> RefOr<Schema> {
+    name_of(MAX_NAME_CHARS).into()
+}
+
+/// A user's display name.
+pub fn display_name() -> RefOr<Schema> {
+    name_of(MAX_DISPLAY_NAME_CHARS).into()
+}
+
+/// A case reference or title.
+pub fn case_text() -> RefOr<Schema> {
+    name_of(MAX_CASE_TEXT_CHARS).into()
+}
+
+/// Grounds cited with a refusal; blank entries are ignored.
+pub fn grounds() -> RefOr<Schema> {
+    let allowed = format!("[^{CONTROLS}{INVISIBLE}]");
+    array(
+        string()
+            .max_length(Some(MAX_NAME_CHARS))
+            .pattern(Some(format!("^{allowed}*$"))),
+        MAX_GROUNDS,
+    )
+}
+
+/// A login name as a new account gets it.
+pub fn username() -> RefOr<Schema> {
+    string()
+        .min_length(Some(3))
+        .max_length(Some(MAX_USERNAME_CHARS))
+        .pattern(Some("^[A-Za-z0-9._-]+$"))
+        .into()
+}
+
+/// A login name as typed at log-in: anything without control characters.
+pub fn login_name() -> RefOr<Schema> {
+    string().pattern(Some(format!("^[^{CONTROLS}]*$"))).into()
+}
+
+/// A password: at least 12 characters, not only white space, no control characters but
+/// line breaks and tabs.
+pub fn new_password() -> RefOr<Schema> {
+    let allowed = format!("[^{CONTROLS_BUT_BREAKS}]");
+    string()
+        .min_length(Some(MIN_PASSWORD_CHARS))
+        .pattern(Some(format!(r"^{allowed}*[^{CONTROLS}\s]{allowed}*$")))
+        .into()
+}
+
+/// A password as typed at log-in.
+pub fn password() -> RefOr<Schema> {
+    free_text_of(usize::MAX).max_length(None).into()
+}
+
+/// An authority id: 3-64 characters of `a-z`, `0-9`, `-`, `.`, starting with a letter.
+pub fn authority_id() -> RefOr<Schema> {
+    authority_id_builder().into()
+}
+
+fn authority_id_builder() -> ObjectBuilder {
+    string()
+        .min_length(Some(3))
+        .max_length(Some(64))
+        .pattern(Some("^[a-z][a-z0-9.-]*$"))
+}
+
+/// ISO 3166-1 alpha-2, from the domain's country table.
+pub fn country() -> RefOr<Schema> {
+    country_builder().into()
+}
+
+fn country_builder() -> ObjectBuilder {
+    string().enum_values(Some(
+        CountryCode::all()
+            .map(|code| code.as_str().to_string())
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Nationalities of a person.
+pub fn nationalities() -> RefOr<Schema> {
+    array(country_builder(), MAX_PERSON_LIST_LEN)
+}
+
+/// An action code.
+pub fn action() -> RefOr<Schema> {
+    codes(Action::ALL, Action::code).into()
+}
+
+/// Action codes.
+pub fn actions() -> RefOr<Schema> {
+    array(codes(Action::ALL, Action::code), Action::ALL.len())
+}
+
+/// A role code.
+pub fn role() -> RefOr<Schema> {
+    codes(Role::ALL, Role::code).into()
+}
+
+/// Role codes (at least one).
+pub fn roles() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(codes(Role::ALL, Role::code))
+        .min_items(Some(1))
+        .max_items(Some(MAX_LIST_LEN))
+        .into()
+}
+
+/// A request state code.
+pub fn state() -> RefOr<Schema> {
+    codes(RequestState::ALL, RequestState::code).into()
+}
+
+/// `requesting` or `requested`.
+pub fn side() -> RefOr<Schema> {
+    codes(Side::ALL, Side::code).into()
+}
+
+/// An EIO Annex D offence category code.
+pub fn offence_category() -> RefOr<Schema> {
+    codes(OffenceCategory::ALL, OffenceCategory::code).into()
+}
+
+/// A measure kind code.
+pub fn measure_kind() -> RefOr<Schema> {
+    codes(MeasureKind::ALL, MeasureKind::code).into()
+}
+
+/// A person role code.
+pub fn person_role() -> RefOr<Schema> {
+    codes(PersonRole::ALL, PersonRole::code).into()
+}
+
+/// Vulnerability codes.
+pub fn vulnerabilities() -> RefOr<Schema> {
+    array(
+        codes(Vulnerability::ALL, Vulnerability::code),
+        MAX_PERSON_LIST_LEN,
+    )
+}
+
+/// A confidentiality code.
+pub fn confidentiality() -> RefOr<Schema> {
+    codes(Confidentiality::ALL, Confidentiality::code).into()
+}
+
+/// Instrument ids of the law catalog (the node lists its catalog's ids as an `enum`).
+pub fn legal_basis() -> RefOr<Schema> {
+    array(
+        string()
+            .min_length(Some(1))
+            .max_length(Some(MAX_INSTRUMENT_ID_CHARS)),
+        MAX_LIST_LEN,
+    )
+}
+
+/// A requested deadline, `YYYY-MM-DD`, between 2000 and 2100.
+pub fn deadline() -> RefOr<Schema> {
+    let (first, last) = (DEADLINE_YEARS.start(), DEADLINE_YEARS.end());
+    string()
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(format!(
+            r"^(20[0-9]{{2}}|{last})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+        )))
+        .description(Some(format!("a date from {first}-01-01 to {last}-12-31")))
+        .into()
+}
+
+/// A date of birth, possibly partial: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, from 1900 and
+/// not in the future.
+pub fn date_of_birth() -> RefOr<Schema> {
+    string()
+        .pattern(Some(
+            r"^(19[0-9]{2}|20[01][0-9]|202[0-5])(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$",
+        ))
+        .description(Some(format!(
+            "YYYY, YYYY-MM or YYYY-MM-DD, from {EARLIEST_BIRTH_YEAR} and not in the future \
+             (the schema admits days 01-28 and years to 2025; the node accepts every real past date)"
+        )))
+        .into()
+}
+
+/// An attachment's media type, `type/subtype` of RFC 6838 names.
+pub fn media_type() -> RefOr<Schema> {
+    let name = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
+    string()
+        .max_length(Some(MAX_MEDIA_TYPE_CHARS))
+        .pattern(Some(format!("^{name}/{name}$")))
+        .into()
+}
+
+/// A SHA-256 digest, 64 lower-case hexadecimal characters.
+pub fn sha256() -> RefOr<Schema> {
+    string()
+        .min_length(Some(64))
+        .max_length(Some(64))
+        .pattern(Some("^[0-9a-f]{64}$"))
+        .into()
+}
+
+/// An RFC 3339 timestamp.
+pub fn date_time() -> RefOr<Schema> {
+    string()
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .into()
+}
+
+/// A size in bytes, up to what a signed 64-bit integer holds.
+pub fn size_bytes() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .maximum(Some(i64::MAX))
+        .into()
+}
