@@ -123,8 +123,9 @@ fn invalid_field(field: &str, detail: String) -> ApiError {
     }
 }
 
-/// Path parameters. A segment that is not UTF-8 or holds a control character is refused
-/// with a problem naming the parameter before it reaches a use case or the database.
+/// Path parameters. A segment that is not UTF-8 (400) or holds a control character (404)
+/// is refused with a problem naming the parameter before it reaches a use case or the
+/// database.
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);
 
@@ -146,9 +147,17 @@ where
                     rejection.body_text(),
                 )
             })?;
+        // No id holds a control character: such a segment names nothing (404), and
+        // never reaches the database (PostgreSQL refuses NUL in text).
         for (name, value) in &raw {
             if let Err(error) = comity_domain::text::check_identifier(value) {
-                return Err(invalid_field(name, error.to_string()));
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    "Not found",
+                    format!("{name}: no such id ({error})"),
+                )
+                .with_field(name));
             }
         }
         match Path::<T>::from_request_parts(parts, state).await {

@@ -169,6 +169,18 @@ impl Modify for ProblemResponses {
     }
 }
 
+/// A free string parameter (an id in the path, a case id in the query) says what the
+/// extractors refuse: control characters (`extract::ApiPath`, `extract::ApiQuery`).
+fn refuse_controls(schema: &mut Option<RefOr<Schema>>) {
+    if let Some(RefOr::T(Schema::Object(object))) = schema
+        && object.schema_type == Type::String.into()
+        && object.enum_values.is_none()
+        && object.pattern.is_none()
+    {
+        object.pattern = Some(r"^[^\x00-\x1f\x7f-\x9f]*$".to_string());
+    }
+}
+
 /// Adds the errors the framework can return and points every error at its shared
 /// response; gives a success response without a description its status's reason.
 fn complete_operation(operation: &mut Operation) {
@@ -191,13 +203,17 @@ fn complete_operation(operation: &mut Operation) {
     if operation.request_body.is_some() {
         statuses.extend([400, 413, 415, 422]);
     }
-    let parameters = operation.parameters.as_deref().unwrap_or_default();
-    if parameters.iter().any(|parameter| {
-        matches!(
+    let mut has_parameters = false;
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if matches!(
             parameter.parameter_in,
             ParameterIn::Path | ParameterIn::Query
-        )
-    }) {
+        ) {
+            has_parameters = true;
+            refuse_controls(&mut parameter.schema);
+        }
+    }
+    if has_parameters {
         statuses.extend([400, 422]);
     }
     statuses.insert(503);

@@ -223,7 +223,7 @@ pub struct TransitionInput {
     #[schema(schema_with = crate::schema::action)]
     pub action: String,
     /// The role to act in, when the user holds several; defaults to the first that may.
-    #[schema(schema_with = crate::schema::role)]
+    #[schema(schema_with = crate::schema::optional_role)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Why (required for some actions).
@@ -235,7 +235,11 @@ pub struct TransitionInput {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grounds: Vec<String>,
     /// The version the caller saw; the transition fails if the request changed since.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::schema::integral::option"
+    )]
     pub expected_version: Option<i64>,
     /// A supervisor's recorded justification for approving despite blocking findings.
     #[schema(schema_with = crate::schema::reason)]

@@ -25,14 +25,14 @@ pub struct RequestContentDto {
     #[schema(schema_with = crate::schema::authority_id)]
     pub requesting_authority: String,
     /// Its state, ISO 3166-1 alpha-2; filled from the authority registry when omitted.
-    #[schema(schema_with = crate::schema::country)]
+    #[schema(schema_with = crate::schema::optional_country)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requesting_country: Option<String>,
     /// The authority asked.
     #[schema(schema_with = crate::schema::authority_id)]
     pub requested_authority: String,
     /// Its state; filled from the authority registry when omitted.
-    #[schema(schema_with = crate::schema::country)]
+    #[schema(schema_with = crate::schema::optional_country)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_country: Option<String>,
     /// Instrument ids from the law catalog, e.g. `untoc`.
@@ -103,7 +103,12 @@ pub struct OffenceDto {
     #[schema(schema_with = crate::schema::offence_category)]
     pub category: String,
     /// Maximum custodial penalty in the requesting state, in months.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::penalty_months)]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::schema::integral::option"
+    )]
     pub maximum_penalty_months: Option<u32>,
     /// Whether the offence may be seen as political.
     #[serde(default)]
@@ -145,7 +150,7 @@ pub struct PersonDto {
     #[serde(default)]
     pub nationalities: Vec<String>,
     /// Where the person is believed to be.
-    #[schema(schema_with = crate::schema::short_text)]
+    #[schema(schema_with = crate::schema::location)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// A person role code, e.g. `witness`.
@@ -169,6 +174,7 @@ pub struct AttachmentDto {
     pub media_type: String,
     /// Size in bytes.
     #[schema(schema_with = crate::schema::size_bytes)]
+    #[serde(deserialize_with = "crate::schema::integral::required")]
     pub size_bytes: u64,
     /// SHA-256, lower-case hex.
     #[schema(schema_with = crate::schema::sha256)]

@@ -16,7 +16,9 @@ use comity_domain::{
     Action, Confidentiality, CountryCode, MeasureKind, OffenceCategory, PersonRole, RequestState,
     Role, Side, Vulnerability,
 };
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::{KnownFormat, RefOr, Schema};
 
 /// Control characters refused everywhere except line breaks and tabs in free text.
@@ -42,6 +44,16 @@ pub const MAX_CASE_TEXT_CHARS: usize = 300;
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// The schema of an optional field, which serde also reads from `null`.
+fn nullable(builder: ObjectBuilder) -> RefOr<Schema> {
+    let mut object: Object = builder.build();
+    object.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    if let Some(values) = &mut object.enum_values {
+        values.push(serde_json::Value::Null);
+    }
+    RefOr::T(Schema::Object(object))
 }
 
 fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> ObjectBuilder {
@@ -83,15 +95,21 @@ pub fn short_text() -> RefOr<Schema> {
 /// Why a request is urgent: free text with something visible in it.
 pub fn urgent_reason() -> RefOr<Schema> {
     let allowed = format!("[^{CONTROLS_BUT_BREAKS}]");
-    free_text_of(MAX_TEXT_CHARS)
-        .min_length(Some(1))
-        .pattern(Some(format!(r"^{allowed}*[^{CONTROLS}\s]{allowed}*$")))
-        .into()
+    nullable(
+        free_text_of(MAX_TEXT_CHARS)
+            .min_length(Some(1))
+            .pattern(Some(format!(r"^{allowed}*[^{CONTROLS}\s]{allowed}*$"))),
+    )
 }
 
-/// A reason or justification given with a transition.
+/// A reason or justification given with a transition (optional).
 pub fn reason() -> RefOr<Schema> {
-    free_text_of(MAX_REASON_CHARS).into()
+    nullable(free_text_of(MAX_REASON_CHARS))
+}
+
+/// Where a person is believed to be (optional short text).
+pub fn location() -> RefOr<Schema> {
+    nullable(free_text_of(MAX_SHORT_TEXT_CHARS))
 }
 
 /// A name (of a person, a file): one line, something visible, no bidirectional control.
@@ -166,6 +184,11 @@ pub fn country() -> RefOr<Schema> {
     country_builder().into()
 }
 
+/// An optional country.
+pub fn optional_country() -> RefOr<Schema> {
+    nullable(country_builder())
+}
+
 fn country_builder() -> ObjectBuilder {
     string().enum_values(Some(
         CountryCode::all()
@@ -189,9 +212,9 @@ pub fn actions() -> RefOr<Schema> {
     array(codes(Action::ALL, Action::code), Action::ALL.len())
 }
 
-/// A role code.
-pub fn role() -> RefOr<Schema> {
-    codes(Role::ALL, Role::code).into()
+/// A role code (optional: the first role that may act).
+pub fn optional_role() -> RefOr<Schema> {
+    nullable(codes(Role::ALL, Role::code))
 }
 
 /// Role codes (at least one).
@@ -254,27 +277,29 @@ pub fn legal_basis() -> RefOr<Schema> {
 /// A requested deadline, `YYYY-MM-DD`, between 2000 and 2100.
 pub fn deadline() -> RefOr<Schema> {
     let (first, last) = (DEADLINE_YEARS.start(), DEADLINE_YEARS.end());
-    string()
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-        .pattern(Some(format!(
-            r"^(20[0-9]{{2}}|{last})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-        )))
-        .description(Some(format!("a date from {first}-01-01 to {last}-12-31")))
-        .into()
+    nullable(
+        string()
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .pattern(Some(format!(
+                r"^(20[0-9]{{2}}|{last})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+            )))
+            .description(Some(format!("a date from {first}-01-01 to {last}-12-31"))),
+    )
 }
 
 /// A date of birth, possibly partial: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, from 1900 and
 /// not in the future.
 pub fn date_of_birth() -> RefOr<Schema> {
-    string()
-        .pattern(Some(
-            r"^(19[0-9]{2}|20[01][0-9]|202[0-5])(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$",
-        ))
-        .description(Some(format!(
-            "YYYY, YYYY-MM or YYYY-MM-DD, from {EARLIEST_BIRTH_YEAR} and not in the future \
-             (the schema admits days 01-28 and years to 2025; the node accepts every real past date)"
-        )))
-        .into()
+    nullable(
+        string()
+            .pattern(Some(
+                r"^(19[0-9]{2}|20[01][0-9]|202[0-5])(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$",
+            ))
+            .description(Some(format!(
+                "YYYY, YYYY-MM or YYYY-MM-DD, from {EARLIEST_BIRTH_YEAR} and not in the future \
+                 (the schema admits days 01-28 and years to 2025; the node accepts every real past date)"
+            ))),
+    )
 }
 
 /// An attachment's media type, `type/subtype` of RFC 6838 names.
@@ -302,6 +327,17 @@ pub fn date_time() -> RefOr<Schema> {
         .into()
 }
 
+/// A custodial penalty in months (optional), as far as an unsigned 32-bit integer holds.
+pub fn penalty_months() -> RefOr<Schema> {
+    let mut object: Object = ObjectBuilder::new()
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .maximum(Some(u32::MAX))
+        .build();
+    object.schema_type = SchemaType::from_iter([Type::Integer, Type::Null]);
+    RefOr::T(Schema::Object(object))
+}
+
 /// A size in bytes, up to what a signed 64-bit integer holds.
 pub fn size_bytes() -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -310,4 +346,50 @@ pub fn size_bytes() -> RefOr<Schema> {
         .minimum(Some(0))
         .maximum(Some(i64::MAX))
         .into()
+}
+
+/// Integers as JSON Schema sees them: `28961` and `28961.0` are the same integer, so a
+/// client that writes the second is not refused. Fractions and out-of-range values are.
+pub mod integral {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn number<'de, D: Deserializer<'de>>(number: serde_json::Number) -> Result<i128, D::Error> {
+        if let Some(value) = number.as_i64() {
+            return Ok(i128::from(value));
+        }
+        if let Some(value) = number.as_u64() {
+            return Ok(i128::from(value));
+        }
+        match number.as_f64() {
+            // Below 2^63 in magnitude an integral f64 converts exactly.
+            Some(value) if value.fract() == 0.0 && value.abs() < 9.2e18 => Ok(value as i128),
+            _ => Err(D::Error::custom(format!("`{number}` is not an integer"))),
+        }
+    }
+
+    fn convert<'de, D: Deserializer<'de>, T: TryFrom<i128>>(value: i128) -> Result<T, D::Error> {
+        T::try_from(value).map_err(|_| D::Error::custom(format!("{value} is out of range")))
+    }
+
+    /// An optional integer of type `T`.
+    pub fn option<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i128>,
+    {
+        match Option::<serde_json::Number>::deserialize(deserializer)? {
+            Some(value) => Ok(Some(convert::<D, T>(number::<D>(value)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// An integer of type `T`.
+    pub fn required<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i128>,
+    {
+        let value = serde_json::Number::deserialize(deserializer)?;
+        convert::<D, T>(number::<D>(value)?)
+    }
 }
