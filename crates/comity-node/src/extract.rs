@@ -317,3 +317,19 @@ impl FromRequestParts<AppState> for Authenticated {
         Ok(Authenticated(state.app.authenticate(&token).await?))
     }
 }
+
+/// Middleware: a web page whose decoded path holds a control character names nothing. It
+/// is answered 404 before any handler runs, so no such segment reaches the database
+/// (PostgreSQL refuses NUL in text). API routes do the same in [`ApiPath`], which names
+/// the parameter in the problem.
+pub async fn refuse_control_characters_in_path(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    if !path.starts_with("/api/") && decoded.chars().any(char::is_control) {
+        return crate::web::not_found(request.headers().clone()).await;
+    }
+    next.run(request).await
+}

@@ -258,6 +258,9 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(web::not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(
+            extract::refuse_control_characters_in_path,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -127,6 +127,11 @@ async fn control_characters_are_refused_at_the_edge_on_both_backends() {
             assert_eq!(reply.content_type, "application/problem+json", "{path}");
             assert!(reply.body["field"].is_string(), "{path}: {}", reply.body);
         }
+        // The web pages too: such a segment names no page.
+        for path in ["/requests/a%00b", "/cases/a%00b", "/requests/a%00b/letter"] {
+            let reply = client.get(path).await.expect("get");
+            assert_eq!(reply.status, 404, "{path}");
+        }
         let retry = setup
             .admin
             .post("/api/v1/outbox/a%00b/retry", &json!({}))
