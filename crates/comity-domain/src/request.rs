@@ -350,3 +350,50 @@ impl Request {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn media_types_are_type_and_subtype() {
+        for accepted in [
+            "application/pdf",
+            "image/svg+xml",
+            "application/vnd.ms-excel",
+        ] {
+            assert!(is_media_type(accepted), "{accepted}");
+        }
+        for refused in [
+            "",
+            "pdf",
+            "application/",
+            "/pdf",
+            "application/pdf\u{7}",
+            "text/plain; charset=utf-8",
+            "a/b/c",
+            "application/pdf ",
+        ] {
+            assert!(!is_media_type(refused), "{refused:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn what_the_schema_pattern_allows_is_a_media_type(
+            text in "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+        ) {
+            prop_assert!(is_media_type(&text));
+        }
+
+        #[test]
+        fn a_control_character_never_makes_a_media_type(
+            head in "[a-z]{1,8}/[a-z]{0,8}", control in "[\\x00-\\x1f\\x7f-\\x9f]", tail in "[a-z]{0,8}"
+        ) {
+            let text = format!("{head}{control}{tail}");
+            prop_assert!(!is_media_type(&text), "{:?}", text);
+        }
+    }
+}

@@ -535,6 +535,33 @@ async fn a_long_unbroken_word_renders_as_a_pdf_letter() {
     assert_eq!(letter.status().as_u16(), 200);
     let bytes = letter.bytes().await.expect("bytes");
     assert!(bytes.starts_with(b"%PDF-1.4"));
+
+    // More text than the PDF budget: refused naming the format; HTML has no such limit.
+    let huge = draft_with(|d| {
+        d["measures"] = json!(
+            (0..16)
+                .map(|_| json!({"kind": "bank_records", "description": "z".repeat(20_000)}))
+                .collect::<Vec<_>>()
+        );
+    });
+    let created = new_request(client, &case_id, &huge).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let letter_path = format!("/api/v1/requests/{}/letter", created.text("id"));
+    assert_problem(
+        &client
+            .get(&format!("{letter_path}?format=pdf"))
+            .await
+            .expect("pdf"),
+        422,
+        Some("format"),
+    );
+    let html = http
+        .get(format!("{}{letter_path}", setup.node.url()))
+        .bearer_auth(&client.token)
+        .send()
+        .await
+        .expect("html");
+    assert_eq!(html.status().as_u16(), 200);
 }
 
 /// `{name}` placeholders of a path template.
