@@ -46,6 +46,22 @@ fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
 
+/// `schema` with `text` as its description, unless it has one: the API's fields use these
+/// schemas through `schema_with`, which leaves out the field's own documentation.
+fn described(schema: RefOr<Schema>, text: &str) -> RefOr<Schema> {
+    let mut schema = schema;
+    match &mut schema {
+        RefOr::T(Schema::Object(object)) if object.description.is_none() => {
+            object.description = Some(text.to_string());
+        }
+        RefOr::T(Schema::Array(array)) if array.description.is_none() => {
+            array.description = Some(text.to_string());
+        }
+        _ => {}
+    }
+    schema
+}
+
 /// The schema of an optional field, which serde also reads from `null`.
 fn nullable(builder: ObjectBuilder) -> RefOr<Schema> {
     let mut object: Object = builder.build();
@@ -84,16 +100,37 @@ fn name_of(max_chars: usize) -> ObjectBuilder {
 
 /// Free text: up to 20,000 characters; line breaks and tabs but no other control.
 pub fn free_text() -> RefOr<Schema> {
+    described(
+        free_text_schema(),
+        "Free text: up to 20,000 characters; line breaks and tabs but no other control.",
+    )
+}
+
+fn free_text_schema() -> RefOr<Schema> {
     free_text_of(MAX_TEXT_CHARS).into()
 }
 
 /// Short free text (a place, a national provision): up to 1,000 characters.
 pub fn short_text() -> RefOr<Schema> {
+    described(
+        short_text_schema(),
+        "Short free text (a place, a national provision): up to 1,000 characters.",
+    )
+}
+
+fn short_text_schema() -> RefOr<Schema> {
     free_text_of(MAX_SHORT_TEXT_CHARS).into()
 }
 
 /// Why a request is urgent: free text with something visible in it.
 pub fn urgent_reason() -> RefOr<Schema> {
+    described(
+        urgent_reason_schema(),
+        "Why a request is urgent: free text with something visible in it.",
+    )
+}
+
+fn urgent_reason_schema() -> RefOr<Schema> {
     let allowed = format!("[^{CONTROLS_BUT_BREAKS}]");
     nullable(
         free_text_of(MAX_TEXT_CHARS)
@@ -104,31 +141,67 @@ pub fn urgent_reason() -> RefOr<Schema> {
 
 /// A reason or justification given with a transition (optional).
 pub fn reason() -> RefOr<Schema> {
+    described(
+        reason_schema(),
+        "A reason or justification given with a transition (optional).",
+    )
+}
+
+fn reason_schema() -> RefOr<Schema> {
     nullable(free_text_of(MAX_REASON_CHARS))
 }
 
 /// Where a person is believed to be (optional short text).
 pub fn location() -> RefOr<Schema> {
+    described(
+        location_schema(),
+        "Where a person is believed to be (optional short text).",
+    )
+}
+
+fn location_schema() -> RefOr<Schema> {
     nullable(free_text_of(MAX_SHORT_TEXT_CHARS))
 }
 
 /// A name (of a person, a file): one line, something visible, no bidirectional control.
 pub fn name() -> RefOr<Schema> {
+    described(
+        name_schema(),
+        "A name (of a person, a file): one line, something visible, no bidirectional control.",
+    )
+}
+
+fn name_schema() -> RefOr<Schema> {
     name_of(MAX_NAME_CHARS).into()
 }
 
 /// A user's display name.
 pub fn display_name() -> RefOr<Schema> {
+    described(display_name_schema(), "A user's display name.")
+}
+
+fn display_name_schema() -> RefOr<Schema> {
     name_of(MAX_DISPLAY_NAME_CHARS).into()
 }
 
 /// A case reference or title.
 pub fn case_text() -> RefOr<Schema> {
+    described(case_text_schema(), "A case reference or title.")
+}
+
+fn case_text_schema() -> RefOr<Schema> {
     name_of(MAX_CASE_TEXT_CHARS).into()
 }
 
 /// Grounds cited with a refusal; blank entries are ignored.
 pub fn grounds() -> RefOr<Schema> {
+    described(
+        grounds_schema(),
+        "Grounds cited with a refusal; blank entries are ignored.",
+    )
+}
+
+fn grounds_schema() -> RefOr<Schema> {
     let allowed = format!("[^{CONTROLS}{INVISIBLE}]");
     array(
         string()
@@ -140,6 +213,10 @@ pub fn grounds() -> RefOr<Schema> {
 
 /// A login name as a new account gets it.
 pub fn username() -> RefOr<Schema> {
+    described(username_schema(), "A login name as a new account gets it.")
+}
+
+fn username_schema() -> RefOr<Schema> {
     string()
         .min_length(Some(3))
         .max_length(Some(MAX_USERNAME_CHARS))
@@ -149,12 +226,26 @@ pub fn username() -> RefOr<Schema> {
 
 /// A login name as typed at log-in: anything without control characters.
 pub fn login_name() -> RefOr<Schema> {
+    described(
+        login_name_schema(),
+        "A login name as typed at log-in: anything without control characters.",
+    )
+}
+
+fn login_name_schema() -> RefOr<Schema> {
     string().pattern(Some(format!("^[^{CONTROLS}]*$"))).into()
 }
 
 /// A password: at least 12 characters, not only white space, no control characters but
 /// line breaks and tabs.
 pub fn new_password() -> RefOr<Schema> {
+    described(
+        new_password_schema(),
+        "A password: at least 12 characters, not only white space, no control characters but line breaks and tabs.",
+    )
+}
+
+fn new_password_schema() -> RefOr<Schema> {
     let allowed = format!("[^{CONTROLS_BUT_BREAKS}]");
     string()
         .min_length(Some(MIN_PASSWORD_CHARS))
@@ -164,11 +255,22 @@ pub fn new_password() -> RefOr<Schema> {
 
 /// A password as typed at log-in.
 pub fn password() -> RefOr<Schema> {
+    described(password_schema(), "A password as typed at log-in.")
+}
+
+fn password_schema() -> RefOr<Schema> {
     free_text_of(usize::MAX).max_length(None).into()
 }
 
 /// An authority id: 3-64 characters of `a-z`, `0-9`, `-`, `.`, starting with a letter.
 pub fn authority_id() -> RefOr<Schema> {
+    described(
+        authority_id_schema(),
+        "An authority id: 3-64 characters of `a-z`, `0-9`, `-`, `.`, starting with a letter.",
+    )
+}
+
+fn authority_id_schema() -> RefOr<Schema> {
     authority_id_builder().into()
 }
 
@@ -181,11 +283,22 @@ fn authority_id_builder() -> ObjectBuilder {
 
 /// ISO 3166-1 alpha-2, from the domain's country table.
 pub fn country() -> RefOr<Schema> {
+    described(
+        country_schema(),
+        "ISO 3166-1 alpha-2, from the domain's country table.",
+    )
+}
+
+fn country_schema() -> RefOr<Schema> {
     country_builder().into()
 }
 
 /// An optional country.
 pub fn optional_country() -> RefOr<Schema> {
+    described(optional_country_schema(), "An optional country.")
+}
+
+fn optional_country_schema() -> RefOr<Schema> {
     nullable(country_builder())
 }
 
@@ -199,26 +312,49 @@ fn country_builder() -> ObjectBuilder {
 
 /// Nationalities of a person.
 pub fn nationalities() -> RefOr<Schema> {
+    described(nationalities_schema(), "Nationalities of a person.")
+}
+
+fn nationalities_schema() -> RefOr<Schema> {
     array(country_builder(), MAX_PERSON_LIST_LEN)
 }
 
 /// An action code.
 pub fn action() -> RefOr<Schema> {
+    described(action_schema(), "An action code.")
+}
+
+fn action_schema() -> RefOr<Schema> {
     codes(Action::ALL, Action::code).into()
 }
 
 /// Action codes.
 pub fn actions() -> RefOr<Schema> {
+    described(actions_schema(), "Action codes.")
+}
+
+fn actions_schema() -> RefOr<Schema> {
     array(codes(Action::ALL, Action::code), Action::ALL.len())
 }
 
 /// A role code (optional: the first role that may act).
 pub fn optional_role() -> RefOr<Schema> {
+    described(
+        optional_role_schema(),
+        "A role code (optional: the first role that may act).",
+    )
+}
+
+fn optional_role_schema() -> RefOr<Schema> {
     nullable(codes(Role::ALL, Role::code))
 }
 
 /// Role codes (at least one).
 pub fn roles() -> RefOr<Schema> {
+    described(roles_schema(), "Role codes (at least one).")
+}
+
+fn roles_schema() -> RefOr<Schema> {
     ArrayBuilder::new()
         .items(codes(Role::ALL, Role::code))
         .min_items(Some(1))
@@ -228,31 +364,58 @@ pub fn roles() -> RefOr<Schema> {
 
 /// A request state code.
 pub fn state() -> RefOr<Schema> {
+    described(state_schema(), "A request state code.")
+}
+
+fn state_schema() -> RefOr<Schema> {
     codes(RequestState::ALL, RequestState::code).into()
 }
 
 /// `requesting` or `requested`.
 pub fn side() -> RefOr<Schema> {
+    described(side_schema(), "`requesting` or `requested`.")
+}
+
+fn side_schema() -> RefOr<Schema> {
     codes(Side::ALL, Side::code).into()
 }
 
 /// An EIO Annex D offence category code.
 pub fn offence_category() -> RefOr<Schema> {
+    described(
+        offence_category_schema(),
+        "An EIO Annex D offence category code.",
+    )
+}
+
+fn offence_category_schema() -> RefOr<Schema> {
     codes(OffenceCategory::ALL, OffenceCategory::code).into()
 }
 
 /// A measure kind code.
 pub fn measure_kind() -> RefOr<Schema> {
+    described(measure_kind_schema(), "A measure kind code.")
+}
+
+fn measure_kind_schema() -> RefOr<Schema> {
     codes(MeasureKind::ALL, MeasureKind::code).into()
 }
 
 /// A person role code.
 pub fn person_role() -> RefOr<Schema> {
+    described(person_role_schema(), "A person role code.")
+}
+
+fn person_role_schema() -> RefOr<Schema> {
     codes(PersonRole::ALL, PersonRole::code).into()
 }
 
 /// Vulnerability codes.
 pub fn vulnerabilities() -> RefOr<Schema> {
+    described(vulnerabilities_schema(), "Vulnerability codes.")
+}
+
+fn vulnerabilities_schema() -> RefOr<Schema> {
     array(
         codes(Vulnerability::ALL, Vulnerability::code),
         MAX_PERSON_LIST_LEN,
@@ -261,11 +424,22 @@ pub fn vulnerabilities() -> RefOr<Schema> {
 
 /// A confidentiality code.
 pub fn confidentiality() -> RefOr<Schema> {
+    described(confidentiality_schema(), "A confidentiality code.")
+}
+
+fn confidentiality_schema() -> RefOr<Schema> {
     codes(Confidentiality::ALL, Confidentiality::code).into()
 }
 
 /// Instrument ids of the law catalog (the node lists its catalog's ids as an `enum`).
 pub fn legal_basis() -> RefOr<Schema> {
+    described(
+        legal_basis_schema(),
+        "Instrument ids of the law catalog (the node lists its catalog's ids as an `enum`).",
+    )
+}
+
+fn legal_basis_schema() -> RefOr<Schema> {
     array(
         string()
             .min_length(Some(1))
@@ -276,6 +450,13 @@ pub fn legal_basis() -> RefOr<Schema> {
 
 /// A requested deadline, `YYYY-MM-DD`, between 2000 and 2100.
 pub fn deadline() -> RefOr<Schema> {
+    described(
+        deadline_schema(),
+        "A requested deadline, `YYYY-MM-DD`, between 2000 and 2100.",
+    )
+}
+
+fn deadline_schema() -> RefOr<Schema> {
     let (first, last) = (DEADLINE_YEARS.start(), DEADLINE_YEARS.end());
     nullable(
         string()
@@ -290,6 +471,13 @@ pub fn deadline() -> RefOr<Schema> {
 /// A date of birth, possibly partial: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, from 1900 and
 /// not in the future.
 pub fn date_of_birth() -> RefOr<Schema> {
+    described(
+        date_of_birth_schema(),
+        "A date of birth, possibly partial: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, from 1900 and not in the future.",
+    )
+}
+
+fn date_of_birth_schema() -> RefOr<Schema> {
     nullable(
         string()
             .pattern(Some(
@@ -304,6 +492,13 @@ pub fn date_of_birth() -> RefOr<Schema> {
 
 /// An attachment's media type, `type/subtype` of RFC 6838 names.
 pub fn media_type() -> RefOr<Schema> {
+    described(
+        media_type_schema(),
+        "An attachment's media type, `type/subtype` of RFC 6838 names.",
+    )
+}
+
+fn media_type_schema() -> RefOr<Schema> {
     let name = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
     string()
         .max_length(Some(MAX_MEDIA_TYPE_CHARS))
@@ -313,6 +508,13 @@ pub fn media_type() -> RefOr<Schema> {
 
 /// A SHA-256 digest, 64 lower-case hexadecimal characters.
 pub fn sha256() -> RefOr<Schema> {
+    described(
+        sha256_schema(),
+        "A SHA-256 digest, 64 lower-case hexadecimal characters.",
+    )
+}
+
+fn sha256_schema() -> RefOr<Schema> {
     string()
         .min_length(Some(64))
         .max_length(Some(64))
@@ -322,6 +524,10 @@ pub fn sha256() -> RefOr<Schema> {
 
 /// An RFC 3339 timestamp.
 pub fn date_time() -> RefOr<Schema> {
+    described(date_time_schema(), "An RFC 3339 timestamp.")
+}
+
+fn date_time_schema() -> RefOr<Schema> {
     string()
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
         .into()
@@ -329,6 +535,13 @@ pub fn date_time() -> RefOr<Schema> {
 
 /// A custodial penalty in months (optional), as far as an unsigned 32-bit integer holds.
 pub fn penalty_months() -> RefOr<Schema> {
+    described(
+        penalty_months_schema(),
+        "A custodial penalty in months (optional), as far as an unsigned 32-bit integer holds.",
+    )
+}
+
+fn penalty_months_schema() -> RefOr<Schema> {
     let mut object: Object = ObjectBuilder::new()
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
         .minimum(Some(0))
@@ -340,6 +553,13 @@ pub fn penalty_months() -> RefOr<Schema> {
 
 /// A size in bytes, up to what a signed 64-bit integer holds.
 pub fn size_bytes() -> RefOr<Schema> {
+    described(
+        size_bytes_schema(),
+        "A size in bytes, up to what a signed 64-bit integer holds.",
+    )
+}
+
+fn size_bytes_schema() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
