@@ -38,6 +38,10 @@ pub const KEYS_PATH: &str = "/federation/v1/keys";
 /// The media type of envelopes and receipts.
 pub const COSE_MEDIA_TYPE: &str = "application/cose";
 
+/// Where the last key announcement is kept in the data directory (it is signed and
+/// public: nothing secret).
+const LAST_ANNOUNCEMENT_FILE: &str = "last-key-announcement.cose";
+
 /// This node's keys, trust list and HTTP client.
 #[derive(Debug)]
 pub struct Federation {
@@ -66,13 +70,17 @@ impl Federation {
         tls_certificate: Option<String>,
     ) -> Arc<Federation> {
         let http = http_client(&trust);
+        // The last announcement survives a restart, so it can still be sent again.
+        let last_announcement = data_dir
+            .as_deref()
+            .and_then(|dir| std::fs::read(dir.join(LAST_ANNOUNCEMENT_FILE)).ok());
         Arc::new(Federation {
             keyring: RwLock::new(keyring),
             trust: RwLock::new(trust),
             data_dir,
             allow_plain_http_loopback,
             tls_certificate,
-            last_announcement: RwLock::new(None),
+            last_announcement: RwLock::new(last_announcement),
             http: RwLock::new(http),
         })
     }
@@ -484,6 +492,11 @@ pub async fn rotate_keys(state: &AppState) -> Result<RotationReport, String> {
         keyring.previous.push(old);
         keyring.current = new.clone();
         keyring.since_ms = now;
+    }
+    if let Some(dir) = &federation.data_dir
+        && let Err(error) = std::fs::write(dir.join(LAST_ANNOUNCEMENT_FILE), &announcement)
+    {
+        tracing::warn!(%error, "the key announcement could not be kept for announcing again after a restart");
     }
     if let Ok(mut last) = federation.last_announcement.write() {
         *last = Some(announcement);

@@ -800,4 +800,21 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
         spain.node.state().federation.keys().key_id(),
         spain_keys_after
     );
+    // And the announcement with it: it can still be sent again, and is a duplicate.
+    let mut admin_again = admin.clone();
+    admin_again.base = spain.url();
+    admin_again
+        .log_in("root", comity_testkit::TEST_PASSWORD)
+        .await
+        .expect("log in");
+    let announced = admin_again
+        .post("/api/v1/node/keys/announce", &json!({}))
+        .await
+        .expect("announce");
+    assert_eq!(
+        announced.body["announced_to"],
+        json!(["ma-node"]),
+        "{}",
+        announced.body
+    );
 }
