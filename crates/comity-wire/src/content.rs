@@ -235,7 +235,38 @@ impl RequestContentDto {
     /// Parses the content into the domain type. `country_of` gives the state of an
     /// authority the node knows; a country given in the input must agree with it, and an
     /// unknown authority needs its country spelled out.
+    ///
+    /// This is for content arriving from outside (the API, a web form, a peer): besides
+    /// parsing, it checks everything [`RequestContent::validate`] requires.
     pub fn to_domain(
+        &self,
+        country_of: impl Fn(&AuthorityId) -> Option<CountryCode>,
+    ) -> Result<RequestContent, FieldError> {
+        for (index, person) in self.persons.iter().enumerate() {
+            for (name, len) in [
+                ("nationalities", person.nationalities.len()),
+                ("vulnerabilities", person.vulnerabilities.len()),
+            ] {
+                if len > MAX_PERSON_LIST_LEN {
+                    return Err(FieldError::new(
+                        format!("persons[{index}].{name}"),
+                        format!("at most {MAX_PERSON_LIST_LEN} entries are accepted, got {len}"),
+                    ));
+                }
+            }
+        }
+        let content = self.to_domain_as_stored(country_of)?;
+        content.validate().map_err(
+            |comity_domain::DomainError::InvalidField { field, reason }| {
+                FieldError::new(field, reason)
+            },
+        )?;
+        Ok(content)
+    }
+
+    /// Parses content this node stored earlier: codes and shapes only. It was checked when
+    /// it came in, and limits tightened since must not make an existing request unreadable.
+    pub fn to_domain_as_stored(
         &self,
         country_of: impl Fn(&AuthorityId) -> Option<CountryCode>,
     ) -> Result<RequestContent, FieldError> {
@@ -328,11 +359,6 @@ impl RequestContentDto {
             assurances_given: self.assurances_given,
             attachments,
         };
-        content.validate().map_err(
-            |comity_domain::DomainError::InvalidField { field, reason }| {
-                FieldError::new(field, reason)
-            },
-        )?;
         Ok(content)
     }
 }
@@ -364,17 +390,6 @@ fn resolve_country(
 }
 
 fn person_to_domain(index: usize, person: &PersonDto) -> Result<PersonConcerned, FieldError> {
-    for (name, len) in [
-        ("nationalities", person.nationalities.len()),
-        ("vulnerabilities", person.vulnerabilities.len()),
-    ] {
-        if len > MAX_PERSON_LIST_LEN {
-            return Err(FieldError::new(
-                format!("persons[{index}].{name}"),
-                format!("at most {MAX_PERSON_LIST_LEN} entries are accepted, got {len}"),
-            ));
-        }
-    }
     let nationalities = person
         .nationalities
         .iter()
@@ -555,6 +570,19 @@ mod tests {
             let error = dto.to_domain(known).expect_err(field);
             assert_eq!(error.field, field, "{error}");
         }
+    }
+
+    #[test]
+    fn content_stored_before_a_limit_was_tightened_stays_readable() {
+        let mut dto = sample();
+        dto.requested_deadline = Some("1900-01-01".into());
+        dto.persons[0].location = Some("Tang\u{1b}[31mier".into());
+        assert!(dto.to_domain(known).is_err());
+        let stored = dto.to_domain_as_stored(known).expect("readable");
+        assert_eq!(
+            RequestContentDto::from(&stored).requested_deadline,
+            dto.requested_deadline
+        );
     }
 
     #[test]
