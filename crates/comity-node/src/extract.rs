@@ -1,4 +1,5 @@
-//! Request extractors: JSON bodies whose rejections are problem details, and the
+//! Request extractors: JSON bodies, path and query parameters whose rejections are
+//! problem details naming what is wrong (no control character gets past them), and the
 //! authenticated principal from a bearer token or the session cookie.
 
 use axum::extract::rejection::JsonRejection;
