@@ -23,7 +23,9 @@ impl App {
             "open cases",
         )?;
         for (field, value) in [("reference", &input.reference), ("title", &input.title)] {
-            comity_domain::text::check_name(value.trim(), MAX_CASE_TEXT)
+            // Checked as sent (a trailing line break is a control character too), stored
+            // trimmed.
+            comity_domain::text::check_name(value, MAX_CASE_TEXT)
                 .map_err(|error| AppError::invalid(field, error.to_string()))?;
         }
         let case = Case {

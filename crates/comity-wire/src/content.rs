@@ -586,6 +586,25 @@ mod tests {
     }
 
     #[test]
+    fn integers_written_as_floats_are_read_exactly() {
+        let attachment: AttachmentDto = serde_json::from_str(
+            r#"{"file_name": "a", "media_type": "a/b", "size_bytes": 4445278898989686.0,
+                "sha256": "00"}"#,
+        )
+        .expect("an integral float is an integer");
+        assert_eq!(attachment.size_bytes, 4_445_278_898_989_686);
+        for refused in ["1.5", "-1", "1e400", "\"1\""] {
+            let json = format!(
+                r#"{{"file_name": "a", "media_type": "a/b", "size_bytes": {refused}, "sha256": "00"}}"#
+            );
+            assert!(
+                serde_json::from_str::<AttachmentDto>(&json).is_err(),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_fields_are_rejected() {
         let error = serde_json::from_value::<RequestContentDto>(serde_json::json!({
             "requesting_authority": "es-ca", "requested_authority": "ma-ca", "colour": "red"

@@ -570,6 +570,8 @@ fn size_bytes_schema() -> RefOr<Schema> {
 
 /// Integers as JSON Schema sees them: `28961` and `28961.0` are the same integer, so a
 /// client that writes the second is not refused. Fractions and out-of-range values are.
+/// (The workspace enables serde_json's `float_roundtrip`: without it a large `N.0` may be
+/// read one unit in the last place off, with a fraction.)
 pub mod integral {
     use serde::{Deserialize, Deserializer, de::Error};
 

@@ -237,6 +237,14 @@ async fn bidirectional_controls_are_refused_in_names_and_kept_in_free_text() {
         .await
         .expect("post");
     assert_problem(&reference, 422, Some("reference"));
+    let line_break = client
+        .post(
+            "/api/v1/cases",
+            &json!({"reference": "DP 21\n", "title": "t"}),
+        )
+        .await
+        .expect("post");
+    assert_problem(&line_break, 422, Some("reference"));
     let display_name = setup
         .admin
         .post(
