@@ -706,6 +706,25 @@ async fn the_openapi_document_is_a_contract_a_client_can_be_generated_from() {
     assert_eq!(content["summary_of_facts"]["maxLength"], 20_000);
     assert_eq!(content["persons"]["maxItems"], 200);
     assert!(schemas["TransitionInput"]["properties"]["action"]["enum"].is_array());
+    // The limits the schema states are the ones the use cases apply.
+    let user = &schemas["UserInput"]["properties"];
+    assert_eq!(
+        user["password"]["minLength"],
+        comity_app::auth::MIN_PASSWORD_CHARS
+    );
+    assert_eq!(
+        user["display_name"]["maxLength"],
+        comity_app::auth::MAX_DISPLAY_NAME_CHARS
+    );
+    let transition = &schemas["TransitionInput"]["properties"];
+    assert_eq!(
+        transition["reason"]["maxLength"],
+        comity_app::requests::MAX_REASON_CHARS
+    );
+    assert_eq!(
+        transition["grounds"]["maxItems"],
+        comity_app::requests::MAX_GROUNDS
+    );
     assert_eq!(
         schemas["KeyRotationView"]["properties"]["failed"]["items"]["$ref"],
         "#/components/schemas/AnnouncementFailure"
