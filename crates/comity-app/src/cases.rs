@@ -4,8 +4,8 @@ use comity_domain::{Case, Role};
 
 use crate::{App, AppError, Principal};
 
-/// Longest case reference or title, in characters.
-const MAX_CASE_TEXT: usize = 300;
+/// Longest case reference or title, in characters (as the API's schema says).
+const MAX_CASE_TEXT: usize = comity_wire::schema::MAX_CASE_TEXT_CHARS;
 
 impl App {
     /// Opens a case for the principal's authority.
@@ -23,13 +23,10 @@ impl App {
             "open cases",
         )?;
         for (field, value) in [("reference", &input.reference), ("title", &input.title)] {
-            let chars = value.trim().chars().count();
-            if chars == 0 || chars > MAX_CASE_TEXT || value.chars().any(char::is_control) {
-                return Err(AppError::invalid(
-                    field,
-                    format!("1-{MAX_CASE_TEXT} characters, no control characters"),
-                ));
-            }
+            // Checked as sent (a trailing line break is a control character too), stored
+            // trimmed.
+            comity_domain::text::check_name(value, MAX_CASE_TEXT)
+                .map_err(|error| AppError::invalid(field, error.to_string()))?;
         }
         let case = Case {
             id: self.new_id(),

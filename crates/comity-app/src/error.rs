@@ -43,6 +43,9 @@ pub enum AppError {
     /// Someone else changed the same thing first, or a unique name is taken.
     #[error("{0}")]
     Conflict(String),
+    /// The node would not finish the work within its budget; nothing was changed.
+    #[error("over budget: {0}")]
+    OverBudget(String),
     /// The law catalog could not be loaded: a build or deployment defect.
     #[error("law catalog unavailable: {0}")]
     Catalog(String),

@@ -44,7 +44,7 @@ impl App {
         input: &comity_wire::RequestContentDto,
     ) -> Result<Assessment, AppError> {
         let mut tx = self.store().begin().await?;
-        let content = crate::requests::parse_content(&mut tx, principal, input).await?;
+        let content = crate::requests::parse_content(self, &mut tx, principal, input).await?;
         Ok(self.assess(&content))
     }
 

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use comity_domain::lifecycle::peer_holds_request;
 use comity_domain::{
     Action, Actor, AuthorityId, CountryCode, Deadline, Origin, Request, RequestState, Role, Side,
-    TransitionCommand, TransitionRecord, available_actions, deadlines, decide_local,
+    TransitionCommand, TransitionError, TransitionRecord, available_actions, deadlines,
+    decide_local,
 };
 use comity_store::{OutboxMessage, OutboxStatus, RequestFilter, Tx};
 use comity_wire::RequestContentDto;
@@ -55,7 +56,7 @@ impl App {
         require_drafter(principal)?;
         let case = self.get_case(principal, case_id).await?;
         let mut tx = self.store().begin().await?;
-        let content = parse_content(&mut tx, principal, input).await?;
+        let content = parse_content(self, &mut tx, principal, input).await?;
         let now = self.now();
         let request = Request {
             id: self.new_id(),
@@ -91,7 +92,7 @@ impl App {
             )));
         }
         let previous_version = request.version;
-        request.content = parse_content(&mut tx, principal, input).await?;
+        request.content = parse_content(self, &mut tx, principal, input).await?;
         request.updated_at = self.now();
         request.version += 1;
         tx.update_request(&request, previous_version).await?;
@@ -157,7 +158,17 @@ impl App {
                 .map_err(|error: comity_domain::UnknownCode| {
                     AppError::invalid("action", error.to_string())
                 })?;
+        check_transition_text(input)?;
         let role = acting_role(principal, action, input.role.as_deref())?;
+        // Authority and role before anything about the request: a caller who may not
+        // read it or take this action learns neither its state nor its version.
+        principal.require_case_reader()?;
+        if action == Action::RecordDelivery {
+            return Err(TransitionError::SystemOnly { action }.into());
+        }
+        if !action.allowed_roles().contains(&role) {
+            return Err(TransitionError::RoleNotAllowed { role, action }.into());
+        }
         let mut tx = self.store().begin().await?;
         let request = visible_request(&mut tx, principal, request_id).await?;
         check_version(&request, input.expected_version)?;
@@ -371,6 +382,42 @@ fn require_drafter(principal: &Principal) -> Result<(), AppError> {
     )
 }
 
+pub use comity_wire::schema::{MAX_GROUNDS, MAX_REASON_CHARS};
+
+/// Bounds the free text of a transition: it is stored in the history and sent to the peer.
+fn check_transition_text(input: &TransitionInput) -> Result<(), AppError> {
+    use comity_domain::text::{MAX_NAME_CHARS, check_free_text, check_name};
+    let invalid = |field: String, error: comity_domain::TextError| {
+        AppError::invalid(field, error.to_string())
+    };
+    if let Some(reason) = &input.reason {
+        check_free_text(reason, MAX_REASON_CHARS)
+            .map_err(|error| invalid("reason".into(), error))?;
+    }
+    if let Some(justification) = &input.override_justification {
+        check_free_text(justification, MAX_REASON_CHARS)
+            .map_err(|error| invalid("override_justification".into(), error))?;
+    }
+    if input.grounds.len() > MAX_GROUNDS {
+        return Err(AppError::invalid(
+            "grounds",
+            format!(
+                "at most {MAX_GROUNDS} entries are accepted, got {}",
+                input.grounds.len()
+            ),
+        ));
+    }
+    // Blank grounds are dropped later, as before; the others are names of grounds.
+    for (index, ground) in input.grounds.iter().enumerate() {
+        if ground.trim().is_empty() {
+            continue;
+        }
+        check_name(ground, MAX_NAME_CHARS)
+            .map_err(|error| invalid(format!("grounds[{index}]"), error))?;
+    }
+    Ok(())
+}
+
 fn check_version(request: &Request, expected: Option<i64>) -> Result<(), AppError> {
     match expected {
         Some(expected) if expected != request.version => Err(AppError::Conflict(format!(
@@ -431,6 +478,7 @@ async fn visible_request(
 
 /// Parses draft content; the requesting authority must be the principal's own.
 pub(crate) async fn parse_content(
+    app: &App,
     tx: &mut Tx,
     principal: &Principal,
     input: &RequestContentDto,
@@ -447,6 +495,34 @@ pub(crate) async fn parse_content(
             "requesting_authority",
             format!("must be your own authority `{}`", principal.authority()),
         ));
+    }
+    for (index, instrument) in content.legal_basis.iter().enumerate() {
+        if app.catalog().instrument(instrument).is_none() {
+            return Err(AppError::invalid(
+                format!("legal_basis[{index}]"),
+                format!("`{instrument}` is not an instrument of the law catalog"),
+            ));
+        }
+    }
+    // The domain has no clock: a date of birth in the future is refused here.
+    // Partial dates (`YYYY`, `YYYY-MM`) compare with today's date cut to their length.
+    let today = app
+        .now()
+        .date()
+        .unwrap_or(comity_domain::Date::UNIX_EPOCH)
+        .to_string();
+    for (index, person) in content.persons.iter().enumerate() {
+        let born_after_today = person.date_of_birth.as_deref().is_some_and(|born| {
+            today
+                .get(..born.len())
+                .is_some_and(|today_cut| born > today_cut)
+        });
+        if born_after_today {
+            return Err(AppError::invalid(
+                format!("persons[{index}].date_of_birth"),
+                "a date of birth cannot be in the future",
+            ));
+        }
     }
     Ok(content)
 }

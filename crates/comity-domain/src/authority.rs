@@ -42,7 +42,7 @@ impl FromStr for AuthorityId {
             Ok(AuthorityId(input.to_string()))
         } else {
             Err(DomainError::InvalidField {
-                field: "authority_id",
+                field: "authority_id".to_string(),
                 reason: format!(
                     "`{input}` is not an authority id (3-64 characters: a-z, 0-9, '-', '.', starting with a letter)"
                 ),

@@ -7,7 +7,7 @@ pub enum DomainError {
     #[error("{field}: {reason}")]
     InvalidField {
         /// The field, in the API's spelling (e.g. `persons.full_name`).
-        field: &'static str,
+        field: String,
         /// What is wrong, in plain words.
         reason: String,
     },

@@ -22,6 +22,7 @@ pub mod offence;
 pub mod person;
 pub mod request;
 pub mod role;
+pub mod text;
 pub mod time;
 
 pub use authority::{Authority, AuthorityId, AuthorityKind};
@@ -39,4 +40,5 @@ pub use offence::{Offence, OffenceCategory};
 pub use person::{PersonConcerned, PersonRole, Vulnerability};
 pub use request::{AttachmentRef, Case, Confidentiality, Request, RequestContent, Urgency};
 pub use role::Role;
+pub use text::TextError;
 pub use time::{DAY_MS, Date, InvalidDate, Timestamp};

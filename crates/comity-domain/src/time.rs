@@ -74,6 +74,11 @@ impl Date {
             .map_err(|_| InvalidDate(input.to_string()))
     }
 
+    /// The year.
+    pub fn year(self) -> i32 {
+        self.0.year()
+    }
+
     /// The first instant of the day, UTC.
     pub fn start(self) -> Timestamp {
         let seconds = self.0.midnight().assume_utc().unix_timestamp();

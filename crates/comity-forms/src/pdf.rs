@@ -101,6 +101,8 @@ struct Shaper<'f> {
     face: Face<'f>,
     /// Font units to thousandths of an em.
     scale: f32,
+    /// Bytes of text shaped so far: the work a letter costs, which tests keep linear.
+    shaped_bytes: std::cell::Cell<usize>,
 }
 
 impl std::fmt::Debug for Shaper<'_> {
@@ -115,13 +117,18 @@ impl Shaper<'static> {
             reason: "the embedded font does not parse".to_string(),
         })?;
         let scale = 1000.0 / face.units_per_em() as f32;
-        Ok(Shaper { face, scale })
+        Ok(Shaper {
+            face,
+            scale,
+            shaped_bytes: std::cell::Cell::new(0),
+        })
     }
 }
 
 impl Shaper<'_> {
     /// Shapes `text` in one direction; glyphs come in visual (left-to-right) order.
     fn shape(&self, text: &str, rtl: bool) -> Vec<Glyph> {
+        self.shaped_bytes.set(self.shaped_bytes.get() + text.len());
         let mut buffer = UnicodeBuffer::new();
         buffer.push_str(text);
         buffer.set_direction(if rtl {
@@ -141,21 +148,22 @@ impl Shaper<'_> {
             .collect();
         starts.sort_unstable();
         starts.dedup();
-        let mut seen = Vec::new();
+        // Which cluster starts already gave their text to a glyph; a binary search finds
+        // where each cluster ends, so shaping stays linear in the text's length.
+        let mut seen = vec![false; text.len() + 1];
         infos
             .iter()
             .zip(positions)
             .map(|(info, position)| {
                 let start = usize::try_from(info.cluster).unwrap_or(0).min(text.len());
                 let end = starts
-                    .iter()
+                    .get(starts.partition_point(|&next| next <= start))
                     .copied()
-                    .find(|&next| next > start)
                     .unwrap_or(text.len());
-                let text = if seen.contains(&start) {
+                let text = if seen[start] {
                     start..start
                 } else {
-                    seen.push(start);
+                    seen[start] = true;
                     start..end
                 };
                 Glyph {
@@ -180,24 +188,18 @@ impl Shaper<'_> {
             / 1000.0
     }
 
-    /// The longest non-empty start of `word` (at a character boundary) that fits in
-    /// `width` points at `size`, measured by its shaped clusters.
-    fn fitting_prefix(&self, word: &str, width: f32, size: f32) -> usize {
+    /// The advance in points at `size` of each character of `word`, shaped once as a
+    /// whole: a cluster's advance is put on its first character. Summing a prefix of
+    /// these measures that start of the word without shaping it again.
+    fn character_advances(&self, word: &str, size: f32) -> Vec<(usize, f32)> {
         let rtl = word.chars().any(is_rtl_char);
         let mut advances: BTreeMap<usize, f32> = BTreeMap::new();
         for glyph in self.shape(word, rtl) {
             *advances.entry(glyph.text.start).or_default() += glyph.advance * size / 1000.0;
         }
-        let mut used = 0.0;
-        let mut cut = 0;
-        for (index, character) in word.char_indices() {
-            used += advances.get(&index).copied().unwrap_or(0.0);
-            if used > width && cut > 0 {
-                break;
-            }
-            cut = index + character.len_utf8();
-        }
-        cut
+        word.char_indices()
+            .map(|(index, _)| (index, advances.get(&index).copied().unwrap_or(0.0)))
+            .collect()
     }
 
     /// The advance of glyph `id` in thousandths of an em, as the /W array gives it.
@@ -302,7 +304,7 @@ impl Layout<'_> {
                 *line_indent = indent + hanging;
             };
         for word in words {
-            let Some((font, mut word)) = word else {
+            let Some((font, word)) = word else {
                 flush(&mut current, &mut used, &mut line_indent);
                 continue;
             };
@@ -322,15 +324,26 @@ impl Layout<'_> {
                     flush(&mut current, &mut used, &mut line_indent);
                     continue;
                 }
-                // A word longer than the line: break it.
-                let cut = self.shaper.fitting_prefix(&word, width, size);
-                let rest = word.split_off(cut);
-                push_run(&mut current, font, &word);
-                flush(&mut current, &mut used, &mut line_indent);
-                if rest.is_empty() {
-                    break;
+                // A word longer than the line: shape it once and cut it into lines by
+                // summing the advances of its characters, so the cost stays linear in
+                // the word's length however many lines it fills.
+                let advances = self.shaper.character_advances(&word, size);
+                let mut piece_start = 0;
+                let mut piece_width = 0.0_f32;
+                for (index, advance) in advances {
+                    let line_width = width_at(line_indent);
+                    if piece_width + advance > line_width + 0.01 && index > piece_start {
+                        push_run(&mut current, font, &word[piece_start..index]);
+                        flush(&mut current, &mut used, &mut line_indent);
+                        piece_start = index;
+                        piece_width = 0.0;
+                    }
+                    piece_width += advance;
                 }
-                word = rest;
+                // The last piece stays on the line: the next word may follow it.
+                push_run(&mut current, font, &word[piece_start..]);
+                used = piece_width;
+                break;
             }
         }
         if !current.is_empty() {
@@ -916,4 +929,65 @@ fn write_pdf(
     );
     out.extend_from_slice(table.as_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrapped(word: &str) -> (Vec<String>, usize) {
+        let shaper = Shaper::new().expect("the embedded font parses");
+        let mut layout = Layout {
+            shaper: &shaper,
+            lines: Vec::new(),
+        };
+        layout.wrap(1, 2, FONT_SIZE, &[(Font::Regular, word.to_string())]);
+        let lines = layout
+            .lines
+            .iter()
+            .map(|line| match line {
+                Line::Text { runs, .. } => runs.iter().map(|(_, text)| text.as_str()).collect(),
+                Line::Rule | Line::Blank => String::new(),
+            })
+            .collect();
+        (lines, shaper.shaped_bytes.get())
+    }
+
+    #[test]
+    fn a_long_word_is_cut_into_lines_with_work_linear_in_its_length() {
+        for (letter, length) in [("x", 2_000), ("x", 20_000), ("م", 20_000), ("W", 20_000)] {
+            let word = letter.repeat(length);
+            let (lines, shaped_bytes) = wrapped(&word);
+            assert!(lines.len() > 1, "{letter} x {length} fills several lines");
+            assert_eq!(lines.concat(), word, "nothing is lost or added");
+            // Shaping the word whole once to measure it and once to cut it: two passes,
+            // whatever the number of lines (the old code reshaped the rest per line).
+            assert!(
+                shaped_bytes <= 2 * word.len() + 8,
+                "{letter} x {length}: {shaped_bytes} bytes shaped for a {}-byte word",
+                word.len()
+            );
+            let shaper = Shaper::new().expect("font");
+            for line in &lines[..lines.len() - 1] {
+                assert!(
+                    shaper.width(line, FONT_SIZE) <= TEXT_WIDTH + 0.5,
+                    "each full line fits the column"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn short_words_still_wrap_at_spaces() {
+        let text = "alpha beta gamma ".repeat(40);
+        let (lines, _) = wrapped(&text);
+        assert!(lines.len() > 2);
+        assert!(lines.iter().all(|line| !line.starts_with(' ')));
+        assert_eq!(
+            lines.join(" ").split(' ').collect::<Vec<_>>(),
+            text.split(' ')
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! The REST API under `/api/v1`: thin handlers that parse, call one use case and render.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,7 +18,7 @@ pub mod accounts;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Authenticated};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
 use crate::views;
 
 pub mod second_factor;
@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Liveness and database check.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = HealthView), (status = 503, body = comity_wire::Problem)))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The node and its database answer", body = HealthView), (status = 503, body = comity_wire::Problem)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
     state
         .app
@@ -61,7 +61,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<HealthView>, 
 }
 
 /// Authorities known to this node (its own and its peers').
-#[utoipa::path(get, path = "/api/v1/authorities", responses((status = 200, body = [AuthorityView])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/authorities", responses((status = 200, description = "Authorities known to this node", body = [AuthorityView])), security(("bearer" = [])))]
 pub async fn list_authorities(
     State(state): State<AppState>,
     Authenticated(_principal): Authenticated,
@@ -73,7 +73,7 @@ pub async fn list_authorities(
 }
 
 /// The cases of the caller's authority.
-#[utoipa::path(get, path = "/api/v1/cases", responses((status = 200, body = [CaseView])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/cases", responses((status = 200, description = "The cases of the caller's authority", body = [CaseView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_cases(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -89,7 +89,7 @@ pub async fn list_cases(
 
 /// Open a case.
 #[utoipa::path(post, path = "/api/v1/cases", request_body = CaseInput,
-    responses((status = 201, body = CaseView), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 201, description = "The case was opened", body = CaseView), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn create_case(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -101,11 +101,11 @@ pub async fn create_case(
 
 /// One case with its requests.
 #[utoipa::path(get, path = "/api/v1/cases/{case_id}", params(("case_id" = String, Path)),
-    responses((status = 200, body = CaseView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The case with its requests", body = CaseView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn get_case(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(case_id): Path<String>,
+    ApiPath(case_id): ApiPath<String>,
 ) -> Result<Json<CaseView>, ApiError> {
     let case = state.app.get_case(&principal, &case_id).await?;
     let requests = state
@@ -123,11 +123,11 @@ pub async fn get_case(
 
 /// Draft a request in a case.
 #[utoipa::path(post, path = "/api/v1/cases/{case_id}/requests", params(("case_id" = String, Path)), request_body = RequestContentDto,
-    responses((status = 201, body = RequestView), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 201, description = "The draft was stored", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn create_request(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(case_id): Path<String>,
+    ApiPath(case_id): ApiPath<String>,
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
     let details = state
@@ -142,13 +142,16 @@ pub async fn create_request(
 
 /// Filters for listing requests.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequestListParams {
     /// Only this case.
     pub case_id: Option<String>,
     /// `requesting` or `requested`.
+    #[param(schema_with = comity_wire::schema::side)]
     pub side: Option<String>,
     /// A state code.
+    #[param(schema_with = comity_wire::schema::state)]
     pub state: Option<String>,
     /// Only requests with a deadline passed unmet.
     #[serde(default)]
@@ -157,11 +160,11 @@ pub struct RequestListParams {
 
 /// Requests held by the caller's authority.
 #[utoipa::path(get, path = "/api/v1/requests", params(RequestListParams),
-    responses((status = 200, body = [RequestSummaryView]), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "Requests held by the caller's authority, filtered", body = [RequestSummaryView]), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_requests(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(params): Query<RequestListParams>,
+    ApiQuery(params): ApiQuery<RequestListParams>,
 ) -> Result<Json<Vec<RequestSummaryView>>, ApiError> {
     let side = params
         .side
@@ -192,11 +195,11 @@ pub async fn list_requests(
 
 /// One request with its history, deadlines and the caller's available actions.
 #[utoipa::path(get, path = "/api/v1/requests/{request_id}", params(("request_id" = String, Path)),
-    responses((status = 200, body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The request", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn get_request(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     let details = state.app.request_details(&principal, &request_id).await?;
     Ok(Json(views::request_view(&details, state.app.now())))
@@ -204,6 +207,7 @@ pub async fn get_request(
 
 /// Optimistic concurrency for draft edits.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VersionParams {
     /// The version the caller edited.
@@ -212,12 +216,12 @@ pub struct VersionParams {
 
 /// Replace the content of a draft.
 #[utoipa::path(put, path = "/api/v1/requests/{request_id}", params(("request_id" = String, Path), VersionParams), request_body = RequestContentDto,
-    responses((status = 200, body = RequestView), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The draft was replaced", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn update_draft(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
-    Query(params): Query<VersionParams>,
+    ApiPath(request_id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<VersionParams>,
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<Json<RequestView>, ApiError> {
     let details = state
@@ -229,11 +233,11 @@ pub async fn update_draft(
 
 /// Take a lifecycle action.
 #[utoipa::path(post, path = "/api/v1/requests/{request_id}/transitions", params(("request_id" = String, Path)), request_body = TransitionInput,
-    responses((status = 200, body = RequestView), (status = 403, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The action was taken", body = RequestView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn transition(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Json<RequestView>, ApiError> {
     let details = state
@@ -245,7 +249,7 @@ pub async fn transition(
 
 /// Assess draft content with the legal-basis engine, storing nothing.
 #[utoipa::path(post, path = "/api/v1/assessments", request_body = RequestContentDto,
-    responses((status = 200, body = comity_wire::assessment::AssessmentDto), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The engine's assessment of the draft", body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn assess_draft(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -260,11 +264,11 @@ pub async fn assess_draft(
 /// The legal-basis engine's assessment of a request: applicable instruments, channel,
 /// languages, mandatory content, dual criminality, grounds for refusal, deadlines.
 #[utoipa::path(get, path = "/api/v1/requests/{request_id}/assessment", params(("request_id" = String, Path)),
-    responses((status = 200, body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The engine's assessment of the request", body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn request_assessment(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
 ) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
     let assessment = state
         .app
@@ -277,19 +281,21 @@ pub async fn request_assessment(
 
 /// Which outgoing messages to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
     /// `pending`, `delivered` or `dead` (default `dead`).
+    #[param(schema_with = outbox_status_schema)]
     pub status: Option<String>,
 }
 
 /// Outgoing federation messages by status (node operators): dead letters by default.
 #[utoipa::path(get, path = "/api/v1/outbox", params(OutboxParams),
-    responses((status = 200, body = [comity_wire::api::OutboxMessageView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "Outgoing messages with that status", body = [comity_wire::api::OutboxMessageView]), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_outbox(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(params): Query<OutboxParams>,
+    ApiQuery(params): ApiQuery<OutboxParams>,
 ) -> Result<Json<Vec<comity_wire::api::OutboxMessageView>>, ApiError> {
     let code = params.status.as_deref().unwrap_or("dead");
     let status = comity_store::OutboxStatus::parse(code).ok_or_else(|| {
@@ -319,11 +325,11 @@ pub async fn list_outbox(
 
 /// Put a dead letter back in the queue (node operators).
 #[utoipa::path(post, path = "/api/v1/outbox/{message_id}/retry", params(("message_id" = String, Path)),
-    responses((status = 204), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 204, description = "The message is queued again"), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn retry_outbox(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.app.retry_dead_letter(&principal, &message_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -336,14 +342,30 @@ pub struct KeyRotationView {
     pub key_id: String,
     /// Peers that accepted the announcement.
     pub announced_to: Vec<String>,
-    /// Peers that did not (node id and reason): announce again later.
-    pub failed: Vec<(String, String)>,
+    /// Peers that did not: announce again later.
+    pub failed: Vec<AnnouncementFailure>,
+}
+
+/// A peer that did not accept a key announcement.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AnnouncementFailure {
+    /// The peer's node id.
+    pub node_id: String,
+    /// Why, as far as this node could tell.
+    pub reason: String,
+}
+
+fn failures(failed: Vec<(String, String)>) -> Vec<AnnouncementFailure> {
+    failed
+        .into_iter()
+        .map(|(node_id, reason)| AnnouncementFailure { node_id, reason })
+        .collect()
 }
 
 /// Rotate this node's keys and announce the new ones to every peer, signed by the old
 /// key (node operators).
 #[utoipa::path(post, path = "/api/v1/node/keys/rotate",
-    responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "New keys, and the peers told of them", body = KeyRotationView), (status = 403, body = comity_wire::Problem), (status = 500, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn rotate_keys(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -366,13 +388,13 @@ pub async fn rotate_keys(
     Ok(Json(KeyRotationView {
         key_id: report.key_id,
         announced_to: report.announced_to,
-        failed: report.failed,
+        failed: failures(report.failed),
     }))
 }
 
 /// Send the last key announcement again to every peer (node operators).
 #[utoipa::path(post, path = "/api/v1/node/keys/announce",
-    responses((status = 200, body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The peers told of the current keys", body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn announce_keys(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -385,29 +407,65 @@ pub async fn announce_keys(
     Ok(Json(KeyRotationView {
         key_id: state.federation.keys().key_id().to_string(),
         announced_to,
-        failed,
+        failed: failures(failed),
     }))
 }
 
 /// Options of the letter of request.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LetterParams {
     /// `en`, `fr`, `es` or `ar`; default: the first the requested state accepts.
+    #[param(schema_with = language_schema)]
     pub lang: Option<String>,
     /// `html` (default) or `pdf` (Latin and Arabic scripts; text in other scripts is refused).
+    #[param(schema_with = letter_format_schema)]
     pub format: Option<String>,
+}
+
+fn string_enum(
+    codes: impl IntoIterator<Item = &'static str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(codes))
+        .into()
+}
+
+fn outbox_status_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    use comity_store::OutboxStatus;
+    string_enum(
+        [
+            OutboxStatus::Pending,
+            OutboxStatus::Delivered,
+            OutboxStatus::Dead,
+        ]
+        .map(OutboxStatus::code),
+    )
+}
+
+fn language_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    string_enum(
+        comity_forms::Language::ALL
+            .iter()
+            .map(|language| language.code()),
+    )
+}
+
+fn letter_format_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    string_enum(["html", "pdf"])
 }
 
 /// The request as a formal letter of request in the requested state's language, from
 /// coded fields; free text is left as written and marked for translation.
 #[utoipa::path(get, path = "/api/v1/requests/{request_id}/letter", params(("request_id" = String, Path), LetterParams),
-    responses((status = 200, description = "text/html or application/pdf"), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The letter: HTML, or PDF when `format=pdf`", content((String = "text/html"), (Vec<u8> = "application/pdf"))), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem), (status = 503, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn request_letter(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(request_id): Path<String>,
-    Query(params): Query<LetterParams>,
+    ApiPath(request_id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<LetterParams>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let language = params

@@ -139,6 +139,9 @@ impl From<AppError> for ApiError {
             AppError::Conflict(detail) => {
                 ApiError::new(S::CONFLICT, "conflict", "Conflict", detail)
             }
+            AppError::OverBudget(detail) => {
+                ApiError::new(S::SERVICE_UNAVAILABLE, "over-budget", "Over budget", detail)
+            }
             AppError::Catalog(cause) => {
                 tracing::error!(error = %cause, "law catalog unavailable");
                 ApiError::new(

@@ -1,8 +1,9 @@
-//! Request extractors: JSON bodies whose rejections are problem details, and the
+//! Request extractors: JSON bodies, path and query parameters whose rejections are
+//! problem details naming what is wrong (no control character gets past them), and the
 //! authenticated principal from a bearer token or the session cookie.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use comity_app::{AppError, Principal};
@@ -14,8 +15,8 @@ use crate::error::ApiError;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "comity_session";
 
-/// A JSON body. Malformed JSON, unknown fields, wrong types and oversize bodies become
-/// problem details that name what is wrong.
+/// A JSON body. Malformed JSON, unknown fields, wrong types, control characters and
+/// oversize bodies become problem details that name what is wrong.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -27,10 +28,198 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let value = match axum::Json::<serde_json::Value>::from_request(request, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        // No string of any body reaches a use case, a log or the database with a control
+        // character in it (PostgreSQL refuses NUL; terminals obey escapes). Free text
+        // keeps its line breaks and tabs.
+        let mut path = String::new();
+        if let Some(code_point) = refused_control_in(&value, &mut path) {
+            return Err(invalid_field(
+                &path,
+                format!("control characters are not accepted (U+{code_point:04X})"),
+            ));
         }
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map(ApiJson)
+            .map_err(|error| {
+                let field = error.path().to_string();
+                let detail = error.to_string();
+                let problem = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-body",
+                    "Invalid body",
+                    detail,
+                );
+                if field.is_empty() || field == "." {
+                    problem
+                } else {
+                    problem.with_field(field)
+                }
+            })
+    }
+}
+
+/// The first refused control character in any string of `value` (keys included), with
+/// `path` left naming where it is, in the API's spelling (`persons[0].location`).
+fn refused_control_in(value: &serde_json::Value, path: &mut String) -> Option<u32> {
+    use serde_json::Value;
+    let refused = |text: &str| {
+        text.chars()
+            .find(|&c| comity_domain::text::is_refused_control(c))
+            .map(u32::from)
+    };
+    match value {
+        Value::String(text) => refused(text),
+        Value::Array(items) => {
+            let len = path.len();
+            for (index, item) in items.iter().enumerate() {
+                path.push_str(&format!("[{index}]"));
+                if let Some(found) = refused_control_in(item, path) {
+                    return Some(found);
+                }
+                path.truncate(len);
+            }
+            None
+        }
+        Value::Object(fields) => {
+            let len = path.len();
+            for (key, item) in fields {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                if let Some(found) = refused(key) {
+                    return Some(found);
+                }
+                path.push_str(key);
+                if let Some(found) = refused_control_in(item, path) {
+                    return Some(found);
+                }
+                path.truncate(len);
+            }
+            None
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
+}
+
+/// 422 naming `field`.
+fn invalid_field(field: &str, detail: String) -> ApiError {
+    let problem = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+        "Invalid field",
+        if field.is_empty() {
+            detail
+        } else {
+            format!("{field}: {detail}")
+        },
+    );
+    if field.is_empty() {
+        problem
+    } else {
+        problem.with_field(field)
+    }
+}
+
+/// Path parameters. A segment that is not UTF-8 (400) or holds a control character (404)
+/// is refused with a problem naming the parameter before it reaches a use case or the
+/// database.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-path",
+                    "Invalid path",
+                    rejection.body_text(),
+                )
+            })?;
+        // No id holds a control character: such a segment names nothing (404), and
+        // never reaches the database (PostgreSQL refuses NUL in text).
+        for (name, value) in &raw {
+            if let Err(error) = comity_domain::text::check_identifier(value) {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    "Not found",
+                    format!("{name}: no such id ({error})"),
+                )
+                .with_field(name));
+            }
+        }
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-path",
+                "Invalid path",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// Query parameters. Unknown parameters, values of the wrong type and control characters
+/// become problems naming the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                "Invalid query",
+                error.to_string(),
+            )
+        })?;
+        for (name, value) in &pairs {
+            let checked = comity_domain::text::check_identifier(name)
+                .and_then(|()| comity_domain::text::check_identifier(value));
+            if let Err(error) = checked {
+                return Err(invalid_field(name, error.to_string()));
+            }
+        }
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(deserializer)
+            .map(ApiQuery)
+            .map_err(|error| {
+                let field = error.path().to_string();
+                let problem = ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-query",
+                    "Invalid query",
+                    error.to_string(),
+                );
+                if field.is_empty() || field == "." {
+                    problem
+                } else {
+                    problem.with_field(field)
+                }
+            })
     }
 }
 
@@ -136,4 +325,20 @@ impl FromRequestParts<AppState> for Authenticated {
         };
         Ok(Authenticated(state.app.authenticate(&token).await?))
     }
+}
+
+/// Middleware: a web page whose decoded path holds a control character names nothing. It
+/// is answered 404 before any handler runs, so no such segment reaches the database
+/// (PostgreSQL refuses NUL in text). API routes do the same in [`ApiPath`], which names
+/// the parameter in the problem.
+pub async fn refuse_control_characters_in_path(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    if !path.starts_with("/api/") && decoded.chars().any(char::is_control) {
+        return crate::web::not_found(request.headers().clone()).await;
+    }
+    next.run(request).await
 }

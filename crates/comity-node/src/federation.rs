@@ -634,6 +634,25 @@ pub async fn announce_keys(state: &AppState) -> (Vec<String>, Vec<(String, Strin
     (accepted, failed)
 }
 
+/// Whether `body` is an announcement this node has already applied: it verifies under a
+/// key of its node that is no longer valid, and every key it announces is already on the
+/// trust list for that node. Such a repeat grants nothing and is answered as a duplicate.
+fn is_repeat_announcement(peers: &[Peer], body: &[u8]) -> bool {
+    peers.iter().any(|peer| {
+        peer.keys.iter().any(|key| {
+            comity_crypto::KeyAnnouncement::verify(body, key.keys.signing_key_bytes())
+                .ok()
+                .filter(|announcement| announcement.node_id == peer.node_id)
+                .is_some_and(|announcement| {
+                    let announced = announcement.new_keys.key_id();
+                    peer.keys
+                        .iter()
+                        .any(|known| known.keys.key_id() == announced)
+                })
+        })
+    })
+}
+
 /// A peer announces new keys, signed by a key this node trusts for it now: the new key
 /// is trusted from its start, and the key that signed is retired at that moment.
 async fn receive_key_announcement(
@@ -659,6 +678,11 @@ async fn receive_key_announcement(
             })
     });
     let Some((announcement, signer_key_id)) = verified else {
+        if is_repeat_announcement(&peers, &body) {
+            // The same announcement again (the sender did not hear our answer, or an
+            // operator re-announced): nothing changes, and the sender learns it arrived.
+            return Ok(StatusCode::OK);
+        }
         return Err(refuse(
             StatusCode::FORBIDDEN,
             "key announcement not signed by a currently trusted key of its node".into(),

@@ -33,7 +33,6 @@ use comity_app::{App, Clock, SystemClock};
 use comity_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use utoipa::OpenApi;
 
 pub use config::NodeConfig;
 
@@ -306,6 +305,10 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::routes())
         .merge(web::routes())
         .fallback(web::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(
+            extract::refuse_control_characters_in_path,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             browser_policy.clone(),
             browser::origin_guard,
@@ -319,6 +322,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn openapi_json() -> impl IntoResponse {
-    axum::Json(openapi::ApiDoc::openapi())
+/// A known path asked with a method it does not serve: a problem, with axum's `Allow`.
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this path does not serve that method; the Allow header lists those it does",
+    )
+}
+
+async fn openapi_json(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl IntoResponse {
+    axum::Json(openapi::document(state.app.catalog()))
 }

@@ -1045,7 +1045,7 @@ fn request_from_row(row: &AnyRow) -> Result<Request, StoreError> {
         serde_json::from_str(&content).map_err(|error| corrupt("requests", "content", error))?;
     // Stored content always carries both countries, so no registry is needed here.
     let content = dto
-        .to_domain(|_| None)
+        .to_domain_as_stored(|_| None)
         .map_err(|error| corrupt("requests", "content", error))?;
     Ok(Request {
         id: row.try_get("id")?,

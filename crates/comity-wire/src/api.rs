@@ -10,8 +10,10 @@ use crate::RequestContentDto;
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     /// The user name.
+    #[schema(schema_with = crate::schema::login_name)]
     pub username: String,
     /// The password.
+    #[schema(schema_with = crate::schema::password)]
     pub password: String,
     /// The 6-digit code from the authenticator app, for an account with a second factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,6 +29,7 @@ pub struct SessionView {
     /// The bearer token. Shown once.
     pub token: String,
     /// When it expires, RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub expires_at: String,
     /// Who is logged in.
     pub user: UserView,
@@ -44,6 +47,7 @@ pub struct UserView {
     /// The authority the user works for.
     pub authority: String,
     /// Role codes.
+    #[schema(schema_with = crate::schema::roles)]
     pub roles: Vec<String>,
     /// Whether the account may log in.
     #[serde(default = "default_true")]
@@ -62,15 +66,20 @@ fn default_true() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
     /// Login name: 3-64 characters, letters, digits, `.`, `-`, `_`.
+    #[schema(schema_with = crate::schema::username)]
     pub username: String,
     /// Display name.
+    #[schema(schema_with = crate::schema::display_name)]
     pub display_name: String,
     /// The authority the user works for (one hosted on this node).
+    #[schema(schema_with = crate::schema::authority_id)]
     pub authority: String,
     /// Role codes.
+    #[schema(schema_with = crate::schema::roles)]
     pub roles: Vec<String>,
     /// Initial password: 12-128 characters, not a common password, not containing the
     /// user name.
+    #[schema(schema_with = crate::schema::new_password)]
     pub password: String,
 }
 
@@ -80,6 +89,7 @@ pub struct AuthorityView {
     /// Stable id.
     pub id: String,
     /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = crate::schema::country)]
     pub country: String,
     /// Kind code.
     pub kind: String,
@@ -94,8 +104,10 @@ pub struct AuthorityView {
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     /// The authority's own reference, e.g. "DP 123/2026".
+    #[schema(schema_with = crate::schema::case_text)]
     pub reference: String,
     /// A short title.
+    #[schema(schema_with = crate::schema::case_text)]
     pub title: String,
 }
 
@@ -111,6 +123,7 @@ pub struct CaseView {
     /// Title.
     pub title: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub created_at: String,
     /// The requests in the case.
     #[serde(default)]
@@ -125,8 +138,10 @@ pub struct RequestSummaryView {
     /// Case on this node.
     pub case_id: String,
     /// `requesting` or `requested`.
+    #[schema(schema_with = crate::schema::side)]
     pub side: String,
     /// State code.
+    #[schema(schema_with = crate::schema::state)]
     pub state: String,
     /// The other authority.
     pub counterpart: String,
@@ -137,6 +152,7 @@ pub struct RequestSummaryView {
     /// Whether a deadline has passed unmet.
     pub overdue: bool,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub updated_at: String,
 }
 
@@ -148,22 +164,27 @@ pub struct RequestView {
     /// Case on this node.
     pub case_id: String,
     /// `requesting` or `requested`.
+    #[schema(schema_with = crate::schema::side)]
     pub side: String,
     /// State code.
+    #[schema(schema_with = crate::schema::state)]
     pub state: String,
     /// Optimistic-concurrency version: send it back with a transition.
     pub version: i64,
     /// What the request says.
     pub content: RequestContentDto,
     /// The actions the caller may take now.
+    #[schema(schema_with = crate::schema::actions)]
     pub available_actions: Vec<String>,
     /// Deadlines.
     pub deadlines: Vec<DeadlineView>,
     /// Every transition, oldest first.
     pub history: Vec<TransitionView>,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub created_at: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub updated_at: String,
 }
 
@@ -175,6 +196,7 @@ pub struct DeadlineView {
     /// What must happen.
     pub label: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub due: String,
     /// RFC 3339, when met.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,16 +209,20 @@ pub struct DeadlineView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TransitionView {
     /// Action code.
+    #[schema(schema_with = crate::schema::action)]
     pub action: String,
     /// State before.
+    #[schema(schema_with = crate::schema::state)]
     pub from: String,
     /// State after.
+    #[schema(schema_with = crate::schema::state)]
     pub to: String,
     /// Who: a user name with role, a peer node, or `system`.
     pub actor: String,
     /// `local` or `remote`.
     pub origin: String,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub at: String,
     /// The reason given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,20 +237,29 @@ pub struct TransitionView {
 #[serde(deny_unknown_fields)]
 pub struct TransitionInput {
     /// Action code, e.g. `approve`.
+    #[schema(schema_with = crate::schema::action)]
     pub action: String,
     /// The role to act in, when the user holds several; defaults to the first that may.
+    #[schema(schema_with = crate::schema::optional_role)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Why (required for some actions).
+    #[schema(schema_with = crate::schema::reason)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Grounds cited (required to refuse).
+    #[schema(schema_with = crate::schema::grounds)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grounds: Vec<String>,
     /// The version the caller saw; the transition fails if the request changed since.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::schema::integral::option"
+    )]
     pub expected_version: Option<i64>,
     /// A supervisor's recorded justification for approving despite blocking findings.
+    #[schema(schema_with = crate::schema::reason)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_justification: Option<String>,
 }
@@ -261,5 +296,6 @@ pub struct OutboxMessageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     /// RFC 3339.
+    #[schema(schema_with = crate::schema::date_time)]
     pub created_at: String,
 }

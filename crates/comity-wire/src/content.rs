@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 
+use comity_domain::request::MAX_PERSON_LIST_LEN;
 use comity_domain::{
     AttachmentRef, AuthorityId, Confidentiality, CountryCode, Date, MeasureKind, MeasureSought,
     Offence, OffenceCategory, PersonConcerned, PersonRole, RequestContent, Urgency, Vulnerability,
@@ -21,52 +22,68 @@ pub const CONTENT_VERSION: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct RequestContentDto {
     /// The authority asking, e.g. `es-mjusticia-ca`.
+    #[schema(schema_with = crate::schema::authority_id)]
     pub requesting_authority: String,
     /// Its state, ISO 3166-1 alpha-2; filled from the authority registry when omitted.
+    #[schema(schema_with = crate::schema::optional_country)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requesting_country: Option<String>,
     /// The authority asked.
+    #[schema(schema_with = crate::schema::authority_id)]
     pub requested_authority: String,
     /// Its state; filled from the authority registry when omitted.
+    #[schema(schema_with = crate::schema::optional_country)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_country: Option<String>,
-    /// Instrument ids from the law catalog, e.g. `untoc-art18`.
+    /// Instrument ids from the law catalog, e.g. `untoc`.
+    #[schema(schema_with = crate::schema::legal_basis)]
     #[serde(default)]
     pub legal_basis: Vec<String>,
     /// Subject matter and nature of the proceeding (UNTOC art. 18(15)(b)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub subject_matter: String,
     /// Name and functions of the authority conducting it (UNTOC art. 18(15)(b)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub conducting_authority: String,
     /// The offences.
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub offences: Vec<OffenceDto>,
     /// Summary of the relevant facts (UNTOC art. 18(15)(c)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub summary_of_facts: String,
     /// The assistance sought (UNTOC art. 18(15)(d)).
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub measures: Vec<MeasureDto>,
     /// Persons concerned (UNTOC art. 18(15)(e)).
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub persons: Vec<PersonDto>,
     /// The purpose of the request (UNTOC art. 18(15)(f)).
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub purpose: String,
     /// Present when the request is urgent: why.
+    #[schema(schema_with = crate::schema::urgent_reason)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urgent_reason: Option<String>,
     /// `standard`, `confidential` or `strictly_confidential`.
+    #[schema(schema_with = crate::schema::confidentiality)]
     #[serde(default = "default_confidentiality")]
     pub confidentiality: String,
     /// The date asked for, `YYYY-MM-DD`.
+    #[schema(schema_with = crate::schema::deadline)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_deadline: Option<String>,
     /// Whether assurances (e.g. against the death penalty) are given.
     #[serde(default)]
     pub assurances_given: bool,
     /// Files attached, by reference.
+    #[schema(max_items = 200)]
     #[serde(default)]
     pub attachments: Vec<AttachmentDto>,
 }
@@ -80,11 +97,18 @@ fn default_confidentiality() -> String {
 #[serde(deny_unknown_fields)]
 pub struct OffenceDto {
     /// The national provision, e.g. "art. 318 bis Código Penal".
+    #[schema(schema_with = crate::schema::short_text)]
     pub national_provision: String,
     /// An EIO Annex D category code, or `other`.
+    #[schema(schema_with = crate::schema::offence_category)]
     pub category: String,
     /// Maximum custodial penalty in the requesting state, in months.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::penalty_months)]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::schema::integral::option"
+    )]
     pub maximum_penalty_months: Option<u32>,
     /// Whether the offence may be seen as political.
     #[serde(default)]
@@ -102,8 +126,10 @@ pub struct OffenceDto {
 #[serde(deny_unknown_fields)]
 pub struct MeasureDto {
     /// A measure kind code, e.g. `bank_records`.
+    #[schema(schema_with = crate::schema::measure_kind)]
     pub kind: String,
     /// What exactly is asked for.
+    #[schema(schema_with = crate::schema::free_text)]
     #[serde(default)]
     pub description: String,
 }
@@ -113,19 +139,25 @@ pub struct MeasureDto {
 #[serde(deny_unknown_fields)]
 pub struct PersonDto {
     /// Full name, in any script.
+    #[schema(schema_with = crate::schema::name)]
     pub full_name: String,
     /// Date of birth, possibly partial: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(schema_with = crate::schema::date_of_birth)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<String>,
     /// Nationalities, ISO 3166-1 alpha-2.
+    #[schema(schema_with = crate::schema::nationalities)]
     #[serde(default)]
     pub nationalities: Vec<String>,
     /// Where the person is believed to be.
+    #[schema(schema_with = crate::schema::location)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// A person role code, e.g. `witness`.
+    #[schema(schema_with = crate::schema::person_role)]
     pub role: String,
     /// Vulnerability codes, e.g. `minor`.
+    #[schema(schema_with = crate::schema::vulnerabilities)]
     #[serde(default)]
     pub vulnerabilities: Vec<String>,
 }
@@ -135,12 +167,17 @@ pub struct PersonDto {
 #[serde(deny_unknown_fields)]
 pub struct AttachmentDto {
     /// File name.
+    #[schema(schema_with = crate::schema::name)]
     pub file_name: String,
     /// Media type.
+    #[schema(schema_with = crate::schema::media_type)]
     pub media_type: String,
     /// Size in bytes.
+    #[schema(schema_with = crate::schema::size_bytes)]
+    #[serde(deserialize_with = "crate::schema::integral::required")]
     pub size_bytes: u64,
     /// SHA-256, lower-case hex.
+    #[schema(schema_with = crate::schema::sha256)]
     pub sha256: String,
 }
 
@@ -198,7 +235,38 @@ impl RequestContentDto {
     /// Parses the content into the domain type. `country_of` gives the state of an
     /// authority the node knows; a country given in the input must agree with it, and an
     /// unknown authority needs its country spelled out.
+    ///
+    /// This is for content arriving from outside (the API, a web form, a peer): besides
+    /// parsing, it checks everything [`RequestContent::validate`] requires.
     pub fn to_domain(
+        &self,
+        country_of: impl Fn(&AuthorityId) -> Option<CountryCode>,
+    ) -> Result<RequestContent, FieldError> {
+        for (index, person) in self.persons.iter().enumerate() {
+            for (name, len) in [
+                ("nationalities", person.nationalities.len()),
+                ("vulnerabilities", person.vulnerabilities.len()),
+            ] {
+                if len > MAX_PERSON_LIST_LEN {
+                    return Err(FieldError::new(
+                        format!("persons[{index}].{name}"),
+                        format!("at most {MAX_PERSON_LIST_LEN} entries are accepted, got {len}"),
+                    ));
+                }
+            }
+        }
+        let content = self.to_domain_as_stored(country_of)?;
+        content.validate().map_err(
+            |comity_domain::DomainError::InvalidField { field, reason }| {
+                FieldError::new(field, reason)
+            },
+        )?;
+        Ok(content)
+    }
+
+    /// Parses content this node stored earlier: codes and shapes only. It was checked when
+    /// it came in, and limits tightened since must not make an existing request unreadable.
+    pub fn to_domain_as_stored(
         &self,
         country_of: impl Fn(&AuthorityId) -> Option<CountryCode>,
     ) -> Result<RequestContent, FieldError> {
@@ -291,11 +359,6 @@ impl RequestContentDto {
             assurances_given: self.assurances_given,
             attachments,
         };
-        content.validate().map_err(
-            |comity_domain::DomainError::InvalidField { field, reason }| {
-                FieldError::new(field, reason)
-            },
-        )?;
         Ok(content)
     }
 }
@@ -506,6 +569,38 @@ mod tests {
             mutate(&mut dto);
             let error = dto.to_domain(known).expect_err(field);
             assert_eq!(error.field, field, "{error}");
+        }
+    }
+
+    #[test]
+    fn content_stored_before_a_limit_was_tightened_stays_readable() {
+        let mut dto = sample();
+        dto.requested_deadline = Some("1900-01-01".into());
+        dto.persons[0].location = Some("Tang\u{1b}[31mier".into());
+        assert!(dto.to_domain(known).is_err());
+        let stored = dto.to_domain_as_stored(known).expect("readable");
+        assert_eq!(
+            RequestContentDto::from(&stored).requested_deadline,
+            dto.requested_deadline
+        );
+    }
+
+    #[test]
+    fn integers_written_as_floats_are_read_exactly() {
+        let attachment: AttachmentDto = serde_json::from_str(
+            r#"{"file_name": "a", "media_type": "a/b", "size_bytes": 4445278898989686.0,
+                "sha256": "00"}"#,
+        )
+        .expect("an integral float is an integer");
+        assert_eq!(attachment.size_bytes, 4_445_278_898_989_686);
+        for refused in ["1.5", "-1", "1e400", "\"1\""] {
+            let json = format!(
+                r#"{{"file_name": "a", "media_type": "a/b", "size_bytes": {refused}, "sha256": "00"}}"#
+            );
+            assert!(
+                serde_json::from_str::<AttachmentDto>(&json).is_err(),
+                "{refused}"
+            );
         }
     }
 

@@ -11,6 +11,7 @@
 //! - [`federation`]: the versioned bodies carried inside sealed envelopes between nodes.
 //! - [`problem`]: RFC 9457 problem details.
 //! - [`second_factor`]: enrolment, confirmation and status of a TOTP second factor.
+//! - [`schema`]: OpenAPI schemas of the API's strings, from the domain's code lists and limits.
 //!
 //! The domain can change without breaking peers or stored data: only this crate decides
 //! what goes on the wire, and every stored or federated document carries a version.
@@ -21,6 +22,7 @@ pub mod assessment;
 pub mod content;
 pub mod federation;
 pub mod problem;
+pub mod schema;
 pub mod second_factor;
 
 pub use content::{FieldError, RequestContentDto};

@@ -406,7 +406,7 @@ fn strait_request() -> Value {
     json!({
         "requesting_authority": "es-mjusticia-ca",
         "requested_authority": "ma-justice-ca",
-        "legal_basis": ["untoc", "smuggling-protocol"],
+        "legal_basis": ["untoc", "smuggling_protocol"],
         "subject_matter": "Criminal investigation of an organised network smuggling migrants by sea from Tangier to Tarifa",
         "conducting_authority": "Juzgado Central de Instrucción n.º 3, Audiencia Nacional, Madrid (investigating judge)",
         "offences": [

@@ -27,15 +27,14 @@ pub(crate) fn valid_username(username: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
+/// Longest display name, in characters (as the API's schema says).
+pub const MAX_DISPLAY_NAME_CHARS: usize = comity_wire::schema::MAX_DISPLAY_NAME_CHARS;
+
+/// A display name: no control or direction-changing characters, not blank, bounded.
 fn display_name(text: &str) -> Result<String, AppError> {
     let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control)
-    {
-        return Err(AppError::invalid(
-            "display_name",
-            "1-200 characters, no control characters",
-        ));
-    }
+    comity_domain::text::check_name(trimmed, MAX_DISPLAY_NAME_CHARS)
+        .map_err(|error| AppError::invalid("display_name", error.to_string()))?;
     Ok(trimmed.to_string())
 }
 

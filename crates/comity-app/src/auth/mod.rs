@@ -22,6 +22,7 @@ use comity_store::{SessionRecord, UserRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+pub use accounts::MAX_DISPLAY_NAME_CHARS;
 pub use accounts::UserPatch;
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
@@ -191,6 +192,10 @@ impl App {
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<UserRecord, AppError> {
+        // A NUL or other control character would reach the database (PostgreSQL refuses
+        // it in text): refused here, naming the field.
+        comity_domain::text::check_identifier(username)
+            .map_err(|error| AppError::invalid("username", error.to_string()))?;
         let accounts = &self.accounts;
         let account = account_key(username);
         let address_key = address.map(|address| address.to_string());

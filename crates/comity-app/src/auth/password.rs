@@ -39,6 +39,8 @@ pub fn check_policy(password: &str, username: &str, field: &str) -> Result<(), A
     if password.trim().is_empty() {
         return Err(AppError::invalid(field, "must not be only spaces"));
     }
+    comity_domain::text::check_secret(password)
+        .map_err(|error| AppError::invalid(field, error.to_string()))?;
     let lowered = password.to_lowercase();
     if is_common(&lowered) {
         return Err(AppError::invalid(

@@ -119,8 +119,9 @@ pub async fn login(
 
 /// End the current session.
 #[utoipa::path(delete, path = "/api/v1/sessions/current",
-    responses((status = 204), (status = 503, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    responses((status = 204, description = "The session presented, if any, is ended; idempotent"),
+        (status = 503, body = Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,

@@ -838,12 +838,14 @@ async fn the_account_operations_are_described_in_openapi() {
         );
     }
     let throttled = &paths["/api/v1/sessions"]["post"]["responses"]["429"];
-    assert!(
-        throttled["headers"]["Retry-After"].is_object(),
+    assert_eq!(
+        throttled["$ref"], "#/components/responses/TooManyRequests",
         "{throttled}"
     );
+    let shared = &document.body["components"]["responses"]["TooManyRequests"];
+    assert!(shared["headers"]["Retry-After"].is_object(), "{shared}");
     assert!(
-        throttled["content"]["application/problem+json"].is_object(),
-        "{throttled}"
+        shared["content"]["application/problem+json"].is_object(),
+        "{shared}"
     );
 }

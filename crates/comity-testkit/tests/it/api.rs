@@ -371,7 +371,15 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
             .as_str()
             .expect("id")
             .to_string();
-        let illegal = client.act(&id, "dispatch", None).await.expect("act");
+        // The role is checked before the state: a prosecutor may never dispatch (403),
+        // an officer may, but not a draft (409).
+        let not_theirs = client.act(&id, "dispatch", None).await.expect("act");
+        assert_problem(&not_theirs, 403, Some("action"));
+        let illegal = setup
+            .es_officer
+            .act(&id, "dispatch", None)
+            .await
+            .expect("act");
         assert_problem(&illegal, 409, Some("action"));
         let unknown_action = client.act(&id, "teleport", None).await.expect("act");
         assert_problem(&unknown_action, 422, Some("action"));

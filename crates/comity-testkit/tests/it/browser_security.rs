@@ -264,7 +264,7 @@ async fn free_text_with_bidi_controls_is_isolated_on_every_page_and_letter() {
     let case = prosecutor
         .post(
             "/api/v1/cases",
-            &json!({"reference": "DP 7/2026", "title": spoof("Operation Strait")}),
+            &json!({"reference": "DP 7/2026", "title": "Operation Strait"}),
         )
         .await
         .expect("case");

@@ -699,6 +699,38 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
     );
     assert_ne!(rotated.text("key_id"), old_keys.key_id());
 
+    // Announcing again right away is acknowledged as a duplicate, not reported failed,
+    // although the key that signed the announcement is retired by now.
+    let again = admin
+        .post("/api/v1/node/keys/announce", &json!({}))
+        .await
+        .expect("announce");
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        again.body["announced_to"],
+        json!(["ma-node"]),
+        "{}",
+        again.body
+    );
+    assert_eq!(again.body["failed"], json!([]), "{}", again.body);
+    // But the retired key cannot announce a key Morocco does not trust yet.
+    let usurper = NodeKeys::generate(&mut rand::rngs::OsRng);
+    let retired_announcing_new = comity_crypto::KeyAnnouncement {
+        node_id: "es-node".into(),
+        new_keys: usurper.public_identity(),
+        valid_from_ms: 0,
+        valid_until_ms: None,
+    }
+    .sign(&old_keys)
+    .expect("sign");
+    let response = reqwest::Client::new()
+        .post(format!("{}/federation/v1/keys", pair.morocco.url()))
+        .body(retired_announcing_new)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 403);
+
     // New messages are signed with the new key and accepted.
     let second = dispatch(&pair.prosecutor, &pair.es_officer).await;
     pair.prosecutor
@@ -749,6 +781,23 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
     assert_eq!(
         spain.node.state().federation.keys().key_id(),
         spain_keys_after
+    );
+    // And the announcement with it: it can still be sent again, and is a duplicate.
+    let mut admin_again = admin.clone();
+    admin_again.base = spain.url();
+    admin_again
+        .log_in("root", comity_testkit::TEST_PASSWORD)
+        .await
+        .expect("log in");
+    let announced = admin_again
+        .post("/api/v1/node/keys/announce", &json!({}))
+        .await
+        .expect("announce");
+    assert_eq!(
+        announced.body["announced_to"],
+        json!(["ma-node"]),
+        "{}",
+        announced.body
     );
 }
 

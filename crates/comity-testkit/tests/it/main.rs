@@ -4,6 +4,7 @@ mod accounts;
 mod api;
 mod browser;
 mod browser_security;
+mod contract;
 mod federation;
 mod listener;
 mod second_factor;

@@ -352,10 +352,10 @@ async fn a_deciding_role_enrols_then_logs_in_with_a_code_once_per_step() {
                 "{method} {path} is described"
             );
         }
-        assert!(
-            paths["/api/v1/sessions"]["post"]["responses"]["401"]["content"]
-                ["application/problem+json"]
-                .is_object()
+        assert_eq!(
+            paths["/api/v1/sessions"]["post"]["responses"]["401"]["$ref"],
+            "#/components/responses/Unauthenticated",
+            "a second-factor refusal is a problem like any 401"
         );
         assert!(spec.body["components"]["schemas"]["EnrolmentView"].is_object());
         assert!(
