@@ -7,16 +7,29 @@ list filters (case_id, state, side) reach the node and are applied: a generated 
 that dropped them would list every request.
 """
 
+import importlib
+import pkgutil
 import sys
 
+import comity_client.api
 from comity_client import AuthenticatedClient, Client
-from comity_client.api.api import (
-    create_case,
-    create_request,
-    list_requests,
-    login,
-    transition,
-)
+
+
+def operation(name: str):
+    """The generated module of an operation, whatever tag (module) it was filed under."""
+    for package in pkgutil.iter_modules(comity_client.api.__path__):
+        try:
+            return importlib.import_module(f"comity_client.api.{package.name}.{name}")
+        except ModuleNotFoundError:
+            continue
+    raise SystemExit(f"the generated client has no operation {name}")
+
+
+create_case = operation("create_case")
+create_request = operation("create_request")
+list_requests = operation("list_requests")
+login = operation("login")
+transition = operation("transition")
 from comity_client.models import (
     CaseInput,
     CaseView,

@@ -33,11 +33,17 @@ pub enum DeliveryError {
 pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let signal = state.app.outbox_signal();
     let in_flight = InFlight::default();
+    let mut deliveries = tokio::task::JoinSet::new();
     loop {
+        while deliveries.try_join_next().is_some() {}
         if *shutdown.borrow() {
+            // Deliveries under way finish (or reach their HTTP timeout) before the node
+            // closes its database under them.
+            let finished = async { while deliveries.join_next().await.is_some() {} };
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
             return;
         }
-        if let Err(error) = start_due(&state, &in_flight).await {
+        if let Err(error) = start_due(&state, &in_flight, &mut deliveries).await {
             tracing::warn!(%error, "outbox pass failed");
         }
         tokio::select! {
@@ -47,6 +53,9 @@ pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     }
 }
+
+/// How long a stopping node waits for deliveries under way.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
 /// How many conversations are delivered at once.
 const CONCURRENT_CONVERSATIONS: usize = 32;
@@ -80,7 +89,11 @@ impl InFlight {
 
 /// Starts a delivery task for every due conversation that has none yet, up to
 /// [`CONCURRENT_CONVERSATIONS`] at once; returns how many it started.
-async fn start_due(state: &AppState, in_flight: &InFlight) -> Result<usize, comity_app::AppError> {
+async fn start_due(
+    state: &AppState,
+    in_flight: &InFlight,
+    deliveries: &mut tokio::task::JoinSet<()>,
+) -> Result<usize, comity_app::AppError> {
     let room = CONCURRENT_CONVERSATIONS.saturating_sub(in_flight.len());
     if room == 0 {
         return Ok(0);
@@ -116,7 +129,7 @@ async fn start_due(state: &AppState, in_flight: &InFlight) -> Result<usize, comi
         started += 1;
         let state = state.clone();
         let in_flight = in_flight.clone();
-        tokio::spawn(async move {
+        deliveries.spawn(async move {
             if let Err(error) = send_conversation(&state, messages).await {
                 tracing::warn!(%error, conversation = ?key.0, "outbox delivery failed");
             }
