@@ -10,9 +10,11 @@ use utoipa::ToSchema;
 pub struct UserPatchInput {
     /// A new display name (1-200 characters).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_display_name)]
     pub display_name: Option<String>,
     /// The complete new set of role codes (at least one).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::roles)]
     pub roles: Option<Vec<String>>,
     /// false disables the account and ends its sessions; true enables it again.
     #[serde(default)]
@@ -24,6 +26,7 @@ pub struct UserPatchInput {
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetInput {
     /// The temporary password (same policy as any password).
+    #[schema(schema_with = crate::schema::new_password)]
     pub password: String,
 }
 
@@ -32,9 +35,11 @@ pub struct PasswordResetInput {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChangeInput {
     /// The password in use now.
+    #[schema(schema_with = crate::schema::password)]
     pub current_password: String,
     /// The new one: 12-128 characters, not a common password, not containing the user
     /// name.
+    #[schema(schema_with = crate::schema::new_password)]
     pub new_password: String,
 }
 

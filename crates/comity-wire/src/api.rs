@@ -17,9 +17,11 @@ pub struct LoginInput {
     pub password: String,
     /// The 6-digit code from the authenticator app, for an account with a second factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::optional_totp_code)]
     pub totp_code: Option<String>,
     /// A one-time recovery code, instead of `totp_code`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::optional_recovery_code)]
     pub recovery_code: Option<String>,
 }
 

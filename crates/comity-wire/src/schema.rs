@@ -25,6 +25,8 @@ use utoipa::openapi::{KnownFormat, RefOr, Schema};
 const CONTROLS_BUT_BREAKS: &str = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f";
 /// Every control character.
 const CONTROLS: &str = r"\x00-\x1f\x7f-\x9f";
+/// The longest recovery code read (they are 19 characters; spaces and dashes are allowed).
+const MAX_RECOVERY_CODE_CHARS: usize = 64;
 /// Bidirectional controls and invisible characters refused in names
 /// (`comity_domain::text::is_invisible_formatting`).
 const INVISIBLE: &str = r"\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff";
@@ -35,6 +37,8 @@ pub const MAX_USERNAME_CHARS: usize = 64;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 /// Shortest password.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest password (long enough for any passphrase; bounds the hashing work).
+pub const MAX_PASSWORD_CHARS: usize = 128;
 /// Longest reason given with a transition.
 pub const MAX_REASON_CHARS: usize = 4_000;
 /// Most grounds cited in a transition.
@@ -249,8 +253,49 @@ fn new_password_schema() -> RefOr<Schema> {
     let allowed = format!("[^{CONTROLS_BUT_BREAKS}]");
     string()
         .min_length(Some(MIN_PASSWORD_CHARS))
+        .max_length(Some(MAX_PASSWORD_CHARS))
         .pattern(Some(format!(r"^{allowed}*[^{CONTROLS}\s]{allowed}*$")))
         .into()
+}
+
+/// A display name, when it is to change.
+pub fn optional_display_name() -> RefOr<Schema> {
+    described(
+        nullable(name_of(MAX_DISPLAY_NAME_CHARS)),
+        "A new display name (absent or null: unchanged).",
+    )
+}
+
+/// A TOTP code: the six digits an authenticator app shows.
+pub fn totp_code() -> RefOr<Schema> {
+    described(
+        totp_code_schema().into(),
+        "The six digits the authenticator app shows.",
+    )
+}
+
+/// A TOTP code at log-in, for an account with a second factor.
+pub fn optional_totp_code() -> RefOr<Schema> {
+    described(
+        nullable(totp_code_schema()),
+        "The six digits the authenticator app shows, for an account with a second factor.",
+    )
+}
+
+fn totp_code_schema() -> ObjectBuilder {
+    string().pattern(Some("^[0-9]{6}$"))
+}
+
+/// A one-time recovery code, instead of a TOTP code.
+pub fn optional_recovery_code() -> RefOr<Schema> {
+    described(
+        nullable(
+            string()
+                .max_length(Some(MAX_RECOVERY_CODE_CHARS))
+                .pattern(Some(format!("^[^{CONTROLS}]*$"))),
+        ),
+        "A one-time recovery code, instead of `totp_code`.",
+    )
 }
 
 /// A password as typed at log-in.

@@ -38,6 +38,7 @@ impl std::fmt::Debug for EnrolmentView {
 #[serde(deny_unknown_fields)]
 pub struct ConfirmEnrolmentInput {
     /// The 6-digit code the authenticator app shows now.
+    #[schema(schema_with = crate::schema::totp_code)]
     pub code: String,
 }
 

@@ -11,10 +11,10 @@ use tokio::sync::Semaphore;
 
 use crate::AppError;
 
-/// The shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-/// The longest password accepted (long enough for any passphrase; bounds hashing work).
-pub const MAX_PASSWORD_CHARS: usize = 128;
+/// The shortest password accepted (as the API's schema says).
+pub const MIN_PASSWORD_CHARS: usize = comity_wire::schema::MIN_PASSWORD_CHARS;
+/// The longest password accepted (as the API's schema says).
+pub const MAX_PASSWORD_CHARS: usize = comity_wire::schema::MAX_PASSWORD_CHARS;
 
 /// Passwords of 12 characters or more found among the most used ones (see
 /// `data/README.md` for the source and licence), lower case, one per line.
