@@ -697,7 +697,16 @@ fn shape_line(shaper: &Shaper<'_>, runs: &[(Font, String)], rtl: bool) -> Vec<Pi
     let mut spans: Vec<(Range<usize>, Font)> = Vec::new();
     for (font, run) in runs {
         let start = text.len();
+        // Free text is isolated (first-strong isolate), as `dir="auto"` does in HTML: its
+        // own direction, and a direction control in it, stop at its end.
+        let isolated = *font == Font::Oblique;
+        if isolated {
+            text.push('\u{2068}');
+        }
         text.push_str(run);
+        if isolated {
+            text.push('\u{2069}');
+        }
         spans.push((start..text.len(), *font));
     }
     let base = if rtl { Level::rtl() } else { Level::ltr() };
@@ -951,6 +960,43 @@ mod tests {
             })
             .collect();
         (lines, shaper.shaped_bytes.get())
+    }
+
+    #[test]
+    fn a_direction_control_in_free_text_stops_at_its_end() {
+        let shaper = Shaper::new().expect("the embedded font parses");
+        let runs = [
+            (Font::Oblique, "\u{202E}desrever".to_string()),
+            (Font::Regular, " Nationality".to_string()),
+        ];
+        let pieces = shape_line(&shaper, &runs, false);
+        let position = |needle: &str| pieces.iter().position(|piece| piece.text.contains(needle));
+        let (Some(free_text), Some(label)) = (position("desrever"), position("Nationality")) else {
+            panic!("both runs are shaped: {pieces:?}");
+        };
+        assert!(
+            free_text < label,
+            "the label after the free text keeps its place: {pieces:?}"
+        );
+        // The isolating marks take no room and show nothing.
+        let width = |runs: &[(Font, String)]| -> f32 {
+            shape_line(&shaper, runs, false)
+                .iter()
+                .flat_map(|piece| &piece.glyphs)
+                .map(|glyph| glyph.advance)
+                .sum()
+        };
+        let isolated = width(&[(Font::Oblique, "Tanger".to_string())]);
+        let plain = width(&[(Font::Regular, "Tanger".to_string())]);
+        assert!((isolated - plain).abs() < 0.01, "{isolated} vs {plain}");
+        let shown = shape_line(&shaper, &[(Font::Oblique, "Tanger".to_string())], false);
+        assert!(
+            shown
+                .iter()
+                .flat_map(|piece| &piece.glyphs)
+                .all(|glyph| glyph.id != 0),
+            "no missing-glyph box: {shown:?}"
+        );
     }
 
     #[test]
