@@ -14,7 +14,7 @@ pub struct UserPatchInput {
     pub display_name: Option<String>,
     /// The complete new set of role codes (at least one).
     #[serde(default)]
-    #[schema(schema_with = crate::schema::roles)]
+    #[schema(schema_with = crate::schema::optional_roles)]
     pub roles: Option<Vec<String>>,
     /// false disables the account and ends its sessions; true enables it again.
     #[serde(default)]

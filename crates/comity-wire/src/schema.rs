@@ -407,6 +407,18 @@ fn roles_schema() -> RefOr<Schema> {
         .into()
 }
 
+/// Role codes, when they are to change (absent or null: unchanged).
+pub fn optional_roles() -> RefOr<Schema> {
+    let mut schema = roles_schema();
+    if let RefOr::T(Schema::Array(array)) = &mut schema {
+        array.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    }
+    described(
+        schema,
+        "The complete new set of role codes (absent or null: unchanged).",
+    )
+}
+
 /// A request state code.
 pub fn state() -> RefOr<Schema> {
     described(state_schema(), "A request state code.")
