@@ -20,7 +20,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::extract::{SESSION_COOKIE, bearer_token};
+use crate::extract::{SESSION_COOKIE, bearer_token, cookie_value};
 use crate::web::WebError;
 
 /// What the guards need to know about the node, computed once at start.
@@ -89,13 +89,7 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 fn carries_session_cookie(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|cookie| cookie.trim().split_once('='))
-        .any(|(name, _)| name == SESSION_COOKIE)
+    cookie_value(headers, SESSION_COOKIE).is_some()
 }
 
 /// Why [`origin_guard`] refused, or `None` to let the request through.

@@ -296,18 +296,29 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
 /// The token the caller presented: `Authorization: Bearer`, else the session cookie
 /// (which [`crate::browser::origin_guard`] has checked came from this node's pages).
 pub fn presented_token(parts: &Parts) -> Option<String> {
-    if let Some(token) = bearer_token(&parts.headers) {
-        return Some(token);
-    }
-    parts
-        .headers
+    bearer_token(&parts.headers).or_else(|| cookie_value(&parts.headers, SESSION_COOKIE))
+}
+
+/// The value of the cookie `name`, if the request carries it.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
         .filter_map(|cookie| cookie.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.to_string())
+}
+
+/// The token of an API call, or the problem that says how to get one.
+pub fn api_session_token(parts: &Parts) -> Result<String, ApiError> {
+    presented_token(parts).ok_or_else(|| {
+        AppError::Unauthenticated(
+            "send `Authorization: Bearer <token>` (POST /api/v1/sessions to get one)".into(),
+        )
+        .into()
+    })
 }
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -317,12 +328,7 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = presented_token(parts) else {
-            return Err(AppError::Unauthenticated(
-                "send `Authorization: Bearer <token>` (POST /api/v1/sessions to get one)".into(),
-            )
-            .into());
-        };
+        let token = api_session_token(parts)?;
         Ok(Authenticated(state.app.authenticate(&token).await?))
     }
 }

@@ -98,12 +98,15 @@ impl FromRequestParts<AppState> for WebUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = presented_token(parts) else {
-            return Err(WebError::login_required());
-        };
+        let token = session_token(parts)?;
         let principal = state.app.authenticate(&token).await?;
         Ok(WebUser { principal })
     }
+}
+
+/// The session token of a page request; without one the visitor is sent to log in.
+pub(crate) fn session_token(parts: &Parts) -> Result<String, WebError> {
+    presented_token(parts).ok_or_else(WebError::login_required)
 }
 
 /// An error on its way to the browser, as an HTML page.

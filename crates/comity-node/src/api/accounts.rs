@@ -69,12 +69,7 @@ impl FromRequestParts<AppState> for MaybeMustChange {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = crate::extract::presented_token(parts) else {
-            return Err(comity_app::AppError::Unauthenticated(
-                "send `Authorization: Bearer <token>` (POST /api/v1/sessions to get one)".into(),
-            )
-            .into());
-        };
+        let token = crate::extract::api_session_token(parts)?;
         Ok(MaybeMustChange(
             state.app.authenticate_for_password_change(&token).await?,
         ))

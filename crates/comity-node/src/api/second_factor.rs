@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use comity_app::{AppError, Principal};
+use comity_app::Principal;
 use comity_wire::second_factor::{
     ConfirmEnrolmentInput, EnrolmentView, RecoveryCodesView, SecondFactorStatusView,
 };
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Authenticated, presented_token};
+use crate::extract::{ApiJson, Authenticated};
 
 /// The second-factor routes, nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
@@ -36,12 +36,7 @@ impl FromRequestParts<AppState> for Enrolling {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = presented_token(parts) else {
-            return Err(AppError::Unauthenticated(
-                "send `Authorization: Bearer <token>` (POST /api/v1/sessions to get one)".into(),
-            )
-            .into());
-        };
+        let token = crate::extract::api_session_token(parts)?;
         Ok(Enrolling(
             state.app.authenticate_for_enrolment(&token).await?,
         ))

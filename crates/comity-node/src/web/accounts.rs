@@ -15,7 +15,6 @@ use maud::{Markup, html};
 use super::layout::{self, FormProblem, Section};
 use super::{FormFields, WebError, WebUser, path_segment, see_other};
 use crate::AppState;
-use crate::extract::presented_token;
 
 /// The logged-in user, also when their password was reset and must be changed (the
 /// password page is the one page such a user may open).
@@ -32,9 +31,7 @@ impl FromRequestParts<AppState> for WebUserMustChange {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = presented_token(parts) else {
-            return Err(WebError::login_required());
-        };
+        let token = super::session_token(parts)?;
         let principal = state.app.authenticate_for_password_change(&token).await?;
         Ok(WebUserMustChange { principal })
     }

@@ -16,7 +16,6 @@ use maud::{Markup, html};
 use super::layout::{self, FormProblem, Section};
 use super::{FormFields, WebError};
 use crate::AppState;
-use crate::extract::presented_token;
 
 /// Where a session that must enrol is sent.
 pub const ENROLMENT_PAGE: &str = "/second-factor";
@@ -74,9 +73,7 @@ impl FromRequestParts<AppState> for WebEnrolling {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = presented_token(parts) else {
-            return Err(WebError::login_required());
-        };
+        let token = super::session_token(parts)?;
         Ok(WebEnrolling(
             state.app.authenticate_for_enrolment(&token).await?,
         ))

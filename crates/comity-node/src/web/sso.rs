@@ -118,14 +118,7 @@ struct CallbackQuery {
 }
 
 fn state_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|cookie| cookie.trim().split_once('='))
-        .find(|(name, _)| *name == STATE_COOKIE)
-        .map(|(_, value)| value.to_string())
+    crate::extract::cookie_value(headers, STATE_COOKIE)
 }
 
 fn same_text(left: &str, right: &str) -> bool {
