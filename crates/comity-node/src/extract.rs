@@ -32,6 +32,16 @@ where
             Ok(axum::Json(value)) => value,
             Err(rejection) => return Err(json_rejection(rejection)),
         };
+        // Every body of the API is an object; serde would also read a struct from an
+        // array of its fields in order, which no schema describes.
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-body",
+                "Invalid body",
+                "the body must be a JSON object",
+            ));
+        }
         // No string of any body reaches a use case, a log or the database with a control
         // character in it (PostgreSQL refuses NUL; terminals obey escapes). Free text
         // keeps its line breaks and tabs.

@@ -450,6 +450,25 @@ async fn a_transition_checks_authority_and_role_before_revealing_state_or_versio
 async fn every_error_is_a_problem_including_query_path_and_method_errors() {
     let setup = setup(Backend::Sqlite).await;
     let client = &setup.prosecutor;
+    // A body is an object: serde alone would read a struct from an array of its fields.
+    for body in [
+        &b"[null, null]"[..],
+        b"[\"DP 1\", \"title\"]",
+        b"\"text\"",
+        b"42",
+    ] {
+        let reply = client
+            .send_raw(
+                reqwest::Method::POST,
+                "/api/v1/cases",
+                "application/json",
+                body.to_vec(),
+            )
+            .await
+            .expect("post");
+        assert_eq!(reply.status, 422, "{}", String::from_utf8_lossy(body));
+        assert_eq!(reply.content_type, "application/problem+json");
+    }
     let case_id = new_case(client).await;
     let request_id = new_request(client, &case_id, &sample_draft("es-ca", "ma-ca"))
         .await
