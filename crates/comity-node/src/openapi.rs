@@ -200,7 +200,7 @@ fn refuse_controls(schema: &mut Option<RefOr<Schema>>) {
         && object.enum_values.is_none()
         && object.pattern.is_none()
     {
-        object.pattern = Some(r"^[^\x00-\x1f\x7f-\x9f]*$".to_string());
+        object.pattern = Some(comity_wire::schema::without_controls_pattern());
     }
 }
 

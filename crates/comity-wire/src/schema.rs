@@ -237,7 +237,13 @@ pub fn login_name() -> RefOr<Schema> {
 }
 
 fn login_name_schema() -> RefOr<Schema> {
-    string().pattern(Some(format!("^[^{CONTROLS}]*$"))).into()
+    string().pattern(Some(without_controls_pattern())).into()
+}
+
+/// The pattern of a string with no control character: what the node's extractors refuse
+/// in any body, path or query string.
+pub fn without_controls_pattern() -> String {
+    format!("^[^{CONTROLS}]*$")
 }
 
 /// A password: at least 12 characters, not only white space, no control characters but
@@ -292,7 +298,7 @@ pub fn optional_recovery_code() -> RefOr<Schema> {
         nullable(
             string()
                 .max_length(Some(MAX_RECOVERY_CODE_CHARS))
-                .pattern(Some(format!("^[^{CONTROLS}]*$"))),
+                .pattern(Some(without_controls_pattern())),
         ),
         "A one-time recovery code, instead of `totp_code`.",
     )

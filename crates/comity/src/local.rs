@@ -300,13 +300,9 @@ pub async fn peer_add(data_dir: &Path, file: &Path, move_authorities: bool) -> a
     let config = NodeConfig::load(data_dir)?;
     let store = Store::open(&config.database_url().context("no database")?).await?;
     let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock))?;
-    let local_authorities: Vec<String> = app
-        .list_authorities()
-        .await?
-        .into_iter()
-        .filter(|record| record.is_local)
-        .map(|record| record.authority.id.to_string())
-        .collect();
+    let local_authorities = comity_node::federation::local_authority_ids(&app)
+        .await
+        .map_err(anyhow::Error::msg)?;
     app.store().close().await;
     for entry in entries {
         let node_id = entry.node_id.clone();

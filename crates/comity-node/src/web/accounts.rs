@@ -328,36 +328,12 @@ pub async fn update(
         roles: Some(roles),
         active,
     };
-    match state
+    let outcome = state
         .app
         .update_user(&user.principal, &user_id, &patch)
         .await
-    {
-        Ok(_) => {
-            user_page(
-                &state,
-                &user,
-                &user_id,
-                None,
-                Some("Changes saved."),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(AppError::Invalid { field, message }) => {
-            let problem = form_problem(field, message);
-            user_page(
-                &state,
-                &user,
-                &user_id,
-                Some(&problem),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
-    }
+        .map(|_| ());
+    page_after_change(&state, &user, &user_id, outcome, "Changes saved.").await
 }
 
 /// `POST /users/{user_id}/password-reset`.
@@ -367,21 +343,31 @@ pub async fn reset_password(
     Path(user_id): Path<String>,
     fields: FormFields,
 ) -> Result<Response, WebError> {
-    match state
+    let outcome = state
         .app
         .reset_password(&user.principal, &user_id, fields.get("password"))
-        .await
-    {
-        Ok(()) => {
-            let notice = "Password reset. The user must choose a new one at their next log-in.";
-            user_page(&state, &user, &user_id, None, Some(notice), StatusCode::OK).await
-        }
+        .await;
+    let notice = "Password reset. The user must choose a new one at their next log-in.";
+    page_after_change(&state, &user, &user_id, outcome, notice).await
+}
+
+/// The user's page after a change: with `notice` when it was made, with the form's
+/// problem (422) when a field was refused.
+async fn page_after_change(
+    state: &AppState,
+    user: &WebUser,
+    user_id: &str,
+    outcome: Result<(), AppError>,
+    notice: &str,
+) -> Result<Response, WebError> {
+    match outcome {
+        Ok(()) => user_page(state, user, user_id, None, Some(notice), StatusCode::OK).await,
         Err(AppError::Invalid { field, message }) => {
-            let problem = FormProblem::new(field, message);
+            let problem = form_problem(field, message);
             user_page(
-                &state,
-                &user,
-                &user_id,
+                state,
+                user,
+                user_id,
                 Some(&problem),
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -85,12 +85,13 @@ cite.citation{font-style:normal;font-size:.9rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 "#;
 
-/// `text` without the characters that change the direction of what follows them. The
-/// window title cannot isolate a value as an element with `dir="auto"` does, so a name
-/// with a right-to-left override must not reverse the rest of the title.
+/// `text` without the characters that change the direction or visibility of what
+/// follows them. The window title cannot isolate a value as an element with
+/// `dir="auto"` does, so a name with a right-to-left override must not reverse the rest
+/// of the title.
 fn without_direction_controls(text: &str) -> String {
     text.chars()
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'))
+        .filter(|&c| !comity_domain::text::is_invisible_formatting(c))
         .collect()
 }
 
