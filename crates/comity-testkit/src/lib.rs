@@ -144,6 +144,21 @@ impl TestNode {
         }
     }
 
+    /// Starts a node hosting two central authorities, `es-ca` (Spain) and `ma-ca`
+    /// (Morocco): both sides of a request on one node.
+    pub async fn spawn_spain_and_morocco(
+        node_id: &str,
+        backend: Backend,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<TestNode> {
+        let node = TestNode::spawn_with(node_id, backend, |_| {}, clock).await?;
+        node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
+            .await?;
+        node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+            .await?;
+        Ok(node)
+    }
+
     /// Kills the node abruptly, as a crash would: in-flight work is cut off.
     pub fn kill(self) -> StoppedNode {
         self.node.kill();
@@ -421,6 +436,30 @@ impl Reply {
             content_type,
             body,
         })
+    }
+}
+
+/// Checks that `reply` is an RFC 9457 problem with `status`, naming `field` when one is
+/// given.
+pub fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(
+        reply.content_type, "application/problem+json",
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["status"], status, "{}", reply.body);
+    assert!(
+        reply.body["type"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("/problems/"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.text("detail").is_empty(), "{}", reply.body);
+    if let Some(field) = field {
+        assert_eq!(reply.text("field"), field, "{}", reply.body);
     }
 }
 

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use comity_app::{Clock, SystemClock};
 use comity_domain::{AuthorityKind, Timestamp};
-use comity_testkit::{ApiClient, Backend, Reply, TEST_PASSWORD, TestNode, backends};
+use comity_testkit::{
+    ApiClient, Backend, Reply, TEST_PASSWORD, TestNode, assert_problem, backends,
+};
 use serde_json::json;
 
 /// The system clock plus an offset tests move forward.
@@ -39,28 +41,9 @@ impl Clock for FrozenClock {
 
 /// A node hosting `es-ca` and `ma-ca`.
 async fn two_authorities(backend: Backend, clock: Arc<dyn Clock>) -> TestNode {
-    let node = TestNode::spawn_with("node-acc", backend, |_| {}, clock)
+    TestNode::spawn_spain_and_morocco("node-acc", backend, clock)
         .await
-        .expect("node starts");
-    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
-        .await
-        .expect("es");
-    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
-        .await
-        .expect("ma");
-    node
-}
-
-fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.content_type, "application/problem+json",
-        "{}",
-        reply.body
-    );
-    if let Some(field) = field {
-        assert_eq!(reply.body["field"], field, "{}", reply.body);
-    }
+        .expect("node starts")
 }
 
 async fn login_reply(node: &TestNode, username: &str, password: &str) -> Reply {

@@ -1,7 +1,9 @@
 //! The REST API against a real node on a random port, on SQLite and on PostgreSQL.
 
-use comity_domain::AuthorityKind;
-use comity_testkit::{ApiClient, Backend, TestNode, backends, sample_draft};
+use std::sync::Arc;
+
+use comity_app::SystemClock;
+use comity_testkit::{ApiClient, Backend, TestNode, assert_problem, backends, sample_draft};
 use serde_json::{Value, json};
 
 /// A node hosting a Spanish and a Moroccan central authority, with users on both sides.
@@ -14,15 +16,9 @@ struct OneNode {
 }
 
 async fn one_node(backend: Backend) -> OneNode {
-    let node = TestNode::spawn("node-one", backend)
+    let node = TestNode::spawn_spain_and_morocco("node-one", backend, Arc::new(SystemClock))
         .await
         .expect("node starts");
-    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
-        .await
-        .expect("es");
-    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
-        .await
-        .expect("ma");
     let prosecutor = node
         .user("fiscal", "es-ca", &["requesting_prosecutor"])
         .await
@@ -70,26 +66,6 @@ async fn new_draft(client: &ApiClient, case_id: &str) -> Value {
         .expect("post");
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.body
-}
-
-fn assert_problem(reply: &comity_testkit::Reply, status: u16, field: Option<&str>) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.content_type, "application/problem+json",
-        "{}",
-        reply.body
-    );
-    assert_eq!(reply.body["status"], status);
-    assert!(
-        reply.body["type"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("/problems/")
-    );
-    assert!(!reply.text("detail").is_empty());
-    if let Some(field) = field {
-        assert_eq!(reply.text("field"), field, "{}", reply.body);
-    }
 }
 
 #[tokio::test]

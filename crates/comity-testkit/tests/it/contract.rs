@@ -4,8 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use comity_domain::AuthorityKind;
-use comity_testkit::{ApiClient, Backend, Reply, TestNode, backends, sample_draft};
+use std::sync::Arc;
+
+use comity_app::SystemClock;
+use comity_testkit::{ApiClient, Backend, Reply, TestNode, assert_problem, backends, sample_draft};
 use serde_json::{Value, json};
 
 struct Setup {
@@ -16,15 +18,9 @@ struct Setup {
 }
 
 async fn setup(backend: Backend) -> Setup {
-    let node = TestNode::spawn("node-contract", backend)
+    let node = TestNode::spawn_spain_and_morocco("node-contract", backend, Arc::new(SystemClock))
         .await
         .expect("node starts");
-    node.local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
-        .await
-        .expect("es");
-    node.local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
-        .await
-        .expect("ma");
     let prosecutor = node
         .user("fiscal", "es-ca", &["requesting_prosecutor"])
         .await
@@ -65,19 +61,6 @@ async fn new_request(client: &ApiClient, case_id: &str, draft: &Value) -> Reply 
 }
 
 /// A problem detail with this status, naming `field` when one is given.
-fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.content_type, "application/problem+json",
-        "{}",
-        reply.body
-    );
-    assert_eq!(reply.body["status"], status, "{}", reply.body);
-    if let Some(field) = field {
-        assert_eq!(reply.body["field"], field, "{}", reply.body);
-    }
-}
-
 /// The draft with one change made by `change`.
 fn draft_with(change: impl FnOnce(&mut Value)) -> Value {
     let mut draft = sample_draft("es-ca", "ma-ca");
