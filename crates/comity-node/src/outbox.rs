@@ -28,12 +28,15 @@ pub enum DeliveryError {
 ///
 /// Each conversation (with one recipient) is delivered by a task of its own, in order;
 /// the loop does not wait for those tasks, so a slow or unreachable peer, or one slow
-/// conversation, never holds back another. A finished task wakes the loop, which picks
-/// up what became due meanwhile.
+/// conversation, never holds back another. A commit, the poll interval or a finished
+/// task wakes the loop, which picks up what became due meanwhile; after a finished task
+/// it looks only once there is room for several conversations (or none is under way),
+/// so that a busy sender does not read the outbox after every single delivery.
 pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let signal = state.app.outbox_signal();
     let in_flight = InFlight::default();
     let mut deliveries = tokio::task::JoinSet::new();
+    let mut look = true;
     loop {
         while deliveries.try_join_next().is_some() {}
         if *shutdown.borrow() {
@@ -43,22 +46,33 @@ pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
             return;
         }
-        if let Err(error) = start_due(&state, &in_flight, &mut deliveries).await {
+        if look && let Err(error) = start_due(&state, &in_flight, &mut deliveries).await {
             tracing::warn!(%error, "outbox pass failed");
         }
-        tokio::select! {
-            _ = signal.notified() => {}
-            _ = tokio::time::sleep(state.config.poll_interval()) => {}
-            _ = shutdown.changed() => {}
-        }
+        look = tokio::select! {
+            _ = signal.notified() => true,
+            _ = tokio::time::sleep(state.config.poll_interval()) => true,
+            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {
+                deliveries.is_empty() || in_flight.room() >= REFILL_AT
+            }
+            _ = shutdown.changed() => true,
+        };
     }
 }
+
+/// After a delivery ends, the free slots needed before the outbox is read again.
+const REFILL_AT: usize = CONCURRENT_CONVERSATIONS / 4;
 
 /// How long a stopping node waits for deliveries under way.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
 /// How many conversations are delivered at once.
 const CONCURRENT_CONVERSATIONS: usize = 32;
+
+/// Due messages read for each free delivery slot, and the bounds of one read.
+const DUE_PER_FREE_SLOT: usize = 4;
+const MIN_DUE_READ: usize = 64;
+const MAX_DUE_READ: usize = 1024;
 
 /// A conversation with one recipient: the unit that is delivered in order.
 type ConversationKey = (String, String);
@@ -70,6 +84,11 @@ struct InFlight(Arc<Mutex<HashSet<ConversationKey>>>);
 impl InFlight {
     fn len(&self) -> usize {
         self.0.lock().map(|keys| keys.len()).unwrap_or(usize::MAX)
+    }
+
+    /// How many more conversations may start.
+    fn room(&self) -> usize {
+        CONCURRENT_CONVERSATIONS.saturating_sub(self.len())
     }
 
     /// Claims `key`; `false` if a task already delivers it.
@@ -94,14 +113,19 @@ async fn start_due(
     in_flight: &InFlight,
     deliveries: &mut tokio::task::JoinSet<()>,
 ) -> Result<usize, comity_app::AppError> {
-    let room = CONCURRENT_CONVERSATIONS.saturating_sub(in_flight.len());
+    let room = in_flight.room();
     if room == 0 {
         return Ok(0);
     }
     let now = state.app.now();
+    // The oldest due messages include those the tasks under way are sending: read only
+    // what can fill the room left (a few messages a conversation), not a full page, since
+    // this runs each time a delivery ends.
+    let limit = (in_flight.len() + room * DUE_PER_FREE_SLOT).clamp(MIN_DUE_READ, MAX_DUE_READ);
     let due = {
         let mut tx = state.app.store().begin().await?;
-        tx.due_messages(now, 1024).await?
+        tx.due_messages(now, i64::try_from(limit).unwrap_or(i64::MAX))
+            .await?
     };
     let mut conversations: Vec<(ConversationKey, Vec<OutboxMessage>)> = Vec::new();
     let mut index: HashMap<ConversationKey, usize> = HashMap::new();
@@ -134,7 +158,6 @@ async fn start_due(
                 tracing::warn!(%error, conversation = ?key.0, "outbox delivery failed");
             }
             in_flight.release(&key);
-            state.app.outbox_signal().notify_one();
         });
     }
     Ok(started)
