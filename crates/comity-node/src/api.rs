@@ -374,7 +374,7 @@ pub async fn rotate_keys(
         &[comity_domain::Role::NodeOperator],
         "rotate the node's keys",
     )?;
-    let report = crate::federation::rotate_keys(&state)
+    let report = crate::federation::rotate_keys(&state.federation)
         .await
         .map_err(|message| {
             ApiError::new(
@@ -403,9 +403,9 @@ pub async fn announce_keys(
         &[comity_domain::Role::NodeOperator],
         "announce the node's keys",
     )?;
-    let (announced_to, failed) = crate::federation::announce_keys(&state).await;
+    let (announced_to, failed) = crate::federation::announce_keys(&state.federation).await;
     Ok(Json(KeyRotationView {
-        key_id: state.federation.keys().key_id().to_string(),
+        key_id: state.federation.federation.keys().key_id().to_string(),
         announced_to,
         failed: failures(failed),
     }))

@@ -2,9 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
+
+pub use comity_federation::{FederationConfig, OutboxConfig};
+pub use comity_web::{OidcConfig, SecretText};
 
 /// Everything a node needs to run. Every field has a documented default.
 #[derive(Debug, Clone, Deserialize)]
@@ -96,62 +98,6 @@ impl Default for SecondFactorConfig {
     }
 }
 
-/// Single sign-on with an OpenID Connect provider (authorization code flow with PKCE).
-/// A user logging in the first time gets an account just in time, in `authority`, with
-/// the roles of `role_claim` that `allowed_roles` lists; local accounts keep working.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OidcConfig {
-    /// The provider's issuer URL (its discovery document is at
-    /// `<issuer>/.well-known/openid-configuration`). HTTPS, or HTTP on loopback only.
-    pub issuer: String,
-    /// This node's client id at the provider.
-    pub client_id: String,
-    /// The client secret. Better: leave it out and set the variable `client_secret_env`.
-    #[serde(default)]
-    pub client_secret: Option<SecretText>,
-    /// The environment variable holding the client secret. Default
-    /// `COMITY_OIDC_CLIENT_SECRET`.
-    #[serde(default = "default_client_secret_env")]
-    pub client_secret_env: String,
-    /// Where the provider sends the browser back. Default
-    /// `<public_url>/login/oidc/callback`.
-    #[serde(default)]
-    pub redirect_url: Option<String>,
-    /// The authority (hosted on this node) every user from this provider belongs to.
-    pub authority: String,
-    /// The claim holding role codes. Default `comity_roles`.
-    #[serde(default = "default_role_claim")]
-    pub role_claim: String,
-    /// The claim holding the user name. Default `preferred_username`.
-    #[serde(default = "default_username_claim")]
-    pub username_claim: String,
-    /// The claim holding the display name. Default `name`.
-    #[serde(default = "default_display_name_claim")]
-    pub display_name_claim: String,
-    /// The only role codes the provider may grant. Default: none, so nobody gets in
-    /// until the administrator lists them.
-    #[serde(default)]
-    pub allowed_roles: Vec<String>,
-    /// Scopes to ask for. Default `openid profile`.
-    #[serde(default = "default_scopes")]
-    pub scopes: Vec<String>,
-    /// The provider's name on the log-in button. Default `your identity provider`.
-    #[serde(default = "default_provider_name")]
-    pub provider_name: String,
-}
-
-/// A secret read from the configuration: never shown by `Debug`.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct SecretText(pub String);
-
-impl std::fmt::Debug for SecretText {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("<secret>")
-    }
-}
-
 fn default_second_factor_roles() -> Vec<String> {
     comity_app::second_factor::SecondFactorPolicy::deciding_roles()
         .iter()
@@ -160,24 +106,6 @@ fn default_second_factor_roles() -> Vec<String> {
 }
 fn default_true() -> bool {
     true
-}
-fn default_client_secret_env() -> String {
-    "COMITY_OIDC_CLIENT_SECRET".into()
-}
-fn default_role_claim() -> String {
-    "comity_roles".into()
-}
-fn default_username_claim() -> String {
-    "preferred_username".into()
-}
-fn default_display_name_claim() -> String {
-    "name".into()
-}
-fn default_scopes() -> Vec<String> {
-    vec!["openid".into(), "profile".into()]
-}
-fn default_provider_name() -> String {
-    "your identity provider".into()
 }
 fn default_idle_minutes() -> u32 {
     30
@@ -193,35 +121,6 @@ pub struct TlsConfig {
     /// PEM private key; relative paths are inside the data directory.
     #[serde(default)]
     pub key_path: Option<PathBuf>,
-}
-
-/// How the outbox sender retries.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutboxConfig {
-    /// How often the sender looks for due messages when nothing wakes it. Default 500 ms.
-    #[serde(default = "default_poll_ms")]
-    pub poll_interval_ms: u64,
-    /// First retry delay. Default 200 ms; doubles each attempt, with jitter.
-    #[serde(default = "default_initial_backoff_ms")]
-    pub initial_backoff_ms: u64,
-    /// Longest retry delay. Default 60 s.
-    #[serde(default = "default_max_backoff_ms")]
-    pub max_backoff_ms: u64,
-    /// After this long undelivered, a message becomes a dead letter and an operator
-    /// alert is logged. Default 24 h.
-    #[serde(default = "default_dead_letter_secs")]
-    pub dead_letter_after_secs: u64,
-}
-
-/// How the node talks to peers.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct FederationConfig {
-    /// Allow plain HTTP to peers on loopback addresses (tests and the demo only).
-    /// Default false: peers are reached over HTTPS.
-    #[serde(default)]
-    pub allow_plain_http_loopback: bool,
 }
 
 /// What one client may hold of the listener.
@@ -255,29 +154,6 @@ fn default_listen() -> SocketAddr {
 }
 fn default_max_body_bytes() -> usize {
     1024 * 1024
-}
-fn default_poll_ms() -> u64 {
-    500
-}
-fn default_initial_backoff_ms() -> u64 {
-    200
-}
-fn default_max_backoff_ms() -> u64 {
-    60_000
-}
-fn default_dead_letter_secs() -> u64 {
-    24 * 60 * 60
-}
-
-impl Default for OutboxConfig {
-    fn default() -> Self {
-        OutboxConfig {
-            poll_interval_ms: default_poll_ms(),
-            initial_backoff_ms: default_initial_backoff_ms(),
-            max_backoff_ms: default_max_backoff_ms(),
-            dead_letter_after_secs: default_dead_letter_secs(),
-        }
-    }
 }
 
 /// A configuration that could not be read.
@@ -388,11 +264,6 @@ impl NodeConfig {
             (Some(cert), Some(key)) => Some((resolve(cert), resolve(key))),
             _ => None,
         }
-    }
-
-    /// Poll interval as a duration.
-    pub fn poll_interval(&self) -> Duration {
-        Duration::from_millis(self.outbox.poll_interval_ms.max(10))
     }
 }
 

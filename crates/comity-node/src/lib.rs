@@ -1,5 +1,7 @@
-//! A Comity node: the HTTP API, the web interface, the federation transport and the
-//! background workers, around one [`comity_app::App`].
+//! A Comity node: configuration, the router, the HTTP API and the TLS listener, around
+//! one [`comity_app::App`]. The web pages come from `comity_web`, the federation (keys,
+//! trust list, transport, outbox sender) from `comity_federation`; this crate wires
+//! them together and starts the workers.
 //!
 //! [`Node::build`] opens the database, binds the listener (port 0 picks a free one, for
 //! tests) and starts the workers; [`Node::url`] says where it listens. Handlers are thin:
@@ -7,20 +9,15 @@
 //! [`error::ApiError`].
 
 pub mod api;
-pub mod browser;
 pub mod config;
-pub mod error;
-pub mod extract;
-pub mod federation;
-pub mod identity;
 pub mod listener;
 pub mod openapi;
-pub mod outbox;
 pub mod second_factor;
-pub mod sso;
 pub mod tls;
 pub mod views;
-pub mod web;
+
+pub use comity_federation::{self as federation, identity};
+pub use comity_http::{error, extract};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,7 +27,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use comity_app::{App, Clock, SystemClock};
+use comity_federation::FederationState;
 use comity_store::Store;
+use comity_web::{WebState, browser};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -44,12 +43,7 @@ pub struct AppState {
     /// The configuration in effect.
     pub config: Arc<NodeConfig>,
     /// Keys, trust list and the transport to peers.
-    pub federation: Arc<federation::Federation>,
-    /// The OpenID Connect provider, when single sign-on is configured.
-    pub sso: Option<Arc<sso::OidcClient>>,
-    /// Whether browsers reach the node over HTTPS (it serves TLS, or its effective
-    /// public URL is https): the session cookie is then `Secure`.
-    pub secure_cookies: bool,
+    pub federation: FederationState,
 }
 
 /// Why a node could not start.
@@ -142,81 +136,46 @@ impl Node {
         };
         let keyring = match &config.data_dir {
             Some(dir) => identity::load_keyring(dir)?,
-            None => federation::Keyring {
-                current: Arc::new(comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng)),
-                since_ms: 0,
-                previous: Vec::new(),
-                announcement: None,
-            },
+            None => identity::Keyring::generate(),
         };
         let trust = match &config.data_dir {
             Some(dir) => identity::TrustList::load(dir)?,
             None => identity::TrustList::default(),
         };
-        let local_authorities = federation::local_authority_ids(&app)
-            .await
-            .map_err(NodeError::Registry)?;
-        for node_id in trust
-            .peers()
-            .map(|peer| peer.node_id.clone())
-            .collect::<Vec<_>>()
-        {
-            if let Some(entry) = trust.entry(&node_id) {
-                identity::check_claims(&entry, app.node_id(), &local_authorities).map_err(
-                    |message| {
-                        NodeError::Identity(identity::IdentityError::Invalid {
-                            path: identity::TRUST_FILE.into(),
-                            message,
-                        })
-                    },
-                )?;
-            }
-        }
-        let peer_authorities: Vec<(comity_domain::Authority, String)> = trust
-            .peers()
-            .flat_map(|peer| {
-                peer.authorities
-                    .iter()
-                    .map(|authority| (authority.clone(), peer.node_id.clone()))
-            })
-            .collect();
-        for (authority, node_id) in peer_authorities {
-            app.register_authority(authority, &node_id)
-                .await
-                .map_err(|error| {
-                    NodeError::Identity(identity::IdentityError::Invalid {
-                        path: identity::TRUST_FILE.into(),
-                        message: error.to_string(),
-                    })
-                })?;
-        }
-        let federation = federation::Federation::new(
-            keyring,
-            trust,
-            config.data_dir.clone(),
-            config.federation.allow_plain_http_loopback,
-            tls_certificate,
-        );
+        register_peer_authorities(&app, &trust).await?;
+        let federation = FederationState {
+            app: app.clone(),
+            federation: federation::Federation::new(
+                keyring,
+                trust,
+                config.data_dir.clone(),
+                config.federation.allow_plain_http_loopback,
+                tls_certificate,
+            ),
+            outbox: Arc::new(config.outbox.clone()),
+        };
         // The effective public URL, so that cookies, origins and HSTS see what browsers see.
         let mut config = config;
         config.public_url = Some(public_url.clone());
         let sso = match &config.oidc {
             Some(oidc) => Some(Arc::new(
-                sso::OidcClient::new(oidc, &public_url, |name| std::env::var(name).ok())
+                comity_web::OidcClient::new(oidc, &public_url, |name| std::env::var(name).ok())
                     .map_err(NodeError::Config)?,
             )),
             None => None,
         };
-        let secure_cookies = tls_config.is_some() || public_url.starts_with("https://");
+        let web = WebState {
+            app: app.clone(),
+            sso,
+            secure_cookies: tls_config.is_some() || public_url.starts_with("https://"),
+        };
         let state = AppState {
             app: app.clone(),
             config: Arc::new(config),
             federation,
-            sso,
-            secure_cookies,
         };
         let (shutdown, shutdown_signal) = watch::channel(false);
-        let router = router(state.clone());
+        let router = router(state.clone(), web);
         let server = tokio::spawn(listener::serve(
             listener,
             router,
@@ -224,7 +183,10 @@ impl Node {
             state.config.server.clone(),
             shutdown_signal.clone(),
         ));
-        let sender = tokio::spawn(outbox::run_sender(state.clone(), shutdown_signal));
+        let sender = tokio::spawn(federation::outbox::run_sender(
+            state.federation.clone(),
+            shutdown_signal,
+        ));
         tracing::info!(node_id = %app.node_id(), %address, "node listening");
         Ok(Node {
             app,
@@ -253,24 +215,25 @@ impl Node {
 
     /// This node as a peer entry, for other nodes' trust lists (`comity node show`).
     pub async fn peer_entry(&self) -> Result<identity::PeerEntry, comity_app::AppError> {
+        let federation = &self.state.federation.federation;
         federation::own_entry(
             &self.app,
-            &self.state.federation.keys(),
-            self.state.federation.keys_since_ms(),
+            &federation.keys(),
+            federation.keys_since_ms(),
             &self.public_url,
-            self.state.federation.tls_certificate.clone(),
+            federation.tls_certificate.clone(),
         )
         .await
     }
 
     /// Adds a peer to the trust list (and saves it in the data directory).
     pub async fn add_peer(&self, entry: identity::PeerEntry) -> Result<(), String> {
-        federation::add_peer(&self.state, entry).await
+        federation::add_peer(&self.state.federation, entry).await
     }
 
-    /// The state handlers see.
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// The federation's state: keys, trust list and transport (for the CLI and tests).
+    pub fn federation(&self) -> &FederationState {
+        &self.state.federation
     }
 
     /// Stops serving and the workers, waiting for them to finish.
@@ -290,24 +253,25 @@ impl Node {
     }
 }
 
-/// The whole HTTP surface of a node.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface of a node: the API, the federation's routes and the pages,
+/// under the browser protections.
+pub fn router(state: AppState, web: WebState) -> Router {
     let max_body = state.config.max_body_bytes;
     let browser_policy = Arc::new(browser::BrowserPolicy::new(
         state.config.public_url.as_deref().unwrap_or_default(),
         state.config.tls_files().is_some(),
-        web::STYLESHEET,
+        comity_web::STYLESHEET,
     ));
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi_json))
         .nest("/api/v1", api::routes())
-        .merge(federation::routes())
-        .merge(web::routes())
-        .fallback(web::not_found)
+        .merge(federation::routes(state.federation.clone()))
+        .merge(comity_web::routes(web))
+        .fallback(comity_web::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(
-            extract::refuse_control_characters_in_path,
+            comity_web::refuse_control_characters_in_path,
         ))
         .layer(axum::middleware::from_fn_with_state(
             browser_policy.clone(),
@@ -336,4 +300,40 @@ async fn openapi_json(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> impl IntoResponse {
     axum::Json(openapi::document(state.app.catalog()))
+}
+
+impl axum::extract::FromRef<AppState> for App {
+    fn from_ref(state: &AppState) -> App {
+        state.app.clone()
+    }
+}
+
+/// Registers the authorities of the peers on the trust list, after checking that no
+/// entry claims an authority hosted here or by another peer.
+async fn register_peer_authorities(
+    app: &App,
+    trust: &identity::TrustList,
+) -> Result<(), NodeError> {
+    let invalid = |message: String| {
+        NodeError::Identity(identity::IdentityError::Invalid {
+            path: identity::TRUST_FILE.into(),
+            message,
+        })
+    };
+    let local_authorities = federation::local_authority_ids(app)
+        .await
+        .map_err(NodeError::Registry)?;
+    for peer in trust.peers() {
+        if let Some(entry) = trust.entry(&peer.node_id) {
+            identity::check_claims(&entry, app.node_id(), &local_authorities).map_err(invalid)?;
+        }
+    }
+    for peer in trust.peers() {
+        for authority in &peer.authorities {
+            app.register_authority(authority.clone(), &peer.node_id)
+                .await
+                .map_err(|error| invalid(error.to_string()))?;
+        }
+    }
+    Ok(())
 }

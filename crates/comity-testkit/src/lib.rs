@@ -252,7 +252,7 @@ impl TestNode {
     /// the node serves HTTPS.
     pub fn http_client(&self) -> anyhow::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder();
-        if let Some(pem) = &self.node.state().federation.tls_certificate {
+        if let Some(pem) = &self.node.federation().federation.tls_certificate {
             builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
         }
         Ok(builder.build()?)

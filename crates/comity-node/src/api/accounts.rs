@@ -2,9 +2,7 @@
 //! administrators do with the users of their own authority (create, list, edit, disable,
 //! reset a password, list and revoke sessions).
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post, put};
@@ -18,7 +16,7 @@ use comity_wire::api::{LoginInput, SessionView, UserInput, UserView};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Authenticated};
+use crate::extract::{ApiJson, Authenticated, ClientAddress};
 use crate::views;
 
 /// The account routes, under `/api/v1`.
@@ -39,23 +37,6 @@ pub fn routes() -> Router<AppState> {
             "/users/{user_id}/sessions/{session_id}",
             delete(revoke_session),
         )
-}
-
-/// The client's address as the listener saw it (for log-in throttling), if known.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddress(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(address)| address.ip()),
-        ))
-    }
 }
 
 /// The caller, also when their password was reset and must be changed.

@@ -580,7 +580,7 @@ async fn the_idle_timeout_is_configurable() {
 
 async fn web_login(node: &TestNode, username: &str) -> reqwest::Response {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-    let http = match &node.node.state().federation.tls_certificate {
+    let http = match &node.node.federation().federation.tls_certificate {
         Some(pem) => {
             http.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"))
         }

@@ -43,7 +43,7 @@ fn set_cookie(headers: &HeaderMap) -> String {
 
 fn no_redirects(node: &TestNode) -> reqwest::Client {
     let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-    if let Some(pem) = &node.node.state().federation.tls_certificate {
+    if let Some(pem) = &node.node.federation().federation.tls_certificate {
         builder = builder
             .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"));
     }

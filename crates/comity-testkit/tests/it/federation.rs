@@ -273,7 +273,12 @@ fn seal_from(
         sent_at_ms: recipient.app().now().millis(),
         in_reply_to: None,
     };
-    let recipient_keys = recipient.node.state().federation.keys().public_identity();
+    let recipient_keys = recipient
+        .node
+        .federation()
+        .federation
+        .keys()
+        .public_identity();
     comity_crypto::seal(
         sender_keys,
         &recipient_keys,
@@ -334,11 +339,11 @@ async fn duplicates_reordering_and_tampering_change_nothing_twice() {
         .await
         .expect("in step");
 
-    let spain_keys = &pair.spain.node.state().federation.keys();
+    let spain_keys = &pair.spain.node.federation().federation.keys();
     let morocco_signing = *pair
         .morocco
         .node
-        .state()
+        .federation()
         .federation
         .keys()
         .public_identity()
@@ -469,7 +474,7 @@ async fn envelopes_from_strangers_or_for_others_are_refused() {
     assert!(!String::from_utf8_lossy(&unknown_name).contains("xx-node"));
 
     // A message addressed to another node.
-    let spain_keys = &pair.spain.node.state().federation.keys();
+    let spain_keys = &pair.spain.node.federation().federation.keys();
     let misaddressed = seal_from(
         spain_keys,
         "es-node",
@@ -522,7 +527,7 @@ async fn a_retired_key_is_refused() {
         .add_peer(entry)
         .await
         .expect("update trust");
-    let spain_keys = &pair.spain.node.state().federation.keys();
+    let spain_keys = &pair.spain.node.federation().federation.keys();
     let late = seal_from(
         spain_keys,
         "es-node",
@@ -671,7 +676,7 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
         .wait_for_state(&first, "delivered", 15)
         .await
         .expect("delivered");
-    let old_keys = pair.spain.node.state().federation.keys();
+    let old_keys = pair.spain.node.federation().federation.keys();
     let admin = pair
         .spain
         .user("root", "es-ca", &["administrator", "node_operator"])
@@ -771,7 +776,7 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
     let spain_keys_after = pair
         .spain
         .node
-        .state()
+        .federation()
         .federation
         .keys()
         .key_id()
@@ -779,7 +784,7 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
     let stopped = pair.spain.kill();
     let spain = stopped.restart().await.expect("restart");
     assert_eq!(
-        spain.node.state().federation.keys().key_id(),
+        spain.node.federation().federation.keys().key_id(),
         spain_keys_after
     );
     // And the announcement with it: it can still be sent again, and is a duplicate.
@@ -807,7 +812,7 @@ async fn forged_dispatch(
     request_id: &str,
     content: serde_json::Value,
 ) -> ReceiptOutcome {
-    let morocco_keys = pair.morocco.node.state().federation.keys();
+    let morocco_keys = pair.morocco.node.federation().federation.keys();
     let body = FederationBody::RequestDispatched {
         v: BODY_VERSION,
         request_id: request_id.into(),
@@ -820,7 +825,7 @@ async fn forged_dispatch(
     let spain_signing = pair
         .spain
         .node
-        .state()
+        .federation()
         .federation
         .keys()
         .public_identity()
@@ -900,7 +905,7 @@ async fn a_rotation_a_peer_missed_is_announced_again_after_a_restart() {
     spain.peer_with(&morocco).await.expect("trust");
     let morocco_down = morocco.kill();
 
-    let report = comity_node::federation::rotate_keys(spain.node.state())
+    let report = comity_node::federation::rotate_keys(spain.node.federation())
         .await
         .expect("rotation");
     assert!(report.announced_to.is_empty(), "Morocco was down");
@@ -909,12 +914,13 @@ async fn a_rotation_a_peer_missed_is_announced_again_after_a_restart() {
     // Spain crashes before Morocco is back; both start again.
     let spain = spain.kill().restart().await.expect("spain back");
     let morocco = morocco_down.restart().await.expect("morocco back");
-    let (announced_to, _failed) = comity_node::federation::announce_keys(spain.node.state()).await;
+    let (announced_to, _failed) =
+        comity_node::federation::announce_keys(spain.node.federation()).await;
     assert_eq!(announced_to, vec!["ma-node".to_string()]);
     let now = morocco.app().now().millis();
     let trusted = morocco
         .node
-        .state()
+        .federation()
         .federation
         .peer("es-node")
         .expect("peer")

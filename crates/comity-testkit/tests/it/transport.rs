@@ -78,7 +78,7 @@ async fn a_peer_is_reached_only_with_its_own_pinned_certificate() {
     let mut moved = morocco.node.peer_entry().await.expect("entry");
     moved.endpoint = france.url();
     spain.node.add_peer(moved).await.expect("update");
-    let error = federation::send(spain.node.state(), &message_to("ma-node"))
+    let error = federation::send(spain.node.federation(), &message_to("ma-node"))
         .await
         .expect_err("France's certificate is not Morocco's");
     let text = error.to_string();
@@ -89,7 +89,7 @@ async fn a_peer_is_reached_only_with_its_own_pinned_certificate() {
 
     // The French node itself is reached with its own certificate: it answers with a
     // signed receipt (rejecting the empty test message), which proves the connection.
-    federation::send(spain.node.state(), &message_to("fr-node"))
+    federation::send(spain.node.federation(), &message_to("fr-node"))
         .await
         .expect("France is reached and answers with a receipt");
 }
@@ -122,11 +122,11 @@ async fn redirects_are_not_followed() {
         .add_peer(invented_peer("zz-node", &redirecting))
         .await
         .expect("peer");
-    let error = federation::send(node.node.state(), &message_to("zz-node"))
+    let error = federation::send(node.node.federation(), &message_to("zz-node"))
         .await
         .expect_err("a redirect is a failure");
     assert!(error.to_string().contains("307"), "{error}");
-    let announced = federation::announce_keys(node.node.state()).await;
+    let announced = federation::announce_keys(node.node.federation()).await;
     drop(announced);
     assert_eq!(
         internal_hits.load(Ordering::SeqCst),
@@ -152,7 +152,7 @@ async fn answers_are_read_with_a_limit() {
             .add_peer(invented_peer(name, endpoint))
             .await
             .expect("peer");
-        let error = federation::send(node.node.state(), &message_to(name))
+        let error = federation::send(node.node.federation(), &message_to(name))
             .await
             .expect_err("a huge receipt is refused");
         assert!(error.to_string().contains("limit"), "{name}: {error}");

@@ -14,7 +14,7 @@ use maud::{Markup, html};
 
 use super::layout::{self, FormProblem, Section};
 use super::{FormFields, WebError, WebUser, path_segment, see_other};
-use crate::AppState;
+use crate::WebState;
 
 /// The logged-in user, also when their password was reset and must be changed (the
 /// password page is the one page such a user may open).
@@ -24,12 +24,12 @@ pub struct WebUserMustChange {
     pub principal: Principal,
 }
 
-impl FromRequestParts<AppState> for WebUserMustChange {
+impl FromRequestParts<WebState> for WebUserMustChange {
     type Rejection = WebError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let token = super::session_token(parts)?;
         let principal = state.app.authenticate_for_password_change(&token).await?;
@@ -56,7 +56,7 @@ fn user_path(user_id: &str) -> String {
 }
 
 /// `GET /users`: the users of the administrator's authority.
-pub async fn list(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
+pub async fn list(State(state): State<WebState>, user: WebUser) -> Result<Response, WebError> {
     let users = state.app.list_users(&user.principal).await?;
     Ok(layout::page(
         "Users",
@@ -114,7 +114,7 @@ pub async fn new_page(user: WebUser) -> Result<Response, WebError> {
 
 /// `POST /users`: creates the user in the administrator's authority.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     fields: FormFields,
 ) -> Result<Response, WebError> {
@@ -202,7 +202,7 @@ fn new_user_form(
 
 /// `GET /users/{user_id}`: edit a user, reset their password, see their sessions.
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(user_id): Path<String>,
 ) -> Result<Response, WebError> {
@@ -210,7 +210,7 @@ pub async fn show(
 }
 
 async fn user_page(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     user_id: &str,
     problem: Option<&FormProblem>,
@@ -304,7 +304,7 @@ fn sessions_table(path: &str, sessions: &[SessionRecord], current: &str) -> Mark
 
 /// `POST /users/{user_id}`: display name, roles and access.
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(user_id): Path<String>,
     fields: FormFields,
@@ -338,7 +338,7 @@ pub async fn update(
 
 /// `POST /users/{user_id}/password-reset`.
 pub async fn reset_password(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(user_id): Path<String>,
     fields: FormFields,
@@ -354,7 +354,7 @@ pub async fn reset_password(
 /// The user's page after a change: with `notice` when it was made, with the form's
 /// problem (422) when a field was refused.
 async fn page_after_change(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     user_id: &str,
     outcome: Result<(), AppError>,
@@ -380,7 +380,7 @@ async fn page_after_change(
 
 /// `POST /users/{user_id}/sessions/revoke`: ends every session of the user.
 pub async fn revoke_sessions(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(user_id): Path<String>,
 ) -> Result<Response, WebError> {
@@ -390,7 +390,7 @@ pub async fn revoke_sessions(
 
 /// `POST /users/{user_id}/sessions/{session_id}/revoke`.
 pub async fn revoke_session(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path((user_id, session_id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
@@ -408,7 +408,7 @@ pub async fn password_page(user: WebUserMustChange) -> Markup {
 
 /// `POST /account/password`.
 pub async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUserMustChange,
     fields: FormFields,
 ) -> Result<Response, WebError> {

@@ -15,13 +15,13 @@ use maud::{Markup, html};
 
 use super::layout::{self, FormProblem, Section};
 use super::{FormFields, WebError};
-use crate::AppState;
+use crate::WebState;
 
 /// Where a session that must enrol is sent.
 pub const ENROLMENT_PAGE: &str = "/second-factor";
 
 /// The second-factor pages.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<WebState> {
     Router::new()
         .route(ENROLMENT_PAGE, get(status_page))
         .route("/second-factor/enrol", axum::routing::post(enrol))
@@ -66,12 +66,12 @@ pub fn code_input(problem: Option<&FormProblem>) -> Markup {
 /// A logged-in user who may be limited to enrolling.
 struct WebEnrolling(Principal);
 
-impl FromRequestParts<AppState> for WebEnrolling {
+impl FromRequestParts<WebState> for WebEnrolling {
     type Rejection = WebError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let token = super::session_token(parts)?;
         Ok(WebEnrolling(
@@ -86,7 +86,7 @@ fn second_factor_page(principal: &Principal, body: Markup) -> Markup {
 
 /// `GET /second-factor`: where the user stands, and the button to set one up.
 async fn status_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     WebEnrolling(principal): WebEnrolling,
 ) -> Result<Markup, WebError> {
     let status = state.app.second_factor_status(&principal).await?;
@@ -125,7 +125,7 @@ fn confirm_form(problem: Option<&FormProblem>) -> Markup {
 
 /// `POST /second-factor/enrol`: shows the new secret and asks for a code.
 async fn enrol(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     WebEnrolling(principal): WebEnrolling,
 ) -> Result<Response, WebError> {
     let enrolment = state.app.begin_enrolment(&principal).await?;
@@ -148,7 +148,7 @@ async fn enrol(
 
 /// `POST /second-factor/confirm`: on a valid code, shows the recovery codes once.
 async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     WebEnrolling(principal): WebEnrolling,
     fields: FormFields,
 ) -> Result<Response, WebError> {
@@ -222,7 +222,7 @@ async fn reset_page(super::WebUser { principal }: super::WebUser) -> Result<Mark
 
 /// `POST /admin/second-factor` (administrators).
 async fn reset(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     super::WebUser { principal }: super::WebUser,
     fields: FormFields,
 ) -> Result<Response, WebError> {

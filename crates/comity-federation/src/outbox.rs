@@ -11,18 +11,9 @@ use comity_store::OutboxMessage;
 use rand::Rng;
 use tokio::sync::watch;
 
-use crate::AppState;
-
-/// Why one delivery attempt failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
-    /// The peer did not answer, or answered that it cannot take the message now.
-    #[error("peer unavailable: {0}")]
-    Unavailable(String),
-    /// The peer or this node cannot ever deliver this message.
-    #[error("undeliverable: {0}")]
-    Permanent(String),
-}
+use crate::FederationState;
+use crate::config::OutboxConfig;
+use crate::transport::DeliveryError;
 
 /// Runs until `shutdown` turns true.
 ///
@@ -32,7 +23,7 @@ pub enum DeliveryError {
 /// task wakes the loop, which picks up what became due meanwhile; after a finished task
 /// it looks only once there is room for several conversations (or none is under way),
 /// so that a busy sender does not read the outbox after every single delivery.
-pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_sender(state: FederationState, mut shutdown: watch::Receiver<bool>) {
     let signal = state.app.outbox_signal();
     let in_flight = InFlight::default();
     let mut deliveries = tokio::task::JoinSet::new();
@@ -51,7 +42,7 @@ pub async fn run_sender(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
         look = tokio::select! {
             _ = signal.notified() => true,
-            _ = tokio::time::sleep(state.config.poll_interval()) => true,
+            _ = tokio::time::sleep(state.outbox.poll_interval()) => true,
             Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {
                 deliveries.is_empty() || in_flight.room() >= REFILL_AT
             }
@@ -109,7 +100,7 @@ impl InFlight {
 /// Starts a delivery task for every due conversation that has none yet, up to
 /// [`CONCURRENT_CONVERSATIONS`] at once; returns how many it started.
 async fn start_due(
-    state: &AppState,
+    state: &FederationState,
     in_flight: &InFlight,
     deliveries: &mut tokio::task::JoinSet<()>,
 ) -> Result<usize, comity_app::AppError> {
@@ -164,7 +155,7 @@ async fn start_due(
 }
 
 async fn send_conversation(
-    state: &AppState,
+    state: &FederationState,
     messages: Vec<OutboxMessage>,
 ) -> Result<usize, comity_app::AppError> {
     let mut sent = 0;
@@ -187,14 +178,14 @@ async fn send_conversation(
 }
 
 async fn record_failure(
-    state: &AppState,
+    state: &FederationState,
     message: &OutboxMessage,
     error: &DeliveryError,
 ) -> Result<(), comity_app::AppError> {
     let now = state.app.now();
     let mut tx = state.app.store().begin().await?;
     let age_ms = now.millis() - message.created_at.millis();
-    let dead_after_ms = i64::try_from(state.config.outbox.dead_letter_after_secs)
+    let dead_after_ms = i64::try_from(state.outbox.dead_letter_after_secs)
         .unwrap_or(i64::MAX / 1000)
         .saturating_mul(1000);
     if matches!(error, DeliveryError::Permanent(_)) || age_ms >= dead_after_ms {
@@ -208,7 +199,7 @@ async fn record_failure(
         tx.mark_dead(&message.message_id, now, &error.to_string())
             .await?;
     } else {
-        let delay = backoff(&state.config.outbox, message.attempts);
+        let delay = backoff(&state.outbox, message.attempts);
         let next =
             Timestamp(now.millis() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2));
         tracing::info!(
@@ -227,7 +218,7 @@ async fn record_failure(
 
 /// Exponential backoff with full jitter: a random delay up to `initial * 2^attempts`,
 /// capped.
-pub fn backoff(config: &crate::config::OutboxConfig, attempts: i64) -> Duration {
+pub fn backoff(config: &OutboxConfig, attempts: i64) -> Duration {
     let exponent = u32::try_from(attempts.clamp(0, 30)).unwrap_or(30);
     let ceiling = config
         .initial_backoff_ms
@@ -239,16 +230,19 @@ pub fn backoff(config: &crate::config::OutboxConfig, attempts: i64) -> Duration 
 }
 
 /// One attempt to deliver a message; returns the receipt to store.
-async fn deliver(state: &AppState, message: &OutboxMessage) -> Result<String, DeliveryError> {
+async fn deliver(
+    state: &FederationState,
+    message: &OutboxMessage,
+) -> Result<String, DeliveryError> {
     if message.recipient_node == state.app.node_id() {
         return deliver_locally(state, message).await;
     }
-    crate::federation::send(state, message).await
+    crate::transport::send(state, message).await
 }
 
 /// Both authorities are hosted here: the message goes straight to this node's inbox.
 async fn deliver_locally(
-    state: &AppState,
+    state: &FederationState,
     message: &OutboxMessage,
 ) -> Result<String, DeliveryError> {
     let outcome = state

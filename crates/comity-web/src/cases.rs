@@ -12,17 +12,17 @@ use maud::html;
 use super::layout::{self, FormProblem, Section};
 use super::requests::{authority_names, requests_table};
 use super::{FormFields, WebError, WebUser, path_segment, see_other};
-use crate::AppState;
+use crate::WebState;
 
 /// `GET /cases`.
-pub async fn list(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
+pub async fn list(State(state): State<WebState>, user: WebUser) -> Result<Response, WebError> {
     let cases = state.app.list_cases(&user.principal).await?;
     Ok(cases_page(&user, &cases, "", "", None).into_response())
 }
 
 /// `POST /cases`: opens a case and shows it, or re-renders the form with the problem.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     fields: FormFields,
 ) -> Result<Response, WebError> {
@@ -53,7 +53,7 @@ pub async fn create(
 
 /// `GET /cases/{case_id}`.
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(case_id): Path<String>,
 ) -> Result<Response, WebError> {

@@ -22,7 +22,7 @@ use maud::{Markup, html};
 use super::layout::{self, FormProblem, Section, sentence_case};
 use super::legal;
 use super::{FormFields, WebError, WebUser, path_segment, see_other};
-use crate::AppState;
+use crate::WebState;
 
 /// Offence blocks shown when the draft has none.
 const MIN_OFFENCE_BLOCKS: usize = 1;
@@ -374,7 +374,7 @@ fn form_field(api_field: &str, blocks: &BlockMap) -> String {
 
 /// `GET /cases/{case_id}/requests/new`.
 pub async fn new_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(case_id): Path<String>,
 ) -> Result<Response, WebError> {
@@ -404,7 +404,7 @@ pub async fn new_page(
 
 /// `POST /cases/{case_id}/requests/new`.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(case_id): Path<String>,
     fields: FormFields,
@@ -440,7 +440,7 @@ pub async fn create(
 
 /// `GET /requests/{request_id}/edit`.
 pub async fn edit_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(request_id): Path<String>,
 ) -> Result<Response, WebError> {
@@ -469,7 +469,7 @@ pub async fn edit_page(
 
 /// `POST /requests/{request_id}/edit`.
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(request_id): Path<String>,
     fields: FormFields,
@@ -515,7 +515,7 @@ fn wants_check(fields: &FormFields) -> bool {
 /// Shows the form again, as typed, with the engine's assessment of it; nothing is saved.
 /// Input the engine cannot read comes back as a problem on the form, as on saving.
 async fn check(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     title: &str,
     target: &str,
@@ -600,7 +600,7 @@ fn field_label(api_field: &str) -> String {
 }
 
 async fn rerender(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     title: &str,
     target: &str,
@@ -625,7 +625,7 @@ async fn rerender(
 
 /// Authorities a request can go to: not the user's own; peers' first, then by name.
 async fn choosable_authorities(
-    state: &AppState,
+    state: &WebState,
     principal: &Principal,
 ) -> Result<Vec<AuthorityRecord>, AppError> {
     let mut authorities: Vec<AuthorityRecord> = state

@@ -19,9 +19,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
-use crate::extract::{SESSION_COOKIE, bearer_token, cookie_value};
-use crate::web::WebError;
+use crate::WebError;
+use comity_http::ApiError;
+use comity_http::extract::{SESSION_COOKIE, bearer_token, cookie_value};
 
 /// What the guards need to know about the node, computed once at start.
 #[derive(Debug, Clone)]

@@ -28,10 +28,10 @@ use comity_crypto::{
 use comity_store::OutboxMessage;
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
-use crate::error::ApiError;
-use crate::identity::{Peer, PeerEntry, TrustList};
-use crate::outbox::DeliveryError;
+use comity_http::ApiError;
+
+use crate::FederationState;
+use crate::identity::{Keyring, Peer, PeerEntry, TrustList};
 
 /// The path peers post envelopes to.
 pub const MESSAGES_PATH: &str = "/federation/v1/messages";
@@ -129,7 +129,7 @@ impl Federation {
 }
 
 /// The receive routes: envelopes, and key announcements.
-pub fn routes() -> axum::Router<AppState> {
+pub fn routes<S: Clone + Send + Sync + 'static>(state: FederationState) -> axum::Router<S> {
     axum::Router::new()
         .route(
             MESSAGES_PATH,
@@ -142,6 +142,7 @@ pub fn routes() -> axum::Router<AppState> {
                 axum::extract::DefaultBodyLimit::max(comity_crypto::MAX_KEY_ANNOUNCEMENT_BYTES),
             ),
         )
+        .with_state(state)
 }
 
 fn refuse(status: StatusCode, reason: String) -> ApiError {
@@ -163,7 +164,7 @@ fn refuse_untrusted(reason: String) -> ApiError {
 }
 
 /// Receives one envelope and answers with a signed receipt.
-async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+async fn receive(State(state): State<FederationState>, body: Bytes) -> Result<Response, ApiError> {
     let federation = &state.federation;
     let peeked = comity_crypto::peek_envelope(&body).map_err(|error| {
         refuse(
@@ -262,8 +263,22 @@ fn truncate_reason(reason: &str) -> String {
     reason.chars().take(500).collect()
 }
 
+/// Why one delivery attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The peer did not answer, or answered that it cannot take the message now.
+    #[error("peer unavailable: {0}")]
+    Unavailable(String),
+    /// The peer or this node cannot ever deliver this message.
+    #[error("undeliverable: {0}")]
+    Permanent(String),
+}
+
 /// Seals and posts one outbox message; returns the verified receipt, base64.
-pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, DeliveryError> {
+pub async fn send(
+    state: &FederationState,
+    message: &OutboxMessage,
+) -> Result<String, DeliveryError> {
     let federation = &state.federation;
     let peer = federation.peer(&message.recipient_node).ok_or_else(|| {
         DeliveryError::Unavailable(format!(
@@ -410,7 +425,7 @@ fn check_endpoint(endpoint: &str, allow_plain_http_loopback: bool) -> Result<(),
 }
 
 /// Adds a peer to the trust list, registers its authorities and saves the list.
-pub async fn add_peer(state: &AppState, entry: PeerEntry) -> Result<(), String> {
+pub async fn add_peer(state: &FederationState, entry: PeerEntry) -> Result<(), String> {
     let local_authorities = local_authority_ids(&state.app).await?;
     crate::identity::check_claims(&entry, state.app.node_id(), &local_authorities)?;
     let peer = {
@@ -518,20 +533,6 @@ pub async fn own_entry(
     })
 }
 
-/// The node's key pairs: the current one, since when, and the ones it rotated away
-/// from (kept to open envelopes peers sealed before they learned of the rotation).
-#[derive(Debug)]
-pub struct Keyring {
-    /// Signs and receives from now on.
-    pub current: Arc<NodeKeys>,
-    /// Since when, milliseconds since the epoch (0: since the node was made).
-    pub since_ms: i64,
-    /// Earlier keys.
-    pub previous: Vec<Arc<NodeKeys>>,
-    /// The signed announcement of the last rotation, if there was one.
-    pub announcement: Option<Vec<u8>>,
-}
-
 /// What a key rotation did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RotationReport {
@@ -545,7 +546,7 @@ pub struct RotationReport {
 
 /// Replaces this node's keys with new ones, keeps the old ones to open late envelopes,
 /// and announces the new public keys to every peer, signed by the old signing key.
-pub async fn rotate_keys(state: &AppState) -> Result<RotationReport, String> {
+pub async fn rotate_keys(state: &FederationState) -> Result<RotationReport, String> {
     let federation = &state.federation;
     let old = federation.keys();
     let new = Arc::new(NodeKeys::generate(&mut rand::rngs::OsRng));
@@ -587,7 +588,7 @@ pub async fn rotate_keys(state: &AppState) -> Result<RotationReport, String> {
 }
 
 /// Sends the last key announcement to every peer; returns who accepted and who did not.
-pub async fn announce_keys(state: &AppState) -> (Vec<String>, Vec<(String, String)>) {
+pub async fn announce_keys(state: &FederationState) -> (Vec<String>, Vec<(String, String)>) {
     let federation = &state.federation;
     let Some(announcement) = federation
         .last_announcement
@@ -656,7 +657,7 @@ fn is_repeat_announcement(peers: &[Peer], body: &[u8]) -> bool {
 /// A peer announces new keys, signed by a key this node trusts for it now: the new key
 /// is trusted from its start, and the key that signed is retired at that moment.
 async fn receive_key_announcement(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let now = state.app.now().millis();

@@ -16,20 +16,20 @@ use serde::Deserialize;
 
 use super::layout;
 use super::see_other;
-use crate::AppState;
+use crate::WebState;
 
 /// The cookie that holds the `state` of a log-in under way.
 const STATE_COOKIE: &str = "comity_oidc_state";
 
 /// The single sign-on routes.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/login/oidc", get(start))
         .route("/login/oidc/callback", get(callback))
 }
 
 /// The "Log in with <provider>" button under the log-in form, when configured.
-pub fn login_button(state: &AppState) -> Markup {
+pub fn login_button(state: &WebState) -> Markup {
     html! {
         @if let Some(sso) = &state.sso {
             p { "Or:" }
@@ -70,17 +70,12 @@ fn app_failure(error: AppError) -> Response {
     }
 }
 
-fn secure(state: &AppState) -> &'static str {
-    let https = state
-        .config
-        .public_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("https://"));
-    if https { "; Secure" } else { "" }
+fn secure(state: &WebState) -> &'static str {
+    if state.secure_cookies { "; Secure" } else { "" }
 }
 
 /// `GET /login/oidc`: to the provider.
-async fn start(State(state): State<AppState>) -> Response {
+async fn start(State(state): State<WebState>) -> Response {
     let Some(sso) = state.sso.clone() else {
         return failure(
             StatusCode::NOT_FOUND,
@@ -118,7 +113,7 @@ struct CallbackQuery {
 }
 
 fn state_cookie(headers: &HeaderMap) -> Option<String> {
-    crate::extract::cookie_value(headers, STATE_COOKIE)
+    comity_http::extract::cookie_value(headers, STATE_COOKIE)
 }
 
 fn same_text(left: &str, right: &str) -> bool {
@@ -132,7 +127,7 @@ fn same_text(left: &str, right: &str) -> bool {
 
 /// `GET /login/oidc/callback`: checks everything, then opens the session.
 async fn callback(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> Response {

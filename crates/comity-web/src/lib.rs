@@ -6,35 +6,62 @@
 //! - [`WebError`] turns a use-case error into an HTML error page with the status the API
 //!   would give (it reuses [`ApiError`]'s mapping, so both agree).
 //! - Cross-site request forgery and the browser security headers are handled for the
-//!   whole node in [`crate::browser`].
+//!   whole node in [`browser`], which the node layers over every route.
+//! - [`oidc`] talks to the OpenID Connect provider for single sign-on.
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
 //!   `session`, `accounts`, `cases`, `requests` and `draft` hold the pages; `second_factor`
 //!   and `sso` the second factor's enrolment and reset, and single sign-on.
 
 mod accounts;
+pub mod browser;
 mod cases;
 mod draft;
 mod layout;
 mod legal;
+pub mod oidc;
 mod requests;
 mod second_factor;
 mod session;
 mod sso;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use comity_app::{AppError, Principal};
+use comity_app::{App, AppError, Principal};
+use comity_http::ApiError;
+use comity_http::extract::presented_token;
 
-use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::presented_token;
+pub use oidc::{OidcClient, OidcConfig, SecretText};
+
+/// What the pages reach.
+#[derive(Clone, Debug)]
+pub struct WebState {
+    /// The use cases.
+    pub app: App,
+    /// The OpenID Connect provider, when single sign-on is configured.
+    pub sso: Option<Arc<OidcClient>>,
+    /// Whether browsers reach the node over HTTPS (it serves TLS, or its effective
+    /// public URL is https): the session cookie is then `Secure`.
+    pub secure_cookies: bool,
+}
+
+impl FromRef<WebState> for App {
+    fn from_ref(state: &WebState) -> App {
+        state.app.clone()
+    }
+}
 
 /// The web routes, merged at the root of the node's router.
-pub fn routes() -> Router<AppState> {
+pub fn routes<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
+    pages().with_state(state)
+}
+
+fn pages() -> Router<WebState> {
     Router::new()
         .route("/", get(session::index))
         .route("/login", get(session::login_page).post(session::login))
@@ -82,7 +109,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sso::routes())
 }
 
-pub(crate) use layout::STYLESHEET;
+pub use layout::STYLESHEET;
 
 /// The logged-in user of a page, with the session token the browser presented.
 #[derive(Debug, Clone)]
@@ -91,12 +118,12 @@ pub struct WebUser {
     pub principal: Principal,
 }
 
-impl FromRequestParts<AppState> for WebUser {
+impl FromRequestParts<WebState> for WebUser {
     type Rejection = WebError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let token = session_token(parts)?;
         let principal = state.app.authenticate(&token).await?;
@@ -261,4 +288,20 @@ pub(crate) fn path_segment(value: &str) -> String {
         }
     }
     encoded
+}
+
+/// Middleware: a web page whose decoded path holds a control character names nothing. It
+/// is answered 404 before any handler runs, so no such segment reaches the database
+/// (PostgreSQL refuses NUL in text). API routes do the same in [`comity_http::extract::ApiPath`], which names
+/// the parameter in the problem.
+pub async fn refuse_control_characters_in_path(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    if !path.starts_with("/api/") && decoded.chars().any(char::is_control) {
+        return not_found(request.headers().clone()).await;
+    }
+    next.run(request).await
 }

@@ -10,13 +10,13 @@ use maud::{Markup, html};
 
 use super::layout::{self, FormProblem, Section};
 use super::{FormFields, WebError, see_other};
-use crate::AppState;
-use crate::api::accounts::ClientAddress;
-use crate::extract::{SESSION_COOKIE, presented_token};
+use crate::WebState;
+use comity_http::extract::ClientAddress;
+use comity_http::extract::{SESSION_COOKIE, presented_token};
 
 /// `GET /`: a logged-in user's landing page (see [`landing_page`]), otherwise the login
 /// page.
-pub async fn index(State(state): State<AppState>, parts: Parts) -> Response {
+pub async fn index(State(state): State<WebState>, parts: Parts) -> Response {
     let Some(token) = presented_token(&parts) else {
         return see_other("/login");
     };
@@ -41,13 +41,13 @@ pub fn landing_page(user: &comity_store::UserRecord) -> &'static str {
 }
 
 /// `GET /login`.
-pub async fn login_page(State(state): State<AppState>) -> Markup {
+pub async fn login_page(State(state): State<WebState>) -> Markup {
     login_form(&state, "", None)
 }
 
 /// `POST /login`: on success sets the session cookie and goes to the requests.
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ClientAddress(address): ClientAddress,
     fields: FormFields,
 ) -> Result<Response, WebError> {
@@ -118,7 +118,7 @@ pub async fn login(
 
 /// The `Set-Cookie` value that carries a new session (password or single sign-on).
 pub(super) fn session_cookie(
-    state: &AppState,
+    state: &WebState,
     session: &comity_app::auth::NewSession,
 ) -> Result<HeaderValue, WebError> {
     let secure = state.secure_cookies;
@@ -139,7 +139,7 @@ pub(super) fn session_cookie(
 }
 
 /// `POST /logout`: ends the session and clears the cookie.
-pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Response, WebError> {
+pub async fn logout(State(state): State<WebState>, parts: Parts) -> Result<Response, WebError> {
     if let Some(token) = presented_token(&parts) {
         state.app.logout(&token).await?;
     }
@@ -154,7 +154,7 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Respo
     Ok(response)
 }
 
-fn login_form(state: &AppState, username: &str, problem: Option<&FormProblem>) -> Markup {
+fn login_form(state: &WebState, username: &str, problem: Option<&FormProblem>) -> Markup {
     let password_error = FormProblem::for_field(problem, "password");
     layout::page(
         "Log in",

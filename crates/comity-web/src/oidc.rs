@@ -13,7 +13,80 @@ use jsonwebtoken::jwk::JwkSet;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use crate::config::OidcConfig;
+/// Single sign-on with an OpenID Connect provider (authorization code flow with PKCE).
+/// A user logging in the first time gets an account just in time, in `authority`, with
+/// the roles of `role_claim` that `allowed_roles` lists; local accounts keep working.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL (its discovery document is at
+    /// `<issuer>/.well-known/openid-configuration`). HTTPS, or HTTP on loopback only.
+    pub issuer: String,
+    /// This node's client id at the provider.
+    pub client_id: String,
+    /// The client secret. Better: leave it out and set the variable `client_secret_env`.
+    #[serde(default)]
+    pub client_secret: Option<SecretText>,
+    /// The environment variable holding the client secret. Default
+    /// `COMITY_OIDC_CLIENT_SECRET`.
+    #[serde(default = "default_client_secret_env")]
+    pub client_secret_env: String,
+    /// Where the provider sends the browser back. Default
+    /// `<public_url>/login/oidc/callback`.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    /// The authority (hosted on this node) every user from this provider belongs to.
+    pub authority: String,
+    /// The claim holding role codes. Default `comity_roles`.
+    #[serde(default = "default_role_claim")]
+    pub role_claim: String,
+    /// The claim holding the user name. Default `preferred_username`.
+    #[serde(default = "default_username_claim")]
+    pub username_claim: String,
+    /// The claim holding the display name. Default `name`.
+    #[serde(default = "default_display_name_claim")]
+    pub display_name_claim: String,
+    /// The only role codes the provider may grant. Default: none, so nobody gets in
+    /// until the administrator lists them.
+    #[serde(default)]
+    pub allowed_roles: Vec<String>,
+    /// Scopes to ask for. Default `openid profile`.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// The provider's name on the log-in button. Default `your identity provider`.
+    #[serde(default = "default_provider_name")]
+    pub provider_name: String,
+}
+
+/// A secret read from the configuration: never shown by `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("<secret>")
+    }
+}
+
+fn default_client_secret_env() -> String {
+    "COMITY_OIDC_CLIENT_SECRET".into()
+}
+fn default_role_claim() -> String {
+    "comity_roles".into()
+}
+fn default_username_claim() -> String {
+    "preferred_username".into()
+}
+fn default_display_name_claim() -> String {
+    "name".into()
+}
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into()]
+}
+fn default_provider_name() -> String {
+    "your identity provider".into()
+}
 
 /// The provider's metadata this node uses.
 #[derive(Debug, Clone, Deserialize)]

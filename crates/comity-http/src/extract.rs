@@ -3,13 +3,12 @@
 //! authenticated principal from a bearer token or the session cookie.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use comity_app::{AppError, Principal};
+use comity_app::{App, AppError, Principal};
 use serde::de::DeserializeOwned;
 
-use crate::AppState;
 use crate::error::ApiError;
 
 /// The session cookie's name.
@@ -331,30 +330,33 @@ pub fn api_session_token(parts: &Parts) -> Result<String, ApiError> {
     })
 }
 
-impl FromRequestParts<AppState> for Authenticated {
+impl<S> FromRequestParts<S> for Authenticated
+where
+    App: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = api_session_token(parts)?;
-        Ok(Authenticated(state.app.authenticate(&token).await?))
+        let app = App::from_ref(state);
+        Ok(Authenticated(app.authenticate(&token).await?))
     }
 }
 
-/// Middleware: a web page whose decoded path holds a control character names nothing. It
-/// is answered 404 before any handler runs, so no such segment reaches the database
-/// (PostgreSQL refuses NUL in text). API routes do the same in [`ApiPath`], which names
-/// the parameter in the problem.
-pub async fn refuse_control_characters_in_path(
-    request: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let path = request.uri().path();
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-    if !path.starts_with("/api/") && decoded.chars().any(char::is_control) {
-        return crate::web::not_found(request.headers().clone()).await;
+/// The client's address as the listener saw it (for log-in throttling), if known.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|axum::extract::ConnectInfo(address)| address.ip()),
+        ))
     }
-    next.run(request).await
 }

@@ -24,7 +24,7 @@ pub enum Section {
 }
 
 /// One small stylesheet: readable type, visible focus, high-contrast states.
-pub(crate) const STYLESHEET: &str = r#"
+pub const STYLESHEET: &str = r#"
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",sans-serif;margin:0;color:#1a1a1a;background:#fff;line-height:1.5}
 a{color:#0b4fa8}

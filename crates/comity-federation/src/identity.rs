@@ -67,7 +67,7 @@ pub const ANNOUNCEMENT_FILE: &str = "keys/announcement.cose";
 
 /// Reads the node's keyring: the current keys (created if absent), since when, and the
 /// retired ones.
-pub fn load_keyring(data_dir: &Path) -> Result<crate::federation::Keyring, IdentityError> {
+pub fn load_keyring(data_dir: &Path) -> Result<Keyring, IdentityError> {
     let current = std::sync::Arc::new(load_or_create_keys(data_dir)?);
     let since_path = data_dir.join(KEY_SINCE_FILE);
     let since_ms = match std::fs::read_to_string(&since_path) {
@@ -101,12 +101,38 @@ pub fn load_keyring(data_dir: &Path) -> Result<crate::federation::Keyring, Ident
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
         Err(error) => return Err(io_error(&announcement_path)(error)),
     };
-    Ok(crate::federation::Keyring {
+    Ok(Keyring {
         current,
         since_ms,
         previous,
         announcement,
     })
+}
+
+/// The node's key pairs: the current one, since when, and the ones it rotated away
+/// from (kept to open envelopes peers sealed before they learned of the rotation).
+#[derive(Debug)]
+pub struct Keyring {
+    /// Signs and receives from now on.
+    pub current: std::sync::Arc<NodeKeys>,
+    /// Since when, milliseconds since the epoch (0: since the node was made).
+    pub since_ms: i64,
+    /// Earlier keys.
+    pub previous: Vec<std::sync::Arc<NodeKeys>>,
+    /// The signed announcement of the last rotation, if there was one.
+    pub announcement: Option<Vec<u8>>,
+}
+
+impl Keyring {
+    /// A fresh keyring for a node without a data directory (tests, in-memory nodes).
+    pub fn generate() -> Keyring {
+        Keyring {
+            current: std::sync::Arc::new(NodeKeys::generate(&mut rand::rngs::OsRng)),
+            since_ms: 0,
+            previous: Vec::new(),
+            announcement: None,
+        }
+    }
 }
 
 /// Keeps the signed announcement of a rotation (replacing the previous one).

@@ -23,12 +23,12 @@ use maud::{Markup, html};
 use super::layout::{self, FormProblem, Section, sentence_case};
 use super::legal;
 use super::{FormFields, WebError, WebUser, path_segment, see_other};
-use crate::AppState;
-use crate::error::ApiError;
+use crate::WebState;
+use comity_http::ApiError;
 
 /// `GET /requests` (`?overdue=true` for the overdue ones only).
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
@@ -69,7 +69,7 @@ pub async fn list(
 }
 
 /// Authority ids to names, for people.
-pub async fn authority_names(state: &AppState) -> Result<HashMap<String, String>, AppError> {
+pub async fn authority_names(state: &WebState) -> Result<HashMap<String, String>, AppError> {
     Ok(state
         .app
         .list_authorities()
@@ -140,7 +140,7 @@ fn authority_text(names: &HashMap<String, String>, id: &str) -> String {
 
 /// `GET /requests/{request_id}` (`?done=<action>` after an action was taken).
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(request_id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
@@ -189,7 +189,7 @@ struct FormState {
 /// `POST /requests/{request_id}/transitions`: takes the action and goes back to the
 /// request (303), or shows the request again with the error.
 pub async fn transition(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(request_id): Path<String>,
     fields: FormFields,
@@ -275,7 +275,7 @@ pub async fn transition(
 }
 
 async fn request_page(
-    state: &AppState,
+    state: &WebState,
     principal: &Principal,
     details: &RequestDetails,
     flash: Option<&str>,
@@ -432,7 +432,7 @@ fn actor_text(principal: &Principal, details: &RequestDetails, actor: &Actor) ->
 /// printable HTML document, in the language asked for or, without one, the first the
 /// requested state accepts.
 pub async fn letter(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Path(request_id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,

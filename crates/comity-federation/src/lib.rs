@@ -1,0 +1,40 @@
+//! The federation: how a node knows itself and its peers, and how messages travel
+//! between nodes.
+//!
+//! - [`identity`]: the node's keys on disk (owner-only), its [`identity::Keyring`], and the
+//!   trust list of peers (TOML) with the claims a peer may make.
+//! - [`transport`]: the receiving routes (`POST /federation/v1/messages`, key
+//!   announcements), [`transport::send`] (seal, post, verify the receipt), peer
+//!   management and key rotation.
+//! - [`outbox`]: the background sender that delivers committed outbox messages, one task
+//!   per conversation, with retries and dead letters.
+//!
+//! The order of use is outbox → transport → identity, never back. What messages mean is
+//! decided in `comity_app` (the inbox and the use cases); this crate moves bytes and
+//! keeps keys.
+
+pub mod config;
+pub mod identity;
+pub mod outbox;
+pub mod transport;
+
+use std::sync::Arc;
+
+use comity_app::App;
+
+pub use config::{FederationConfig, OutboxConfig};
+pub use transport::{
+    DeliveryError, Federation, RotationReport, add_peer, announce_keys, local_authority_ids,
+    own_entry, rotate_keys, routes, send,
+};
+
+/// What the federation's routes and workers reach.
+#[derive(Clone, Debug)]
+pub struct FederationState {
+    /// The use cases (the inbox, the outbox, the authority registry).
+    pub app: App,
+    /// Keys, trust list and the per-peer HTTP clients.
+    pub federation: Arc<Federation>,
+    /// How the outbox sender retries.
+    pub outbox: Arc<OutboxConfig>,
+}
