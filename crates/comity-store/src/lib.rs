@@ -14,7 +14,6 @@
 
 mod migrations;
 mod records;
-mod second_factor;
 pub mod test_support;
 mod tx;
 
@@ -22,7 +21,7 @@ pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,
 };
-pub use second_factor::{ExternalIdentity, SecondFactorRecord, SsoLoginRecord};
+pub use tx::second_factor::{ExternalIdentity, SecondFactorRecord, SsoLoginRecord};
 pub use tx::{DeliveredMessage, Tx};
 
 use std::str::FromStr;
