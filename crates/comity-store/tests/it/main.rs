@@ -6,6 +6,7 @@ use comity_domain::{
     RequestContent, RequestState, Role, Side, Timestamp, TransitionRecord, Urgency,
 };
 mod migrations;
+mod rows;
 
 use comity_store::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,

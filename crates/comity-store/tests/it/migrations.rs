@@ -17,7 +17,7 @@ const OLD_RUNNER_MIGRATIONS: &[(i64, &str)] = &[
 
 /// An empty SQLite file and, when `COMITY_TEST_DATABASE_URL` is set, an empty
 /// PostgreSQL database; the directory keeps the file alive.
-async fn empty_databases() -> (tempfile::TempDir, Vec<String>) {
+pub(crate) async fn empty_databases() -> (tempfile::TempDir, Vec<String>) {
     let directory = tempfile::tempdir().expect("temp dir");
     let mut urls = vec![Store::sqlite_url(&directory.path().join("comity.db"))];
     if let Some(url) = comity_store::test_support::fresh_postgres_url()
@@ -29,7 +29,7 @@ async fn empty_databases() -> (tempfile::TempDir, Vec<String>) {
     (directory, urls)
 }
 
-async fn raw_pool(url: &str) -> AnyPool {
+pub(crate) async fn raw_pool(url: &str) -> AnyPool {
     sqlx::any::install_default_drivers();
     AnyPool::connect(url).await.expect("connect")
 }
