@@ -131,6 +131,13 @@ comity_domain::coded_enum! {
     }
 }
 
+impl InboxStatus {
+    /// Parses a stored code: `waiting`, `applied` or `rejected`.
+    pub fn parse(code: &str) -> Option<Self> {
+        code.parse().ok()
+    }
+}
+
 /// A message received from a peer, kept with its envelope for non-repudiation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxMessage {

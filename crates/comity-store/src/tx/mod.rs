@@ -44,6 +44,12 @@ impl Tx {
         Tx { inner }
     }
 
+    /// The connection under this transaction, for queries that need more than the
+    /// helpers below.
+    pub(crate) fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+
     /// Makes every change of this transaction durable.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.inner.commit().await?;
@@ -52,7 +58,7 @@ impl Tx {
 
     /// Runs a statement that returns no rows.
     pub(crate) async fn run(&mut self, query: AnyQuery<'_>) -> Result<AnyQueryResult, StoreError> {
-        Ok(query.execute(&mut *self.inner).await?)
+        Ok(query.execute(self.connection()).await?)
     }
 
     /// Runs a query and reads its row, if there is one, as an `R`.
@@ -60,7 +66,7 @@ impl Tx {
         &mut self,
         query: AnyQuery<'_>,
     ) -> Result<Option<R>, StoreError> {
-        let row = query.fetch_optional(&mut *self.inner).await?;
+        let row = query.fetch_optional(self.connection()).await?;
         row.map(|row| R::read(&Columns::new(&row, R::TABLE)))
             .transpose()
     }
@@ -70,7 +76,7 @@ impl Tx {
         &mut self,
         query: AnyQuery<'_>,
     ) -> Result<Vec<R>, StoreError> {
-        let rows = query.fetch_all(&mut *self.inner).await?;
+        let rows = query.fetch_all(self.connection()).await?;
         rows.iter()
             .map(|row| R::read(&Columns::new(row, R::TABLE)))
             .collect()
@@ -83,7 +89,7 @@ impl Tx {
         table: &'static str,
         query: AnyQuery<'_>,
     ) -> Result<i64, StoreError> {
-        let row = query.fetch_one(&mut *self.inner).await?;
+        let row = query.fetch_one(self.connection()).await?;
         Columns::new(&row, table).int("n")
     }
 }
@@ -217,7 +223,7 @@ impl<'r> Columns<'r> {
 }
 
 /// The codes of a list, comma-separated, as [`Columns::code_list`] reads them back.
-pub(crate) fn code_list<'c>(codes: impl IntoIterator<Item = &'c str>) -> String {
+pub(crate) fn join_codes<'c>(codes: impl IntoIterator<Item = &'c str>) -> String {
     codes.into_iter().collect::<Vec<_>>().join(",")
 }
 

@@ -58,8 +58,8 @@ impl Record for DeliveredMessage {
 
 /// When a message was committed and when its delivery finished, if it has.
 struct Timing {
-    created_at: i64,
-    finished_at: Option<i64>,
+    created_at: Timestamp,
+    finished_at: Option<Timestamp>,
 }
 
 impl Record for Timing {
@@ -68,8 +68,8 @@ impl Record for Timing {
 
     fn read(row: &Columns<'_>) -> Result<Self, StoreError> {
         Ok(Timing {
-            created_at: row.int("created_at")?,
-            finished_at: row.optional_time("finished_at")?.map(Timestamp::millis),
+            created_at: row.time("created_at")?,
+            finished_at: row.optional_time("finished_at")?,
         })
     }
 }
@@ -168,7 +168,7 @@ impl Tx {
         Ok(timing.and_then(|timing| {
             timing
                 .finished_at
-                .map(|finished_at| (timing.created_at, finished_at))
+                .map(|finished_at| (timing.created_at.millis(), finished_at.millis()))
         }))
     }
 

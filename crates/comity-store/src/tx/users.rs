@@ -2,7 +2,7 @@
 
 use comity_domain::{AuthorityId, Role, Timestamp};
 
-use super::{Columns, Record, Tx, code_list, one_row_or_conflict, select};
+use super::{Columns, Record, Tx, join_codes, one_row_or_conflict, select};
 use crate::StoreError;
 use crate::records::{SessionRecord, UserRecord};
 
@@ -44,7 +44,7 @@ impl Record for SessionRecord {
 
 /// The stored form of a list of roles.
 fn roles_code(roles: &[Role]) -> String {
-    code_list(roles.iter().map(|role| role.code()))
+    join_codes(roles.iter().map(|role| role.code()))
 }
 
 impl Tx {
