@@ -83,7 +83,7 @@ impl Tx {
     }
 
     /// Runs a query that returns one row with one integer column named `n` (a count, or
-    /// a counter's value), and reads it as read from `table`.
+    /// a counter's value), and reads it; a read error names `table`.
     pub(crate) async fn number(
         &mut self,
         table: &'static str,

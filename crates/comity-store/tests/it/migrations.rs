@@ -241,3 +241,26 @@ async fn a_database_of_the_old_runner_from_a_newer_build_is_refused_and_left_as_
         pool.close().await;
     }
 }
+
+#[tokio::test]
+async fn processes_starting_together_on_postgresql_migrate_once() {
+    let Some(url) = comity_store::test_support::fresh_postgres_url()
+        .await
+        .expect("create postgres database")
+    else {
+        return;
+    };
+    // Without the migration lock, the second would run migration 1 again and fail on
+    // a table that exists.
+    let (first, second, third) =
+        tokio::join!(Store::open(&url), Store::open(&url), Store::open(&url));
+    for store in [first, second, third] {
+        store.expect("open while others open").close().await;
+    }
+    let pool = raw_pool(&url).await;
+    assert_eq!(
+        recorded_migrations(&pool).await.len() as i64,
+        shipped_migration_files()
+    );
+    pool.close().await;
+}
