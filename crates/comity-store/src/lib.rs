@@ -14,7 +14,6 @@
 
 mod migrations;
 mod records;
-mod second_factor;
 pub mod test_support;
 mod tx;
 
@@ -22,7 +21,7 @@ pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,
 };
-pub use second_factor::{ExternalIdentity, SecondFactorRecord, SsoLoginRecord};
+pub use tx::second_factor::{ExternalIdentity, SecondFactorRecord, SsoLoginRecord};
 pub use tx::{DeliveredMessage, Tx};
 
 use std::str::FromStr;
@@ -60,6 +59,10 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// The schema could not be brought up to date: a shipped migration was edited, the
+    /// database was written by a newer build, or a migration failed.
+    #[error("database schema: {0}")]
+    Migration(String),
     /// The database file could not be created.
     #[error("cannot create the database file {0}: {1}")]
     Io(String, std::io::Error),
@@ -139,7 +142,7 @@ impl Store {
             .connect_with(options)
             .await?;
         let store = Store { pool, backend };
-        migrations::run(&store.pool).await?;
+        migrations::run(&store.pool, backend).await?;
         Ok(store)
     }
 

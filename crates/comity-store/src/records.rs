@@ -69,35 +69,22 @@ pub struct RequestFilter {
     pub limit: i64,
 }
 
-/// Delivery state of an outgoing message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxStatus {
-    /// Waiting to be sent, or to be sent again.
-    Pending,
-    /// The recipient's signed receipt is stored.
-    Delivered,
-    /// Given up after the configured time; an operator must look.
-    Dead,
+comity_domain::coded_enum! {
+    /// Delivery state of an outgoing message.
+    pub enum OutboxStatus ("outbox status") {
+        /// Waiting to be sent, or to be sent again.
+        Pending = ("pending", "Pending"),
+        /// The recipient's signed receipt is stored.
+        Delivered = ("delivered", "Delivered"),
+        /// Given up after the configured time; an operator must look.
+        Dead = ("dead", "Dead letter"),
+    }
 }
 
 impl OutboxStatus {
-    /// The stored code: `pending`, `delivered` or `dead`.
-    pub fn code(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "pending",
-            OutboxStatus::Delivered => "delivered",
-            OutboxStatus::Dead => "dead",
-        }
-    }
-
-    /// Parses a stored code.
+    /// Parses a stored code: `pending`, `delivered` or `dead`.
     pub fn parse(code: &str) -> Option<Self> {
-        match code {
-            "pending" => Some(OutboxStatus::Pending),
-            "delivered" => Some(OutboxStatus::Delivered),
-            "dead" => Some(OutboxStatus::Dead),
-            _ => None,
-        }
+        code.parse().ok()
     }
 }
 
@@ -132,33 +119,22 @@ pub struct OutboxMessage {
     pub receipt: Option<String>,
 }
 
-/// What became of an incoming message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InboxStatus {
-    /// Stored; waits for its predecessor in the conversation.
-    Waiting,
-    /// Took effect.
-    Applied,
-    /// Could not take effect; the outcome says why.
-    Rejected,
+comity_domain::coded_enum! {
+    /// What became of an incoming message.
+    pub enum InboxStatus ("inbox status") {
+        /// Stored; waits for its predecessor in the conversation.
+        Waiting = ("waiting", "Waiting"),
+        /// Took effect.
+        Applied = ("applied", "Applied"),
+        /// Could not take effect; the outcome says why.
+        Rejected = ("rejected", "Rejected"),
+    }
 }
 
 impl InboxStatus {
-    pub(crate) fn code(self) -> &'static str {
-        match self {
-            InboxStatus::Waiting => "waiting",
-            InboxStatus::Applied => "applied",
-            InboxStatus::Rejected => "rejected",
-        }
-    }
-
-    pub(crate) fn parse(code: &str) -> Option<Self> {
-        match code {
-            "waiting" => Some(InboxStatus::Waiting),
-            "applied" => Some(InboxStatus::Applied),
-            "rejected" => Some(InboxStatus::Rejected),
-            _ => None,
-        }
+    /// Parses a stored code: `waiting`, `applied` or `rejected`.
+    pub fn parse(code: &str) -> Option<Self> {
+        code.parse().ok()
     }
 }
 

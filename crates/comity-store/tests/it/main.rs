@@ -5,6 +5,9 @@ use comity_domain::{
     Action, Actor, Authority, AuthorityKind, Case, Confidentiality, Origin, Request,
     RequestContent, RequestState, Role, Side, Timestamp, TransitionRecord, Urgency,
 };
+mod migrations;
+mod rows;
+
 use comity_store::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, Store, StoreError, UserRecord,
