@@ -152,12 +152,12 @@ impl NodeKeys {
         secret_bytes[..32].copy_from_slice(&signing_seed);
         secret_bytes[32..].copy_from_slice(&hpke_secret);
         let node_keys = NodeKeys::from_secret_bytes(secret_bytes.as_slice())?;
-        if let Some(expected_key_id) = expected_key_id {
-            if expected_key_id != node_keys.public_keys.key_id() {
-                return Err(KeyError::MalformedKeyText(
-                    "key-id does not match the signing key",
-                ));
-            }
+        if let Some(expected_key_id) = expected_key_id
+            && expected_key_id != node_keys.public_keys.key_id()
+        {
+            return Err(KeyError::MalformedKeyText(
+                "key-id does not match the signing key",
+            ));
         }
         Ok(node_keys)
     }
