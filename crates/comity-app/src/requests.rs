@@ -279,10 +279,7 @@ impl App {
         request: &Request,
         body: &FederationBody,
     ) -> Result<(), AppError> {
-        let counterpart = match request.side {
-            Side::Requesting => &request.content.requested_authority,
-            Side::Requested => &request.content.requesting_authority,
-        };
+        let counterpart = request.counterpart();
         let record = tx.authority(counterpart).await?.ok_or_else(|| {
             AppError::invalid(
                 "requested_authority",

@@ -16,6 +16,7 @@ pub mod codes;
 pub mod country;
 pub mod deadline;
 pub mod error;
+pub mod ids;
 pub mod lifecycle;
 pub mod measure;
 pub mod offence;
@@ -30,6 +31,7 @@ pub use codes::UnknownCode;
 pub use country::{CountryCode, UnknownCountry};
 pub use deadline::{Deadline, DeadlineKind, DeadlinePolicy, deadlines};
 pub use error::DomainError;
+pub use ids::{CaseId, NodeId, RequestId, UserId};
 pub use lifecycle::{
     Action, Actor, Origin, RequestState, Side, TransitionCommand, TransitionError,
     TransitionOutcome, TransitionRecord, available_actions, decide_delivery, decide_local,

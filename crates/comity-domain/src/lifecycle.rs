@@ -44,6 +44,16 @@ coded_enum! {
     }
 }
 
+impl Side {
+    /// The other end of the request.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Requesting => Side::Requested,
+            Side::Requested => Side::Requesting,
+        }
+    }
+}
+
 coded_enum! {
     /// Something that moves a request from one state to another.
     pub enum Action ("action") {

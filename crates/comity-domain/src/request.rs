@@ -349,6 +349,15 @@ impl Request {
             Side::Requested => &self.content.requested_authority,
         }
     }
+
+    /// The authority at the other end: the requested authority on the requesting side,
+    /// the requesting authority on the other.
+    pub fn counterpart(&self) -> &AuthorityId {
+        match self.side {
+            Side::Requesting => &self.content.requested_authority,
+            Side::Requested => &self.content.requesting_authority,
+        }
+    }
 }
 
 #[cfg(test)]

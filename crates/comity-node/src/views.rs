@@ -1,7 +1,7 @@
 //! Conversions from the use cases' results to the API's response bodies.
 
 use comity_app::requests::RequestDetails;
-use comity_domain::{Actor, Case, Side, Timestamp};
+use comity_domain::{Actor, Case, Timestamp};
 use comity_store::{AuthorityRecord, UserRecord};
 use comity_wire::RequestContentDto;
 use comity_wire::api::{
@@ -66,10 +66,7 @@ pub fn case_view(case: &Case, requests: &[RequestDetails]) -> CaseView {
 /// A request in a list.
 pub fn request_summary(details: &RequestDetails) -> RequestSummaryView {
     let request = &details.request;
-    let counterpart = match request.side {
-        Side::Requesting => &request.content.requested_authority,
-        Side::Requested => &request.content.requesting_authority,
-    };
+    let counterpart = request.counterpart();
     RequestSummaryView {
         id: request.id.clone(),
         case_id: request.case_id.clone(),

@@ -100,10 +100,7 @@ pub fn requests_table(
             tbody {
                 @for details in listed {
                     @let request = &details.request;
-                    @let counterpart = match request.side {
-                        Side::Requesting => &request.content.requested_authority,
-                        Side::Requested => &request.content.requesting_authority,
-                    };
+                    @let counterpart = request.counterpart();
                     tr {
                         th scope="row" {
                             a href={ "/requests/" (path_segment(&request.id)) } dir="auto" {

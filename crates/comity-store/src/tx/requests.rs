@@ -62,14 +62,6 @@ fn write_content(request: &Request) -> Result<String, StoreError> {
     })
 }
 
-/// The authority on the other side from the one holding this copy of the request.
-fn counterpart(request: &Request) -> &AuthorityId {
-    match request.side {
-        Side::Requesting => &request.content.requested_authority,
-        Side::Requested => &request.content.requesting_authority,
-    }
-}
-
 impl Record for TransitionRecord {
     const TABLE: &'static str = "request_history";
     const COLUMNS: &'static str = "action, from_state, to_state, actor_kind, actor_id, actor_role, origin, at, reason, grounds";
@@ -114,7 +106,7 @@ impl Tx {
                 .bind(request.side.code())
                 .bind(request.case_id.as_str())
                 .bind(request.holder().as_str())
-                .bind(counterpart(request).as_str())
+                .bind(request.counterpart().as_str())
                 .bind(request.state.code())
                 .bind(content)
                 .bind(i64::from(CONTENT_VERSION))
@@ -199,7 +191,7 @@ impl Tx {
                 .bind(i64::from(request.content.urgency.is_urgent()))
                 .bind(request.updated_at.millis())
                 .bind(expected_version + 1)
-                .bind(counterpart(request).as_str())
+                .bind(request.counterpart().as_str())
                 .bind(request.id.as_str())
                 .bind(request.side.code())
                 .bind(expected_version),
