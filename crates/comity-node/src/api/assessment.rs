@@ -1,5 +1,9 @@
 //! The serialized form of a legal-basis assessment (`comity_law::Assessment`), for the
-//! API and the web interface: plain strings for every code, converted by hand.
+//! API and the CLI's `law assess --json`: plain strings for every code, converted by hand.
+//!
+//! It lives with the API rather than in `comity-wire` so that storage, which never needs
+//! the law, does not depend on `comity-law` (an edit of the catalog then rebuilds only the
+//! crates that read it).
 //!
 //! Output only: assessments are recomputed from the request and the catalog, never read
 //! back, so these types serialize but do not deserialize.
