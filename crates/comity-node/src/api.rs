@@ -257,9 +257,7 @@ pub async fn assess_draft(
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<Json<assessment::AssessmentDto>, ApiError> {
     let assessment = state.app.assess_draft(&principal, &input).await?;
-    Ok(Json(assessment::AssessmentDto::from(
-        &assessment,
-    )))
+    Ok(Json(assessment::AssessmentDto::from(&assessment)))
 }
 
 /// The legal-basis engine's assessment of a request: applicable instruments, channel,
@@ -275,9 +273,7 @@ pub async fn request_assessment(
         .app
         .request_assessment(&principal, &request_id)
         .await?;
-    Ok(Json(assessment::AssessmentDto::from(
-        &assessment,
-    )))
+    Ok(Json(assessment::AssessmentDto::from(&assessment)))
 }
 
 /// Which outgoing messages to list.
