@@ -3,6 +3,11 @@
 //! Pure and deterministic: the same inputs give the same assessment, in the same order.
 //! The engine knows no state and no instrument by name; everything it concludes comes
 //! from the catalog's data and is cited to an instrument and article.
+//!
+//! [`assess`] runs the steps in order, each in its own file under `engine/`:
+//! `candidates` (instruments that apply), `precedence` (which prevails, which governs each
+//! measure), `channels` (and languages), `checklist`, `dual_criminality`, `refusal`,
+//! `safeguards` and `deadlines`. Each adds its warnings to the `Engine`'s list.
 
 use comity_domain::{Date, MeasureKind, RequestContent};
 
@@ -62,6 +67,8 @@ impl Candidate<'_> {
     }
 }
 
+/// One assessment under way: its inputs, the distinct measures sought and the warnings
+/// raised so far.
 struct Engine<'a> {
     catalog: &'a Catalog,
     request: &'a RequestContent,
