@@ -307,14 +307,17 @@ description = "Statements of account 1234"
         .find(|warning| warning["code"] == "legal-basis-mismatch")
         .expect("untoc does not prevail between two EU states");
     assert_eq!(mismatch["kind"], "legal_basis_mismatch");
-    assert_eq!(mismatch["parameters"]["legal_basis"], serde_json::json!(["untoc"]));
+    assert_eq!(
+        mismatch["parameters"]["legal_basis"],
+        serde_json::json!(["untoc"])
+    );
     let instrument = mismatch["parameters"]["instrument"]
         .as_str()
         .expect("instrument");
     assert!(
-        mismatch["explanation"]
-            .as_str()
-            .is_some_and(|text| text.contains(instrument) && text.starts_with("The request relies on untoc")),
+        mismatch["explanation"].as_str().is_some_and(
+            |text| text.contains(instrument) && text.starts_with("The request relies on untoc")
+        ),
         "{mismatch}"
     );
 }
