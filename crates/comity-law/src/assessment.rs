@@ -207,36 +207,26 @@ pub struct ContentCheck {
     pub citation: Citation,
 }
 
-/// What the engine concludes on dual criminality for one measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DualCriminalityOutcome {
-    /// Not required under the governing instrument.
-    NotRequired,
-    /// Not required because of the list exception (EIO Annex D, 36 months).
-    ListException,
-    /// Not required for this (non-coercive or specific) measure.
-    ExemptMeasure,
-    /// Its absence is only an optional ground for refusal.
-    OptionalGround,
-    /// Required: the conduct must be an offence in the requested state too.
-    Required,
+coded_enum! {
+    /// What the engine concludes on dual criminality for one measure.
+    pub enum DualCriminalityOutcome ("dual criminality outcome") {
+        /// Not required under the governing instrument.
+        NotRequired = ("not_required", "not required"),
+        /// Not required because of the list exception (EIO Annex D, 36 months).
+        ListException = ("list_exception", "not required (list exception)"),
+        /// Not required for this (non-coercive or specific) measure.
+        ExemptMeasure = ("exempt_measure", "not required for this measure"),
+        /// Its absence is only an optional ground for refusal.
+        OptionalGround = ("optional_ground", "its absence is only an optional ground"),
+        /// Required: the conduct must be an offence in the requested state too.
+        Required = ("required", "required"),
+    }
 }
 
 impl DualCriminalityOutcome {
     /// Whether the requested state may insist on dual criminality.
     pub fn is_required(self) -> bool {
         self == DualCriminalityOutcome::Required
-    }
-
-    /// The lowercase code.
-    pub fn code(self) -> &'static str {
-        match self {
-            DualCriminalityOutcome::NotRequired => "not_required",
-            DualCriminalityOutcome::ListException => "list_exception",
-            DualCriminalityOutcome::ExemptMeasure => "exempt_measure",
-            DualCriminalityOutcome::OptionalGround => "optional_ground",
-            DualCriminalityOutcome::Required => "required",
-        }
     }
 }
 
