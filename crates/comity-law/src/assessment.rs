@@ -1,29 +1,21 @@
 //! What the engine concludes about a request: the [`Assessment`] and its findings,
-//! each with a [`Severity`], a plain-language explanation and a [`Citation`].
+//! each with a [`Severity`], a plain-language explanation and a [`Citation`]; warnings
+//! also as a [`FindingCode`] with parameters, for other languages.
 
-use comity_domain::{CountryCode, Date, DeadlinePolicy, MeasureKind};
+use comity_domain::{CountryCode, Date, DeadlinePolicy, MeasureKind, coded_enum};
 
 use crate::model::{ChannelKind, ContentItem, DeadlineRuleKind, GroundKind, Trigger};
+use crate::wording::{ENGLISH, FindingCode, FindingParameter, Wording, render};
 
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// For the record.
-    Info,
-    /// The request risks refusal or needs care; it may still be sent.
-    Warning,
-    /// The request must not be approved as it stands.
-    Blocking,
-}
-
-impl Severity {
-    /// The lowercase code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Blocking => "blocking",
-        }
+coded_enum! {
+    /// How much a finding matters.
+    pub enum Severity ("severity") {
+        /// For the record.
+        Info = ("info", "info"),
+        /// The request risks refusal or needs care; it may still be sent.
+        Warning = ("warning", "warning"),
+        /// The request must not be approved as it stands.
+        Blocking = ("blocking", "blocking"),
     }
 }
 
@@ -38,69 +30,81 @@ pub struct Citation {
     pub source_url: String,
 }
 
-/// The kinds of warnings and notes the engine raises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FindingKind {
-    /// No instrument binds both states: reciprocity and letters rogatory.
-    NoInstrument,
-    /// A party's date of entry into force was not verified.
-    PartyDateUnverified,
-    /// The scope of an instrument depends on facts the engine cannot check.
-    ScopeAssumption,
-    /// A measure is not covered by any applicable instrument.
-    MeasureNotCovered,
-    /// The request names a legal basis other than the prevailing instrument.
-    LegalBasisMismatch,
-    /// A ground for refusal of the prevailing instrument is raised by the facts.
-    RefusalGroundRaised,
-    /// A ground for refusal is removed by a supplement, or excluded by the instrument.
-    RefusalGroundExcluded,
-    /// A coercive measure for which dual criminality is required.
-    CoerciveWithoutDualCriminality,
-    /// Surrender to face the death penalty without assurances.
-    DeathPenaltyWithoutAssurances,
-    /// Information about an asylum seeker would reach the state of origin.
-    AsylumDisclosure,
-    /// Surrender of a refugee to the state of nationality.
-    NonRefoulement,
-    /// A victim, a minor or a smuggled migrant treated as a suspect or accused.
-    VulnerablePersonProsecuted,
-    /// The prevailing instrument fixes no time limits in days.
-    NoFixedDeadlines,
-}
-
-impl FindingKind {
-    /// The lowercase code.
-    pub fn code(self) -> &'static str {
-        match self {
-            FindingKind::NoInstrument => "no_instrument",
-            FindingKind::PartyDateUnverified => "party_date_unverified",
-            FindingKind::ScopeAssumption => "scope_assumption",
-            FindingKind::MeasureNotCovered => "measure_not_covered",
-            FindingKind::LegalBasisMismatch => "legal_basis_mismatch",
-            FindingKind::RefusalGroundRaised => "refusal_ground_raised",
-            FindingKind::RefusalGroundExcluded => "refusal_ground_excluded",
-            FindingKind::CoerciveWithoutDualCriminality => "coercive_without_dual_criminality",
-            FindingKind::DeathPenaltyWithoutAssurances => "death_penalty_without_assurances",
-            FindingKind::AsylumDisclosure => "asylum_disclosure",
-            FindingKind::NonRefoulement => "non_refoulement",
-            FindingKind::VulnerablePersonProsecuted => "vulnerable_person_prosecuted",
-            FindingKind::NoFixedDeadlines => "no_fixed_deadlines",
-        }
+coded_enum! {
+    /// The kinds of warnings and notes the engine raises (several forms of sentence, each
+    /// a [`FindingCode`], may share a kind).
+    pub enum FindingKind ("finding kind") {
+        /// No instrument binds both states: reciprocity and letters rogatory.
+        NoInstrument = ("no_instrument", "no instrument"),
+        /// A party's date of entry into force was not verified.
+        PartyDateUnverified = ("party_date_unverified", "party date unverified"),
+        /// The scope of an instrument depends on facts the engine cannot check.
+        ScopeAssumption = ("scope_assumption", "scope assumption"),
+        /// A measure is not covered by any applicable instrument.
+        MeasureNotCovered = ("measure_not_covered", "measure not covered"),
+        /// The request names a legal basis other than the prevailing instrument.
+        LegalBasisMismatch = ("legal_basis_mismatch", "legal basis mismatch"),
+        /// A ground for refusal of the prevailing instrument is raised by the facts.
+        RefusalGroundRaised = ("refusal_ground_raised", "ground for refusal raised"),
+        /// A ground for refusal is removed by a supplement, or excluded by the instrument.
+        RefusalGroundExcluded = ("refusal_ground_excluded", "ground for refusal excluded"),
+        /// A coercive measure for which dual criminality is required.
+        CoerciveWithoutDualCriminality = ("coercive_without_dual_criminality", "coercive measure without dual criminality"),
+        /// Surrender to face the death penalty without assurances.
+        DeathPenaltyWithoutAssurances = ("death_penalty_without_assurances", "death penalty without assurances"),
+        /// Information about an asylum seeker would reach the state of origin.
+        AsylumDisclosure = ("asylum_disclosure", "asylum disclosure"),
+        /// Surrender of a refugee to the state of nationality.
+        NonRefoulement = ("non_refoulement", "non-refoulement"),
+        /// A victim, a minor or a smuggled migrant treated as a suspect or accused.
+        VulnerablePersonProsecuted = ("vulnerable_person_prosecuted", "vulnerable person prosecuted"),
+        /// The prevailing instrument fixes no time limits in days.
+        NoFixedDeadlines = ("no_fixed_deadlines", "no fixed deadlines"),
     }
 }
 
-/// A warning or note about the request.
+/// A warning or note about the request: what it says as a [`FindingCode`] with typed
+/// parameters, and the same in English for logs, the CLI and the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// What kind of finding.
     pub kind: FindingKind,
     /// How much it matters.
     pub severity: Severity,
-    /// In plain English.
+    /// The form of its sentence.
+    pub code: FindingCode,
+    /// The values its sentence refers to.
+    pub parameters: Vec<FindingParameter>,
+    /// In plain English: `code` and `parameters` through the English wording.
     pub explanation: String,
     /// Where it comes from.
     pub citation: Citation,
+}
+
+impl Finding {
+    /// A finding, its English explanation rendered from `code` and `parameters`.
+    pub fn new(
+        kind: FindingKind,
+        severity: Severity,
+        code: FindingCode,
+        parameters: Vec<FindingParameter>,
+        citation: Citation,
+    ) -> Self {
+        let explanation = render(code, &parameters, &ENGLISH);
+        Finding {
+            kind,
+            severity,
+            code,
+            parameters,
+            explanation,
+            citation,
+        }
+    }
+
+    /// What the finding says, in the language of `wording`.
+    pub fn text(&self, wording: &Wording) -> String {
+        render(self.code, &self.parameters, wording)
+    }
 }
 
 /// An instrument that binds both states, is in force and covers at least one measure.
@@ -203,36 +207,26 @@ pub struct ContentCheck {
     pub citation: Citation,
 }
 
-/// What the engine concludes on dual criminality for one measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DualCriminalityOutcome {
-    /// Not required under the governing instrument.
-    NotRequired,
-    /// Not required because of the list exception (EIO Annex D, 36 months).
-    ListException,
-    /// Not required for this (non-coercive or specific) measure.
-    ExemptMeasure,
-    /// Its absence is only an optional ground for refusal.
-    OptionalGround,
-    /// Required: the conduct must be an offence in the requested state too.
-    Required,
+coded_enum! {
+    /// What the engine concludes on dual criminality for one measure.
+    pub enum DualCriminalityOutcome ("dual criminality outcome") {
+        /// Not required under the governing instrument.
+        NotRequired = ("not_required", "not required"),
+        /// Not required because of the list exception (EIO Annex D, 36 months).
+        ListException = ("list_exception", "not required (list exception)"),
+        /// Not required for this (non-coercive or specific) measure.
+        ExemptMeasure = ("exempt_measure", "not required for this measure"),
+        /// Its absence is only an optional ground for refusal.
+        OptionalGround = ("optional_ground", "its absence is only an optional ground"),
+        /// Required: the conduct must be an offence in the requested state too.
+        Required = ("required", "required"),
+    }
 }
 
 impl DualCriminalityOutcome {
     /// Whether the requested state may insist on dual criminality.
     pub fn is_required(self) -> bool {
         self == DualCriminalityOutcome::Required
-    }
-
-    /// The lowercase code.
-    pub fn code(self) -> &'static str {
-        match self {
-            DualCriminalityOutcome::NotRequired => "not_required",
-            DualCriminalityOutcome::ListException => "list_exception",
-            DualCriminalityOutcome::ExemptMeasure => "exempt_measure",
-            DualCriminalityOutcome::OptionalGround => "optional_ground",
-            DualCriminalityOutcome::Required => "required",
-        }
     }
 }
 

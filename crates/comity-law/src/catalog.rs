@@ -16,7 +16,13 @@ use comity_domain::{CountryCode, Date, MeasureKind, OffenceCategory};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::model::*;
+use crate::model::{
+    ChannelKind, ChannelRule, ChannelWhen, ContentItem, ContentRule, DeadlineRule,
+    DeadlineRuleKind, Declaration, DualCriminalityMode, DualCriminalityRule, GroundKind,
+    Instrument, InstrumentKind, InstrumentRole, ListException, MeasureException, Parties, Party,
+    Precedence, PrecedenceTarget, RefusalGroundRule, SafeguardKind, SafeguardRule, Scope, Trigger,
+    TriggerRule,
+};
 
 /// The catalog files compiled into the binary, in load order.
 const EMBEDDED: &[(&str, &str)] = &[

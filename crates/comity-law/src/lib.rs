@@ -13,6 +13,8 @@
 //!   measure, warnings raised by the facts, grounds for refusal and deadlines. Each
 //!   finding has a [`Severity`] and a [`Citation`] (instrument, article, source).
 //! - [`refusal_grounds`]: the prevailing instrument's grounds, flagged where raised.
+//! - [`wording`]: warnings as a [`FindingCode`] with typed parameters, and the tables
+//!   ([`Wording`]) that write them in a language; English only for now.
 //!
 //! The crate reads nothing but its catalog files and never reads a clock: the date is an
 //! argument. It knows no state or instrument by name; the catalog data decides.
@@ -21,6 +23,7 @@ pub mod assessment;
 pub mod catalog;
 pub mod engine;
 pub mod model;
+pub mod wording;
 
 pub use assessment::{
     ApplicableInstrument, Assessment, ChannelFinding, ChannelUse, Citation, ContentCheck,
@@ -32,4 +35,8 @@ pub use engine::{assess, refusal_grounds};
 pub use model::{
     ChannelKind, ContentItem, DeadlineRuleKind, GroundKind, Instrument, InstrumentKind,
     InstrumentRole, Trigger,
+};
+pub use wording::{
+    CitedRule, FindingCode, FindingParameter, ParameterName, ParameterValue, Wording, render,
+    wording_for,
 };

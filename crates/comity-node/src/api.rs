@@ -15,6 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 pub mod accounts;
+pub mod assessment;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -249,34 +250,30 @@ pub async fn transition(
 
 /// Assess draft content with the legal-basis engine, storing nothing.
 #[utoipa::path(post, path = "/api/v1/assessments", request_body = RequestContentDto,
-    responses((status = 200, description = "The engine's assessment of the draft", body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The engine's assessment of the draft", body = assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn assess_draft(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiJson(input): ApiJson<RequestContentDto>,
-) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
+) -> Result<Json<assessment::AssessmentDto>, ApiError> {
     let assessment = state.app.assess_draft(&principal, &input).await?;
-    Ok(Json(comity_wire::assessment::AssessmentDto::from(
-        &assessment,
-    )))
+    Ok(Json(assessment::AssessmentDto::from(&assessment)))
 }
 
 /// The legal-basis engine's assessment of a request: applicable instruments, channel,
 /// languages, mandatory content, dual criminality, grounds for refusal, deadlines.
 #[utoipa::path(get, path = "/api/v1/requests/{request_id}/assessment", params(("request_id" = String, Path)),
-    responses((status = 200, description = "The engine's assessment of the request", body = comity_wire::assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The engine's assessment of the request", body = assessment::AssessmentDto), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn request_assessment(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     ApiPath(request_id): ApiPath<String>,
-) -> Result<Json<comity_wire::assessment::AssessmentDto>, ApiError> {
+) -> Result<Json<assessment::AssessmentDto>, ApiError> {
     let assessment = state
         .app
         .request_assessment(&principal, &request_id)
         .await?;
-    Ok(Json(comity_wire::assessment::AssessmentDto::from(
-        &assessment,
-    )))
+    Ok(Json(assessment::AssessmentDto::from(&assessment)))
 }
 
 /// Which outgoing messages to list.

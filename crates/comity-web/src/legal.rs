@@ -1,10 +1,12 @@
 //! The "Legal basis" panel: what the legal-basis engine concludes about a request or a
 //! draft, every item with its citation ("instrument art. article", linking the text).
 //! States are written out in words and marked with a symbol, never shown by colour alone.
+//! Warnings are written from their code and parameters in the reader's language
+//! ([`finding_text`]); English is the only wording the law crate has so far.
 
 use comity_law::{
-    Assessment, ChannelUse, Citation, ContentCheck, DualCriminalityOutcome, GroundKind,
-    LanguageBasis, RefusalGround, Severity,
+    Assessment, ChannelUse, Citation, ContentCheck, DualCriminalityOutcome, Finding, GroundKind,
+    LanguageBasis, RefusalGround, Severity, wording_for,
 };
 use maud::{Markup, html};
 
@@ -95,8 +97,19 @@ pub fn offered_grounds(assessment: &Assessment) -> Vec<&RefusalGround> {
     grounds
 }
 
-/// The whole panel, a `<section>` titled "Legal basis".
+/// A finding's sentence in `language` (ISO 639-1), in English where the law crate has no
+/// wording for it.
+pub fn finding_text(finding: &Finding, language: &str) -> String {
+    finding.text(wording_for(language))
+}
+
+/// The whole panel, a `<section>` titled "Legal basis", in English.
 pub fn panel(assessment: &Assessment) -> Markup {
+    panel_in(assessment, "en")
+}
+
+/// The whole panel, its findings written in `language` (ISO 639-1).
+pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
     let missing = assessment.missing_mandatory_content();
     let mut warnings: Vec<_> = assessment.warnings.iter().collect();
     warnings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
@@ -129,7 +142,7 @@ pub fn panel(assessment: &Assessment) -> Markup {
                 p { (prevailing.reason) (citation(&prevailing.citation)) }
             } @else if let Some(fallback) = &assessment.fallback {
                 p id="legal-prevailing" { strong { "No instrument binds both states: reciprocity" } }
-                p { (fallback.explanation) (citation(&fallback.citation)) }
+                p { (finding_text(fallback, language)) (citation(&fallback.citation)) }
             } @else {
                 p id="legal-prevailing" { "No instrument found." }
             }
@@ -225,7 +238,7 @@ pub fn panel(assessment: &Assessment) -> Markup {
                     @for finding in &warnings {
                         li {
                             (severity_badge(finding.severity)) " "
-                            (finding.explanation) (citation(&finding.citation))
+                            (finding_text(finding, language)) (citation(&finding.citation))
                         }
                     }
                 }

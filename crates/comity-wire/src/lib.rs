@@ -18,7 +18,6 @@
 
 pub mod accounts;
 pub mod api;
-pub mod assessment;
 pub mod content;
 pub mod federation;
 pub mod problem;

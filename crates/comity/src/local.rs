@@ -380,7 +380,7 @@ pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result
     };
     let catalog = comity_law::Catalog::embedded()?;
     let assessment = comity_law::assess(&catalog, &content, today);
-    let dto = comity_wire::assessment::AssessmentDto::from(&assessment);
+    let dto = comity_node::api::assessment::AssessmentDto::from(&assessment);
     if json {
         println!("{}", serde_json::to_string_pretty(&dto)?);
         return Ok(());

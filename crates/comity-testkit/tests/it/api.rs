@@ -745,3 +745,39 @@ async fn unknown_pages_are_html_for_browsers_and_problems_for_clients() {
         .expect("get");
     assert_problem(&client, 404, None);
 }
+
+#[tokio::test]
+async fn an_assessment_gives_each_warning_as_a_code_with_parameters() {
+    let setup = one_node(Backend::Sqlite).await;
+    let mut draft = sample_draft("es-ca", "ma-ca");
+    draft["persons"][1]["role"] = json!("suspect");
+    let assessment = setup
+        .prosecutor
+        .post("/api/v1/assessments", &draft)
+        .await
+        .expect("assess");
+    assert_eq!(assessment.status, 200, "{}", assessment.body);
+    let warnings = assessment.body["warnings"].as_array().expect("warnings");
+    for warning in warnings {
+        let code = warning["code"].as_str().expect("code");
+        assert!(
+            !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "kebab-case code: {warning}"
+        );
+        assert!(warning["parameters"].is_object(), "{warning}");
+    }
+    let minor = warnings
+        .iter()
+        .find(|warning| warning["code"] == "minor-prosecuted")
+        .expect("a minor treated as a suspect is flagged");
+    assert_eq!(minor["kind"], "vulnerable_person_prosecuted");
+    assert_eq!(minor["parameters"]["person"], "Awa Diallo");
+    let safeguard = &minor["parameters"]["safeguard"];
+    assert_eq!(safeguard["article"], minor["citation"]["article"]);
+    let explanation = minor["explanation"].as_str().expect("explanation");
+    assert!(
+        explanation.starts_with("Awa Diallo is a minor treated as a suspect or accused")
+            && explanation.ends_with(safeguard["rule"].as_str().expect("rule text")),
+        "{explanation}"
+    );
+}

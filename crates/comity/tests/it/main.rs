@@ -266,6 +266,62 @@ description = "Statements of account 1234"
     assert_eq!(value["requested_country"], "FR");
 }
 
+#[test]
+fn law_assess_json_gives_warnings_as_codes_with_parameters() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let file = root.path().join("request.toml");
+    std::fs::write(
+        &file,
+        r#"
+requesting_authority = "es-ca"
+requesting_country = "ES"
+requested_authority = "fr-ca"
+requested_country = "FR"
+legal_basis = ["untoc"]
+subject_matter = "Fraud ring"
+conducting_authority = "Juzgado de Instrucción n.º 1"
+summary_of_facts = "Invoices were forged."
+purpose = "Evidence"
+[[measures]]
+kind = "bank_records"
+description = "Statements of account 1234"
+"#,
+    )
+    .expect("write");
+    let json = comity(
+        &[
+            "law",
+            "assess",
+            file.to_str().expect("path"),
+            "--json",
+            "--date",
+            "2026-11-23",
+        ],
+        &[],
+    );
+    assert!(json.status.success(), "{}", stderr(&json));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let warnings = value["warnings"].as_array().expect("warnings");
+    let mismatch = warnings
+        .iter()
+        .find(|warning| warning["code"] == "legal-basis-mismatch")
+        .expect("untoc does not prevail between two EU states");
+    assert_eq!(mismatch["kind"], "legal_basis_mismatch");
+    assert_eq!(
+        mismatch["parameters"]["legal_basis"],
+        serde_json::json!(["untoc"])
+    );
+    let instrument = mismatch["parameters"]["instrument"]
+        .as_str()
+        .expect("instrument");
+    assert!(
+        mismatch["explanation"].as_str().is_some_and(
+            |text| text.contains(instrument) && text.starts_with("The request relies on untoc")
+        ),
+        "{mismatch}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn a_data_directory_that_existed_is_made_private_and_serve_refuses_one_that_is_not() {

@@ -1,15 +1,21 @@
 //! The serialized form of a legal-basis assessment (`comity_law::Assessment`), for the
-//! API and the web interface: plain strings for every code, converted by hand.
+//! API and the CLI's `law assess --json`: plain strings for every code, converted by hand.
+//!
+//! It lives with the API rather than in `comity-wire` so that storage, which never needs
+//! the law, does not depend on `comity-law` (an edit of the catalog then rebuilds only the
+//! crates that read it).
 //!
 //! Output only: assessments are recomputed from the request and the catalog, never read
 //! back, so these types serialize but do not deserialize.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use comity_law::{
     Assessment, ChannelUse, Citation, ContentCheck, DeadlineFinding, DualCriminalityFinding,
-    Finding, GroundKind, LanguageBasis, RefusalGround,
+    Finding, GroundKind, LanguageBasis, ParameterValue, RefusalGround,
 };
 
 /// Where a conclusion comes from.
@@ -30,10 +36,76 @@ pub struct FindingDto {
     pub kind: String,
     /// `info`, `warning` or `blocking`.
     pub severity: String,
+    /// The form of the sentence, kebab-case and stable, e.g. `minor-prosecuted`: with
+    /// `parameters`, what a client needs to write the finding in its own language.
+    pub code: String,
+    /// The values the sentence refers to, by name (`instrument`, `article`, `measure`,
+    /// `requested_country`...): countries, measures, facts and dates as their codes, days
+    /// as numbers, a cited safeguard rule as an object (absent where the catalog has none).
+    pub parameters: BTreeMap<String, FindingParameterDto>,
     /// In plain English.
     pub explanation: String,
     /// The rule.
     pub citation: CitationDto,
+}
+
+/// The value of one parameter of a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum FindingParameterDto {
+    /// Text as written in the catalog or the request, or a code: an ISO 3166-1 country,
+    /// a measure code, a `YYYY-MM-DD` date.
+    Text(String),
+    /// A number of days.
+    Days(i64),
+    /// Several texts or codes: instrument ids, or the codes of the facts that raise a
+    /// ground for refusal.
+    List(Vec<String>),
+    /// A catalog rule cited after the sentence.
+    CitedRule(CitedRuleDto),
+}
+
+/// A catalog rule cited inside a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CitedRuleDto {
+    /// The instrument's short title.
+    pub instrument: String,
+    /// The article.
+    pub article: String,
+    /// The rule as the catalog words it.
+    pub rule: String,
+}
+
+impl FindingParameterDto {
+    /// The wire form of a parameter's value; `None` for a rule the catalog does not have.
+    fn from_value(value: &ParameterValue) -> Option<Self> {
+        Some(match value {
+            ParameterValue::Text(text) => FindingParameterDto::Text(text.clone()),
+            ParameterValue::Texts(texts) => FindingParameterDto::List(texts.clone()),
+            ParameterValue::Country(country) => {
+                FindingParameterDto::Text(country.as_str().to_string())
+            }
+            ParameterValue::Date(date) => FindingParameterDto::Text(date.to_string()),
+            ParameterValue::Measure(measure) => {
+                FindingParameterDto::Text(measure.code().to_string())
+            }
+            ParameterValue::Days(days) => FindingParameterDto::Days(*days),
+            ParameterValue::Triggers(triggers) => FindingParameterDto::List(
+                triggers
+                    .iter()
+                    .map(|trigger| trigger.code().to_string())
+                    .collect(),
+            ),
+            ParameterValue::CitedRule(rule) => {
+                let rule = rule.as_ref()?;
+                FindingParameterDto::CitedRule(CitedRuleDto {
+                    instrument: rule.instrument.clone(),
+                    article: rule.article.clone(),
+                    rule: rule.text.clone(),
+                })
+            }
+        })
+    }
 }
 
 /// An instrument binding both states and covering the request.
@@ -235,6 +307,15 @@ impl From<&Finding> for FindingDto {
         FindingDto {
             kind: finding.kind.code().to_string(),
             severity: finding.severity.code().to_string(),
+            code: finding.code.code().to_string(),
+            parameters: finding
+                .parameters
+                .iter()
+                .filter_map(|parameter| {
+                    FindingParameterDto::from_value(&parameter.value)
+                        .map(|value| (parameter.name.code().to_string(), value))
+                })
+                .collect(),
             explanation: finding.explanation.clone(),
             citation: (&finding.citation).into(),
         }

@@ -1,0 +1,481 @@
+//! Findings as codes with parameters, and the wording that turns them into sentences.
+//!
+//! The engine never writes a warning's sentence itself: it records a [`FindingCode`] and
+//! named, typed [`FindingParameter`]s, and [`render`] turns them into text through one
+//! language's [`Wording`] table, replacing each `{name}` of the code's template by the
+//! parameter of that name. Only the English table exists ([`ENGLISH`]); a translation is
+//! one more `Wording` value, found by [`wording_for`], and needs no new code. A code
+//! missing from a translation falls back to English.
+//!
+//! Countries and measures are written with the domain's English names until the
+//! interface's translations carry their own lists.
+
+use comity_domain::{CountryCode, Date, MeasureKind, coded_enum};
+
+use crate::model::Trigger;
+
+coded_enum! {
+    /// What a finding says: one code per form of sentence. Codes are kebab-case and
+    /// stable, as translation tables and API clients key on them.
+    pub enum FindingCode ("finding code") {
+        /// The instrument applies only if a fact the engine cannot check holds.
+        ScopeAssumption = ("scope-assumption", "the instrument's scope depends on a fact to confirm"),
+        /// No instrument binds both states: reciprocity and letters rogatory.
+        NoInstrument = ("no-instrument", "no instrument binds both states"),
+        /// The date from which the prevailing instrument binds a state is not verified.
+        PartyDateUnverified = ("party-date-unverified", "a party's date of entry into force is not verified"),
+        /// No applicable instrument covers a measure.
+        MeasureNotCovered = ("measure-not-covered", "a measure is not covered"),
+        /// A coercive measure for which the requested state may insist on dual criminality.
+        CoerciveWithoutDualCriminality = ("coercive-without-dual-criminality", "dual criminality may be required for a coercive measure"),
+        /// A ground raised by the facts is removed by a supplement binding both states.
+        RefusalGroundRemovedBySupplement = ("refusal-ground-removed-by-supplement", "a ground for refusal is removed by a supplement"),
+        /// The facts raise a mandatory ground for refusal.
+        MandatoryRefusalGroundRaised = ("mandatory-refusal-ground-raised", "a mandatory ground for refusal is raised"),
+        /// The facts raise an optional ground for refusal.
+        OptionalRefusalGroundRaised = ("optional-refusal-ground-raised", "an optional ground for refusal is raised"),
+        /// The instrument excludes refusal on a ground the facts raise.
+        RefusalExcluded = ("refusal-excluded", "refusal on this ground is excluded"),
+        /// Surrender for an offence that may carry the death penalty, without assurances.
+        DeathPenaltyWithoutAssurances = ("death-penalty-without-assurances", "death penalty without assurances"),
+        /// Surrender of a refugee to the state of nationality.
+        RefugeeSurrenderToNationalState = ("refugee-surrender-to-national-state", "surrender of a refugee to their state"),
+        /// A victim of trafficking treated as a suspect or accused.
+        TraffickingVictimProsecuted = ("trafficking-victim-prosecuted", "a victim of trafficking is prosecuted"),
+        /// A minor treated as a suspect or accused.
+        MinorProsecuted = ("minor-prosecuted", "a minor is prosecuted"),
+        /// Coercive measures or surrender where a smuggled migrant is named.
+        SmuggledMigrantTargeted = ("smuggled-migrant-targeted", "a smuggled migrant may be targeted"),
+        /// Information about an asylum seeker would reach their state, which is bound to confidentiality.
+        AsylumDisclosureConfidentialityBinds = ("asylum-disclosure-confidentiality-binds", "asylum confidentiality binds the requesting state"),
+        /// Information about an asylum seeker would reach their state.
+        AsylumDisclosure = ("asylum-disclosure", "information would reach an asylum seeker's state"),
+        /// The request cites another instrument than the prevailing one.
+        LegalBasisMismatch = ("legal-basis-mismatch", "the request cites another legal basis"),
+        /// The prevailing instrument fixes no time limits in days.
+        NoFixedDeadlines = ("no-fixed-deadlines", "no fixed time limits"),
+    }
+}
+
+coded_enum! {
+    /// The name of a finding's parameter, as written in templates (`{instrument}`) and in
+    /// the API's `parameters` object.
+    pub enum ParameterName ("parameter name") {
+        /// The title of the instrument concerned.
+        Instrument = ("instrument", "instrument"),
+        /// The article of the rule.
+        Article = ("article", "article"),
+        /// The text of a catalog rule or note, as written in the catalog.
+        Rule = ("rule", "rule"),
+        /// Where the catalog's information comes from.
+        Source = ("source", "source"),
+        /// The requesting state.
+        RequestingCountry = ("requesting_country", "requesting state"),
+        /// The requested state.
+        RequestedCountry = ("requested_country", "requested state"),
+        /// The date the law was applied at.
+        Date = ("date", "date"),
+        /// A measure of the request.
+        Measure = ("measure", "measure"),
+        /// The name of a person concerned, as written in the request.
+        Person = ("person", "person"),
+        /// The facts that raise a ground for refusal.
+        Triggers = ("triggers", "facts"),
+        /// The instrument ids the request relies on.
+        LegalBasis = ("legal_basis", "legal basis"),
+        /// A safeguard rule of the catalog, cited after the facts (absent when none is known).
+        Safeguard = ("safeguard", "safeguard"),
+        /// The dual-criminality finding for the measure, in English.
+        DualCriminality = ("dual_criminality", "dual criminality"),
+        /// Days to acknowledge receipt.
+        AcknowledgementDays = ("acknowledgement_days", "days to acknowledge"),
+        /// Days to decide.
+        DecisionDays = ("decision_days", "days to decide"),
+        /// Days to execute.
+        ExecutionDays = ("execution_days", "days to execute"),
+    }
+}
+
+/// A catalog rule cited inside a sentence: instrument, article and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitedRule {
+    /// The instrument's short title.
+    pub instrument: String,
+    /// The article.
+    pub article: String,
+    /// The rule as the catalog words it.
+    pub text: String,
+}
+
+/// The value of a finding's parameter, typed so that each language can write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterValue {
+    /// Text written as it is: a title, an article, a catalog rule, a person's name.
+    Text(String),
+    /// Several texts, written as a list.
+    Texts(Vec<String>),
+    /// A state.
+    Country(CountryCode),
+    /// A date.
+    Date(Date),
+    /// A measure.
+    Measure(MeasureKind),
+    /// A number of days.
+    Days(i64),
+    /// Facts that raise grounds for refusal.
+    Triggers(Vec<Trigger>),
+    /// A catalog rule cited after a sentence, or `None` where the catalog has none.
+    CitedRule(Option<CitedRule>),
+}
+
+impl From<&str> for ParameterValue {
+    fn from(text: &str) -> Self {
+        ParameterValue::Text(text.to_string())
+    }
+}
+
+impl From<String> for ParameterValue {
+    fn from(text: String) -> Self {
+        ParameterValue::Text(text)
+    }
+}
+
+impl From<CountryCode> for ParameterValue {
+    fn from(country: CountryCode) -> Self {
+        ParameterValue::Country(country)
+    }
+}
+
+impl From<Date> for ParameterValue {
+    fn from(date: Date) -> Self {
+        ParameterValue::Date(date)
+    }
+}
+
+impl From<MeasureKind> for ParameterValue {
+    fn from(measure: MeasureKind) -> Self {
+        ParameterValue::Measure(measure)
+    }
+}
+
+/// One named parameter of a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingParameter {
+    /// Its name in templates.
+    pub name: ParameterName,
+    /// Its value.
+    pub value: ParameterValue,
+}
+
+impl FindingParameter {
+    /// A parameter from a name and anything that converts to a value.
+    pub fn new(name: ParameterName, value: impl Into<ParameterValue>) -> Self {
+        FindingParameter {
+            name,
+            value: value.into(),
+        }
+    }
+}
+
+/// One language's wording of the findings.
+#[derive(Debug)]
+pub struct Wording {
+    /// ISO 639-1 code of the language.
+    pub language: &'static str,
+    /// A template per finding code; `{name}` stands for the parameter of that name.
+    pub templates: &'static [(FindingCode, &'static str)],
+    /// How a cited rule is written after a sentence, with its leading space; `{instrument}`,
+    /// `{article}` and `{rule}` stand for its parts.
+    pub cited_rule: &'static str,
+    /// The name of each fact that raises a ground for refusal.
+    pub triggers: &'static [(Trigger, &'static str)],
+    /// Between the items of a list.
+    pub list_separator: &'static str,
+}
+
+/// The English wording.
+pub const ENGLISH: Wording = Wording {
+    language: "en",
+    templates: &[
+        (
+            FindingCode::ScopeAssumption,
+            "{instrument} applies only if: {rule}",
+        ),
+        (
+            FindingCode::NoInstrument,
+            "No instrument in the catalog binds both {requesting_country} and {requested_country} and \
+             covers this request on {date}: send letters rogatory through the diplomatic channel and \
+             rely on reciprocity under the requested state's domestic law.",
+        ),
+        (
+            FindingCode::PartyDateUnverified,
+            "The date from which {instrument} binds one of the two states is not verified in the \
+             catalog ({source}); confirm it before relying on it.",
+        ),
+        (
+            FindingCode::MeasureNotCovered,
+            "No applicable instrument in the catalog covers {measure} between these states; it needs \
+             another basis (for surrender, an extradition treaty or arrangement).",
+        ),
+        (
+            FindingCode::CoerciveWithoutDualCriminality,
+            "{measure} is coercive and {instrument} lets the requested state insist on dual \
+             criminality: unless the conduct is also an offence there, expect a refusal. \
+             {dual_criminality}",
+        ),
+        (
+            FindingCode::RefusalGroundRemovedBySupplement,
+            "{triggers} is raised by the facts, but {instrument} binds both states: {rule}",
+        ),
+        (
+            FindingCode::MandatoryRefusalGroundRaised,
+            "{triggers}: the requested state must refuse under {instrument} art. {article}: {rule}",
+        ),
+        (
+            FindingCode::OptionalRefusalGroundRaised,
+            "{triggers}: the requested state may refuse under {instrument} art. {article}: {rule}",
+        ),
+        (
+            FindingCode::RefusalExcluded,
+            "{triggers}: {rule} ({instrument} art. {article}).",
+        ),
+        (
+            FindingCode::DeathPenaltyWithoutAssurances,
+            "Surrender is sought for an offence that may carry the death penalty in the requesting \
+             state, and no assurances are given.{safeguard}",
+        ),
+        (
+            FindingCode::RefugeeSurrenderToNationalState,
+            "{person} is an asylum seeker or refugee and a national of the requesting state, which \
+             seeks their surrender.{safeguard}",
+        ),
+        (
+            FindingCode::TraffickingVictimProsecuted,
+            "{person} is flagged as a victim of trafficking but treated as a suspect or \
+             accused.{safeguard}",
+        ),
+        (
+            FindingCode::MinorProsecuted,
+            "{person} is a minor treated as a suspect or accused: juvenile safeguards \
+             apply.{safeguard}",
+        ),
+        (
+            FindingCode::SmuggledMigrantTargeted,
+            "{person} is a smuggled migrant and the request seeks coercive measures or surrender: \
+             make sure none is aimed at the migrant for having been smuggled.{safeguard}",
+        ),
+        (
+            FindingCode::AsylumDisclosureConfidentialityBinds,
+            "{person} is an asylum seeker or refugee and a national of {requested_country}, the \
+             requested state: the request would tell the alleged actor of persecution about them. \
+             {instrument} binds {requesting_country} on {date}: {rule}",
+        ),
+        (
+            FindingCode::AsylumDisclosure,
+            "{person} is an asylum seeker or refugee and a national of {requested_country}, the \
+             requested state: the request would tell the alleged actor of persecution about \
+             them.{safeguard}",
+        ),
+        (
+            FindingCode::LegalBasisMismatch,
+            "The request relies on {legal_basis}, but {instrument} prevails between these states: \
+             cite it instead.",
+        ),
+        (
+            FindingCode::NoFixedDeadlines,
+            "{instrument} fixes no time limits in days; the deadlines tracked \
+             ({acknowledgement_days} days to acknowledge, {decision_days} to decide, \
+             {execution_days} to execute) are internal targets, not legal obligations.",
+        ),
+    ],
+    cited_rule: " {instrument} art. {article}: {rule}",
+    triggers: &[
+        (Trigger::PoliticalOffence, "Political offence"),
+        (Trigger::FiscalOffence, "Fiscal offence"),
+        (
+            Trigger::NoDualCriminality,
+            "Dual criminality required for a coercive measure",
+        ),
+        (Trigger::DeathPenalty, "Death penalty without assurances"),
+    ],
+    list_separator: ", ",
+};
+
+/// Every wording there is, English first.
+pub const WORDINGS: &[&Wording] = &[&ENGLISH];
+
+/// The wording for an ISO 639-1 language code, English where there is none.
+pub fn wording_for(language: &str) -> &'static Wording {
+    WORDINGS
+        .iter()
+        .copied()
+        .find(|wording| wording.language == language)
+        .unwrap_or(&ENGLISH)
+}
+
+impl Wording {
+    fn template(&self, code: FindingCode) -> &'static str {
+        let find = |wording: &Wording| {
+            wording
+                .templates
+                .iter()
+                .find(|(candidate, _)| *candidate == code)
+                .map(|(_, template)| *template)
+        };
+        find(self).or_else(|| find(&ENGLISH)).unwrap_or_default()
+    }
+
+    fn trigger(&self, trigger: Trigger) -> &'static str {
+        self.triggers
+            .iter()
+            .chain(ENGLISH.triggers)
+            .find(|(candidate, _)| *candidate == trigger)
+            .map_or(trigger.code(), |(_, name)| *name)
+    }
+
+    fn value(&self, value: &ParameterValue) -> String {
+        match value {
+            ParameterValue::Text(text) => text.clone(),
+            ParameterValue::Texts(texts) => texts.join(self.list_separator),
+            ParameterValue::Country(country) => country.english_name().to_string(),
+            ParameterValue::Date(date) => date.to_string(),
+            ParameterValue::Measure(measure) => measure.label().to_string(),
+            ParameterValue::Days(days) => days.to_string(),
+            ParameterValue::Triggers(triggers) => triggers
+                .iter()
+                .map(|trigger| self.trigger(*trigger))
+                .collect::<Vec<_>>()
+                .join(self.list_separator),
+            ParameterValue::CitedRule(None) => String::new(),
+            ParameterValue::CitedRule(Some(rule)) => fill(self.cited_rule, |name| match name {
+                "instrument" => Some(rule.instrument.clone()),
+                "article" => Some(rule.article.clone()),
+                "rule" => Some(rule.text.clone()),
+                _ => None,
+            }),
+        }
+    }
+}
+
+/// The sentence for `code` with `parameters`, in `wording`'s language.
+pub fn render(code: FindingCode, parameters: &[FindingParameter], wording: &Wording) -> String {
+    fill(wording.template(code), |name| {
+        parameters
+            .iter()
+            .find(|parameter| parameter.name.code() == name)
+            .map(|parameter| wording.value(&parameter.value))
+    })
+}
+
+/// Replaces each `{name}` of `template` by `value(name)`; a name without a value is left
+/// as written, so a mistake shows instead of vanishing.
+fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    let mut text = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match value(name) {
+                    Some(filled) => text.push_str(&filled),
+                    None => {
+                        text.push('{');
+                        text.push_str(name);
+                        text.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                text.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    text.push_str(rest);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_exactly_one_english_template() {
+        for code in FindingCode::ALL {
+            let count = ENGLISH
+                .templates
+                .iter()
+                .filter(|(candidate, _)| candidate == code)
+                .count();
+            assert_eq!(count, 1, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_placeholder_names_a_parameter() {
+        let names: Vec<&str> = ParameterName::ALL.iter().map(|name| name.code()).collect();
+        for (code, template) in ENGLISH.templates {
+            let mut rest = *template;
+            while let Some(open) = rest.find('{') {
+                let close = rest[open..].find('}').expect("closed placeholder") + open;
+                let name = &rest[open + 1..close];
+                assert!(names.contains(&name), "{code}: {{{name}}}");
+                rest = &rest[close + 1..];
+            }
+        }
+    }
+
+    #[test]
+    fn parameters_fill_their_placeholders_and_unknown_ones_stay_visible() {
+        let parameters = [
+            FindingParameter::new(ParameterName::Instrument, "UNTOC"),
+            FindingParameter::new(ParameterName::Rule, "the offence is transnational"),
+        ];
+        assert_eq!(
+            render(FindingCode::ScopeAssumption, &parameters, &ENGLISH),
+            "UNTOC applies only if: the offence is transnational"
+        );
+        assert_eq!(
+            render(FindingCode::ScopeAssumption, &parameters[..1], &ENGLISH),
+            "UNTOC applies only if: {rule}"
+        );
+    }
+
+    #[test]
+    fn an_absent_safeguard_rule_adds_nothing_and_a_present_one_is_cited() {
+        let person = FindingParameter::new(ParameterName::Person, "A. B.");
+        let without = [
+            person.clone(),
+            FindingParameter::new(ParameterName::Safeguard, ParameterValue::CitedRule(None)),
+        ];
+        assert_eq!(
+            render(FindingCode::MinorProsecuted, &without, &ENGLISH),
+            "A. B. is a minor treated as a suspect or accused: juvenile safeguards apply."
+        );
+        let rule = CitedRule {
+            instrument: "CRC".into(),
+            article: "40".into(),
+            text: "treat the child fairly".into(),
+        };
+        let with = [
+            person,
+            FindingParameter::new(
+                ParameterName::Safeguard,
+                ParameterValue::CitedRule(Some(rule)),
+            ),
+        ];
+        assert!(
+            render(FindingCode::MinorProsecuted, &with, &ENGLISH)
+                .ends_with("apply. CRC art. 40: treat the child fairly")
+        );
+    }
+
+    #[test]
+    fn an_unknown_language_gets_english() {
+        assert_eq!(wording_for("xx").language, "en");
+        assert_eq!(wording_for("en").language, "en");
+    }
+}
