@@ -67,26 +67,26 @@ fn breaking_lines_changes_no_text() {
 
 #[test]
 fn english_letter_spain_to_the_united_kingdom() {
-    expect_file!["snapshots/letter-es-gb-en.html"]
-        .assert_eq(&one_block_per_line(&render("ES", "GB", Language::En)));
+    let letter = one_block_per_line(&render("ES", "GB", Language::En));
+    expect_file!["snapshots/letter-es-gb-en.html"].assert_eq(&letter);
 }
 
 #[test]
 fn french_letter_spain_to_france() {
-    expect_file!["snapshots/letter-es-fr-fr.html"]
-        .assert_eq(&one_block_per_line(&render("ES", "FR", Language::Fr)));
+    let letter = one_block_per_line(&render("ES", "FR", Language::Fr));
+    expect_file!["snapshots/letter-es-fr-fr.html"].assert_eq(&letter);
 }
 
 #[test]
 fn spanish_letter_france_to_spain() {
-    expect_file!["snapshots/letter-fr-es-es.html"]
-        .assert_eq(&one_block_per_line(&render("FR", "ES", Language::Es)));
+    let letter = one_block_per_line(&render("FR", "ES", Language::Es));
+    expect_file!["snapshots/letter-fr-es-es.html"].assert_eq(&letter);
 }
 
 #[test]
 fn arabic_letter_spain_to_morocco() {
-    expect_file!["snapshots/letter-es-ma-ar.html"]
-        .assert_eq(&one_block_per_line(&render("ES", "MA", Language::Ar)));
+    let letter = one_block_per_line(&render("ES", "MA", Language::Ar));
+    expect_file!["snapshots/letter-es-ma-ar.html"].assert_eq(&letter);
 }
 
 #[test]
