@@ -133,7 +133,7 @@ impl Node {
     }
 
     /// Creates a user at `authority` with `roles` and opens a session for them.
-    async fn user(&mut self, username: &str, authority: &str, roles: &[&str]) {
+    pub async fn user(&mut self, username: &str, authority: &str, roles: &[&str]) {
         let user = self
             .app
             .insert_user(&UserInput {
@@ -177,8 +177,18 @@ impl Node {
             expected_version: None,
             override_justification: None,
         };
+        self.act_with(username, request_id, &input).await
+    }
+
+    /// Takes an action as `username`, with every field of the transition given.
+    pub async fn act_with(
+        &self,
+        username: &str,
+        request_id: &str,
+        input: &TransitionInput,
+    ) -> Result<comity_app::requests::RequestDetails, AppError> {
         self.app
-            .transition(self.principal(username), request_id, &input)
+            .transition(self.principal(username), request_id, input)
             .await
     }
 
@@ -259,6 +269,11 @@ impl Harness {
 
     /// A draft from `es-ca` to `ma-ca` in a new case, written by `username` in Spain.
     pub async fn draft(&self, username: &str) -> String {
+        self.draft_of(username, &sample_draft()).await
+    }
+
+    /// A draft of `content` in a new case, written by `username` in Spain.
+    pub async fn draft_of(&self, username: &str, content: &RequestContentDto) -> String {
         let principal = self.spain.principal(username);
         let case = self
             .spain
@@ -275,7 +290,7 @@ impl Harness {
         let draft = self
             .spain
             .app
-            .create_request(principal, &case.id, &sample_draft())
+            .create_request(principal, &case.id, content)
             .await
             .expect("draft written");
         draft.request.id

@@ -78,7 +78,8 @@ fn refusal(error: &AppError) -> String {
     }
 }
 
-fn outcome(result: &Result<RequestDetails, AppError>) -> String {
+/// The state reached, or the refusal in a few words.
+pub fn outcome(result: &Result<RequestDetails, AppError>) -> String {
     match result {
         Ok(details) => details.request.state.code().to_string(),
         Err(error) => refusal(error),
