@@ -28,15 +28,14 @@ fn common() -> Vec<String> {
 
 const RAW_SCRIPT: &[&str] = &["<script", "</script>"];
 
-fn expect(language: Language, specific: &[&str]) -> Vec<String> {
+fn expect(specific: &[&str]) -> Vec<String> {
     let mut all = common();
     all.extend(specific.iter().map(|s| s.to_string()));
-    let _ = language;
     all
 }
 
 fn run(from: &str, to: &str, language: Language, specific: &[&str]) -> String {
-    let expected = expect(language, specific);
+    let expected = expect(specific);
     let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
     check(from, to, language, &expected, RAW_SCRIPT)
 }

@@ -1,8 +1,10 @@
 //! Integration tests of the standard request form: the letter rendered in each language
-//! from a real assessment, translation-table completeness, and the choice of language.
+//! from a real assessment (checked piece by piece, and whole against snapshots),
+//! translation-table completeness, and the choice of language.
 
 mod html;
 mod language;
+mod letter_snapshots;
 mod pdf;
 mod tables;
 
@@ -91,15 +93,9 @@ pub fn assessment(request: &RequestContent) -> Assessment {
     comity_law::assess(&catalog, request, date("2026-06-01"))
 }
 
-/// Renders the sample request from `from` to `to` in `language` and checks that every
-/// expected string is in the HTML, and none of the forbidden ones.
-pub fn check(
-    from: &str,
-    to: &str,
-    language: Language,
-    expected: &[&str],
-    forbidden: &[&str],
-) -> String {
+/// The HTML letter for the sample request from `from` to `to`, in `language`, with a
+/// fixed case reference, request id and date.
+pub fn render(from: &str, to: &str, language: Language) -> String {
     let request = sample_request(from, to);
     let assessment = assessment(&request);
     let input = LetterInput {
@@ -109,7 +105,19 @@ pub fn check(
         request_id: "0190a4c2-7b1e-7000-8000-000000000001",
         date: date("2026-06-01"),
     };
-    let html = render_letter_html(&input, language);
+    render_letter_html(&input, language)
+}
+
+/// Renders the sample request from `from` to `to` in `language` and checks that every
+/// expected string is in the HTML, and none of the forbidden ones.
+pub fn check(
+    from: &str,
+    to: &str,
+    language: Language,
+    expected: &[&str],
+    forbidden: &[&str],
+) -> String {
+    let html = render(from, to, language);
     for needle in expected {
         assert!(
             html.contains(needle),

@@ -269,76 +269,134 @@ async fn authentication_is_required_and_checked() {
     );
 }
 
+/// Who sends a call in the bad-input tables.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    /// `fiscal`, the Spanish requesting prosecutor who drafts.
+    Prosecutor,
+    /// `ana`, a Spanish central authority officer.
+    EsOfficer,
+    /// `karim`, a Moroccan central authority officer (another authority).
+    MaOfficer,
+}
+
+/// The body of a call in the bad-input tables.
+#[derive(Debug, Clone)]
+enum Sent {
+    /// No body.
+    Nothing,
+    /// A JSON body.
+    Json(Value),
+    /// Raw bytes with a content type.
+    Raw(&'static str, &'static [u8]),
+}
+
+/// One call that must be refused with a problem: who sends what where, the status and
+/// the field the problem names (if it must name one), and a word its detail must
+/// contain (if any).
+#[derive(Debug, Clone)]
+struct Refused {
+    caller: Caller,
+    method: reqwest::Method,
+    path: String,
+    sent: Sent,
+    status: u16,
+    field: Option<&'static str>,
+    detail_mentions: Option<&'static str>,
+}
+
+/// A row of a bad-input table.
+fn refused(
+    caller: Caller,
+    method: reqwest::Method,
+    path: impl Into<String>,
+    sent: Sent,
+    status: u16,
+    field: Option<&'static str>,
+) -> Refused {
+    Refused {
+        caller,
+        method,
+        path: path.into(),
+        sent,
+        status,
+        field,
+        detail_mentions: None,
+    }
+}
+
+impl Refused {
+    /// The problem's detail must contain `word`.
+    fn mentioning(mut self, word: &'static str) -> Refused {
+        self.detail_mentions = Some(word);
+        self
+    }
+}
+
+/// The sample draft with one change.
+fn draft_with(change: impl FnOnce(&mut Value)) -> Sent {
+    let mut draft = sample_draft("es-ca", "ma-ca");
+    change(&mut draft);
+    Sent::Json(draft)
+}
+
+/// A transition body naming only an action.
+fn action(code: &str) -> Sent {
+    Sent::Json(json!({"action": code}))
+}
+
+/// Sends every row in order and checks each gets its problem.
+async fn assert_all_refused(setup: &OneNode, rows: &[Refused]) {
+    for row in rows {
+        let client = match row.caller {
+            Caller::Prosecutor => &setup.prosecutor,
+            Caller::EsOfficer => &setup.es_officer,
+            Caller::MaOfficer => &setup.ma_officer,
+        };
+        let reply = match &row.sent {
+            Sent::Nothing => client.send(row.method.clone(), &row.path, None).await,
+            Sent::Json(body) => client.send(row.method.clone(), &row.path, Some(body)).await,
+            Sent::Raw(content_type, bytes) => {
+                client
+                    .send_raw(row.method.clone(), &row.path, content_type, bytes.to_vec())
+                    .await
+            }
+        }
+        .expect("the node answers");
+        assert_problem(&reply, row.status, row.field);
+        if let Some(word) = row.detail_mentions {
+            assert!(
+                reply.text("detail").contains(word),
+                "{row:?}: {}",
+                reply.body
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn bad_input_gets_a_problem_and_changes_nothing() {
+    use Caller::{EsOfficer, MaOfficer, Prosecutor};
+    use reqwest::Method;
     for backend in backends() {
         let setup = one_node(backend).await;
         let client = &setup.prosecutor;
         let case_id = new_case(client).await;
-        let path = format!("/api/v1/cases/{case_id}/requests");
-
-        let malformed = client
-            .send_raw(
-                reqwest::Method::POST,
-                &path,
-                "application/json",
-                b"{not json".to_vec(),
-            )
-            .await
-            .expect("post");
-        assert_problem(&malformed, 400, None);
-
-        let mut unknown_field = sample_draft("es-ca", "ma-ca");
-        unknown_field["colour"] = json!("red");
-        let reply = client.post(&path, &unknown_field).await.expect("post");
-        assert_problem(&reply, 422, None);
-        assert!(reply.text("detail").contains("colour"), "{}", reply.body);
-
-        let mut wrong_type = sample_draft("es-ca", "ma-ca");
-        wrong_type["measures"] = json!("bank records");
-        assert_problem(
-            &client.post(&path, &wrong_type).await.expect("post"),
-            422,
-            None,
-        );
-
-        let mut unknown_measure = sample_draft("es-ca", "ma-ca");
-        unknown_measure["measures"][1]["kind"] = json!("torture");
-        assert_problem(
-            &client.post(&path, &unknown_measure).await.expect("post"),
-            422,
-            Some("measures[1].kind"),
-        );
-
-        let mut unknown_country = sample_draft("es-ca", "ma-ca");
-        unknown_country["persons"][0]["nationalities"] = json!(["XX"]);
-        assert_problem(
-            &client.post(&path, &unknown_country).await.expect("post"),
-            422,
-            Some("persons[0].nationalities[0]"),
-        );
-
-        let mut other_requester = sample_draft("ma-ca", "es-ca");
-        other_requester["requested_authority"] = json!("es-ca");
-        assert_problem(
-            &client.post(&path, &other_requester).await.expect("post"),
-            422,
-            Some("requesting_authority"),
-        );
-
+        let drafts = format!("/api/v1/cases/{case_id}/requests");
         let oversize = json!({"reference": "x", "title": "y".repeat(2 * 1024 * 1024)});
-        assert_problem(
-            &client.post("/api/v1/cases", &oversize).await.expect("post"),
-            413,
-            None,
-        );
 
-        let no_content_type = client
-            .send_raw(reqwest::Method::POST, &path, "text/plain", b"{}".to_vec())
-            .await
-            .expect("post");
-        assert_problem(&no_content_type, 415, None);
-
+        #[rustfmt::skip]
+        let drafting = [
+            refused(Prosecutor, Method::POST, &drafts, Sent::Raw("application/json", b"{not json"), 400, None),
+            refused(Prosecutor, Method::POST, &drafts, draft_with(|d| d["colour"] = json!("red")), 422, None).mentioning("colour"),
+            refused(Prosecutor, Method::POST, &drafts, draft_with(|d| d["measures"] = json!("bank records")), 422, None),
+            refused(Prosecutor, Method::POST, &drafts, draft_with(|d| d["measures"][1]["kind"] = json!("torture")), 422, Some("measures[1].kind")),
+            refused(Prosecutor, Method::POST, &drafts, draft_with(|d| d["persons"][0]["nationalities"] = json!(["XX"])), 422, Some("persons[0].nationalities[0]")),
+            refused(Prosecutor, Method::POST, &drafts, Sent::Json(sample_draft("ma-ca", "es-ca")), 422, Some("requesting_authority")),
+            refused(Prosecutor, Method::POST, "/api/v1/cases", Sent::Json(oversize), 413, None),
+            refused(Prosecutor, Method::POST, &drafts, Sent::Raw("text/plain", b"{}"), 415, None),
+        ];
+        assert_all_refused(&setup, &drafting).await;
         // Nothing was written by any of the above.
         let listed = client.get("/api/v1/requests").await.expect("list");
         assert_eq!(listed.body, json!([]));
@@ -347,18 +405,16 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
             .as_str()
             .expect("id")
             .to_string();
+        let transitions = format!("/api/v1/requests/{id}/transitions");
         // The role is checked before the state: a prosecutor may never dispatch (403),
         // an officer may, but not a draft (409).
-        let not_theirs = client.act(&id, "dispatch", None).await.expect("act");
-        assert_problem(&not_theirs, 403, Some("action"));
-        let illegal = setup
-            .es_officer
-            .act(&id, "dispatch", None)
-            .await
-            .expect("act");
-        assert_problem(&illegal, 409, Some("action"));
-        let unknown_action = client.act(&id, "teleport", None).await.expect("act");
-        assert_problem(&unknown_action, 422, Some("action"));
+        #[rustfmt::skip]
+        let on_the_draft = [
+            refused(Prosecutor, Method::POST, &transitions, action("dispatch"), 403, Some("action")),
+            refused(EsOfficer, Method::POST, &transitions, action("dispatch"), 409, Some("action")),
+            refused(Prosecutor, Method::POST, &transitions, action("teleport"), 422, Some("action")),
+        ];
+        assert_all_refused(&setup, &on_the_draft).await;
         assert_eq!(
             client
                 .act(&id, "submit_for_approval", None)
@@ -367,64 +423,27 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
                 .status,
             200
         );
-        let wrong_role = client.act(&id, "approve", None).await.expect("act");
-        assert_problem(&wrong_role, 403, Some("action"));
-        let needs_reason = setup
-            .es_officer
-            .act(&id, "return_to_draft", None)
-            .await
-            .expect("act");
-        assert_problem(&needs_reason, 422, Some("reason"));
-        let stale = setup
-            .es_officer
-            .post(
-                &format!("/api/v1/requests/{id}/transitions"),
-                &json!({"action": "approve", "expected_version": 1}),
-            )
-            .await
-            .expect("post");
-        assert_problem(&stale, 409, None);
+        // Once submitted: the wrong role, a missing reason and a stale version are refused,
+        // and another authority's request and case are out of reach.
+        #[rustfmt::skip]
+        let pending_approval = [
+            refused(Prosecutor, Method::POST, &transitions, action("approve"), 403, Some("action")),
+            refused(EsOfficer, Method::POST, &transitions, action("return_to_draft"), 422, Some("reason")),
+            refused(EsOfficer, Method::POST, &transitions, Sent::Json(json!({"action": "approve", "expected_version": 1})), 409, None),
+            refused(MaOfficer, Method::GET, format!("/api/v1/requests/{id}"), Sent::Nothing, 403, None),
+            refused(MaOfficer, Method::GET, format!("/api/v1/cases/{case_id}"), Sent::Nothing, 403, None),
+            refused(MaOfficer, Method::POST, &transitions, action("approve"), 403, None),
+            refused(Prosecutor, Method::GET, "/api/v1/nowhere", Sent::Nothing, 404, None),
+        ];
+        assert_all_refused(&setup, &pending_approval).await;
 
-        // Another authority's request and case are out of reach.
-        assert_problem(
-            &setup
-                .ma_officer
-                .get(&format!("/api/v1/requests/{id}"))
-                .await
-                .expect("get"),
-            403,
-            None,
-        );
-        assert_problem(
-            &setup
-                .ma_officer
-                .get(&format!("/api/v1/cases/{case_id}"))
-                .await
-                .expect("get"),
-            403,
-            None,
-        );
-        assert_problem(
-            &setup
-                .ma_officer
-                .act(&id, "approve", None)
-                .await
-                .expect("act"),
-            403,
-            None,
-        );
-
+        // None of the refusals changed the request: still submitted, once.
         let view = client
             .get(&format!("/api/v1/requests/{id}"))
             .await
             .expect("get");
         assert_eq!(view.text("state"), "pending_approval");
         assert_eq!(view.body["history"].as_array().map(Vec::len), Some(1));
-        assert_problem(
-            &client.get("/api/v1/nowhere").await.expect("get"),
-            404,
-            None,
-        );
     }
 }
 
