@@ -259,6 +259,7 @@ impl Node {
             self.state.federation.keys_since_ms(),
             &self.public_url,
             self.state.federation.tls_certificate.clone(),
+            self.state.federation.recovery_public().as_ref(),
         )
         .await
     }
