@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a node's data directory: configuration, keys, database, first administrator.
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Run a node from its data directory.
     Serve {
         /// The data directory made by `comity init`.
@@ -47,10 +47,13 @@ pub enum Command {
         #[command(subcommand)]
         command: NodeCommand,
     },
-    /// The trust list.
+    /// The trust list of a running node (node operators): list, add, update, remove,
+    /// and the keys peers announced that wait for confirmation.
     Peer {
+        #[command(flatten)]
+        connection: Connection,
         #[command(subcommand)]
-        command: PeerCommand,
+        command: crate::peers::PeerCommand,
     },
     /// Log in to a running node and print a bearer token (password from COMITY_PASSWORD).
     Login {
@@ -133,8 +136,39 @@ pub struct InitArgs {
     pub database_url: Option<String>,
     /// Serve plain HTTP (behind a TLS-terminating proxy) instead of HTTPS with a
     /// self-signed certificate made now.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     pub no_tls: bool,
+    /// Serve HTTPS with this certificate chain (PEM) instead of a self-signed one made
+    /// now; with `--tls-key`.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Where to write the recovery key's secret half, once, owner-only (default
+    /// `keys/recovery.key` in the data directory). Take it offline: it is needed only
+    /// to recover after the node's key leaked (`comity node rotate-keys --recovery-key`).
+    #[arg(long)]
+    pub recovery_key_file: Option<PathBuf>,
+    /// Allow plain HTTP to peers on loopback addresses (tests and demos only).
+    #[arg(long)]
+    pub allow_plain_http_loopback: bool,
+    /// Largest request body accepted, in bytes (default 1 MiB).
+    #[arg(long)]
+    pub max_body_bytes: Option<usize>,
+    /// Connections served at once (default 512).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Minutes after which an unused log-in session ends (default 30).
+    #[arg(long)]
+    pub session_idle_minutes: Option<u32>,
+    /// Seconds after which an undelivered message becomes a dead letter (default 86400).
+    #[arg(long)]
+    pub dead_letter_after_secs: Option<u64>,
+    /// Role codes that must use a second factor, comma-separated; empty for none
+    /// (default: central_authority_officer,supervisor).
+    #[arg(long, value_delimiter = ',')]
+    pub second_factor_roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,27 +214,21 @@ pub enum NodeCommand {
         #[arg(long)]
         output: PathBuf,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum PeerCommand {
-    /// Add (or replace) a peer from the TOML entry its administrator printed with `node show`.
-    Add {
-        /// The data directory.
-        #[arg(long, env = "COMITY_DATA_DIR")]
-        data_dir: PathBuf,
-        /// The entry file.
-        file: PathBuf,
-        /// Let the peer take over authorities another peer hosts now (each move is
-        /// printed: the authority, the node it leaves and the node it joins).
+    /// Rotate a running node's keys and announce the new ones to its peers. Give the
+    /// new fingerprint (printed) to each peer's operator out of band: they confirm it
+    /// with `comity peer accept`.
+    RotateKeys {
+        #[command(flatten)]
+        connection: Connection,
+        /// After the node's key leaked: the recovery key file `comity init` wrote. The
+        /// announcement is countersigned with it and peers trust the new key at once.
         #[arg(long)]
-        move_authorities: bool,
+        recovery_key: Option<PathBuf>,
     },
-    /// List the trust list.
-    List {
-        /// The data directory.
-        #[arg(long, env = "COMITY_DATA_DIR")]
-        data_dir: PathBuf,
+    /// Send the last key announcement again to peers that missed it.
+    AnnounceKeys {
+        #[command(flatten)]
+        connection: Connection,
     },
 }
 
@@ -291,7 +319,7 @@ pub enum RequestCommand {
 /// Runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init(args) => crate::local::init(args).await,
+        Command::Init(args) => crate::local::init(*args).await,
         Command::Serve { data_dir, listen } => crate::local::serve(&data_dir, listen).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Law {
@@ -309,17 +337,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node {
             command: NodeCommand::Backup { data_dir, output },
         } => crate::local::backup(&data_dir, &output).await,
+        Command::Node {
+            command:
+                NodeCommand::RotateKeys {
+                    connection,
+                    recovery_key,
+                },
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            print_json(&crate::peers::rotate_keys(&client, recovery_key.as_deref()).await?)
+        }
+        Command::Node {
+            command: NodeCommand::AnnounceKeys { connection },
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            print_json(
+                &client
+                    .post("/api/v1/node/keys/announce", &serde_json::json!({}))
+                    .await?,
+            )
+        }
         Command::Peer {
             command:
-                PeerCommand::Add {
-                    data_dir,
+                crate::peers::PeerCommand::Add {
+                    data_dir: Some(data_dir),
                     file,
                     move_authorities,
                 },
+            ..
         } => crate::local::peer_add(&data_dir, &file, move_authorities).await,
         Command::Peer {
-            command: PeerCommand::List { data_dir },
+            command:
+                crate::peers::PeerCommand::List {
+                    data_dir: Some(data_dir),
+                },
+            ..
         } => crate::local::peer_list(&data_dir),
+        Command::Peer {
+            connection,
+            command,
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            print_json(&crate::peers::run(&client, command).await?)
+        }
         Command::Login {
             connection,
             username,
