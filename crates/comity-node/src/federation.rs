@@ -1091,11 +1091,11 @@ fn apply_announced_key(
 /// the trust list, and name the peer. Then:
 ///
 /// - a key already trusted: nothing changes, `200` (a repeat is idempotent);
+/// - without a recovery countersignature, signed by a retired key: refused, `403`;
 /// - `valid_from_ms` more than [`ANNOUNCEMENT_WINDOW_MS`] from now: refused, `400`;
 /// - countersigned by the peer's pinned recovery key ([`RECOVERY_SIGNATURE_HEADER`]):
 ///   the new key is trusted and every other key of the peer retired, `204`;
-/// - otherwise, signed by a key valid now: kept until an operator of this node confirms
-///   its fingerprint, `202`; by a retired key: refused, `403`.
+/// - otherwise kept until an operator of this node confirms its fingerprint, `202`.
 ///
 /// Every announcement that verifies raises an operator alert.
 async fn receive_key_announcement(
@@ -1143,6 +1143,16 @@ async fn receive_key_announcement(
         alert("already trusted; nothing changed");
         return Ok(StatusCode::OK);
     }
+    let recovery_signature = headers.get(RECOVERY_SIGNATURE_HEADER);
+    // Only a recovery may come from a retired key: the attacker's key may have been
+    // confirmed by mistake, and the recovery retires it.
+    if recovery_signature.is_none() && !signer.is_valid_at(now) {
+        alert("refused: signed by a retired key");
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "key announcement signed by a retired key".into(),
+        ));
+    }
     if announcement.valid_from_ms.abs_diff(now) > ANNOUNCEMENT_WINDOW_MS.unsigned_abs() {
         alert("refused: its valid_from_ms is too far from now");
         return Err(refuse(
@@ -1153,7 +1163,6 @@ async fn receive_key_announcement(
             ),
         ));
     }
-    let recovery_signature = headers.get(RECOVERY_SIGNATURE_HEADER);
     if let Some(value) = recovery_signature {
         let countersigned = peer.recovery_key.as_ref().and_then(|recovery| {
             let bytes = base64::engine::general_purpose::STANDARD
@@ -1177,12 +1186,6 @@ async fn receive_key_announcement(
             "applied: countersigned by the peer's recovery key; every other key of the peer is retired",
         );
         return Ok(StatusCode::NO_CONTENT);
-    }
-    if !signer.is_valid_at(now) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "key announcement signed by a retired key".into(),
-        ));
     }
     let pending = PendingKey {
         node_id: peer.node_id.clone(),
