@@ -731,3 +731,57 @@ pub fn load_recovery_public(data_dir: &Path) -> Result<Option<PublicKeys>, Ident
         Err(error) => Err(io_error(&path)(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        MAX_PENDING_KEYS_PER_PEER, PendingKey, TrustList, key_fingerprint, normalize_fingerprint,
+    };
+    use comity_crypto::NodeKeys;
+
+    #[test]
+    fn fingerprints_cover_both_keys_and_are_read_without_separators_or_case() {
+        let keys = NodeKeys::generate(&mut rand::rngs::OsRng).public_identity();
+        let other = NodeKeys::generate(&mut rand::rngs::OsRng).public_identity();
+        let shown = key_fingerprint(&keys);
+        assert_eq!(shown.len(), 64 + 15, "{shown}");
+        assert_ne!(shown, key_fingerprint(&other));
+        let typed = shown.replace(':', " ").to_uppercase();
+        assert_eq!(normalize_fingerprint(&typed), normalize_fingerprint(&shown));
+        assert_eq!(normalize_fingerprint(&shown).map(|f| f.len()), Some(64));
+        for refused in ["", "abc", &shown[..shown.len() - 1], &format!("{shown}0")] {
+            assert_eq!(normalize_fingerprint(refused), None, "{refused}");
+        }
+        let not_hex = format!("{}g", &shown.replace(':', "")[..63]);
+        assert_eq!(normalize_fingerprint(&not_hex), None);
+    }
+
+    #[test]
+    fn a_peer_has_a_bounded_number_of_pending_keys_and_one_per_key() {
+        let pending = |key_id: &str| PendingKey {
+            node_id: "es-node".into(),
+            key_id: key_id.into(),
+            fingerprint: String::new(),
+            public: String::new(),
+            valid_from_ms: 0,
+            valid_until_ms: None,
+            signed_by: "k0".into(),
+            received_at_ms: 0,
+            announcement: String::new(),
+        };
+        let mut trust = TrustList::default();
+        trust.add_pending_key(pending("k1"));
+        trust.add_pending_key(pending("k1"));
+        assert_eq!(trust.pending_keys().len(), 1);
+        for index in 0..20 {
+            trust.add_pending_key(pending(&format!("x{index}")));
+        }
+        assert_eq!(trust.pending_keys().len(), MAX_PENDING_KEYS_PER_PEER);
+        assert_eq!(
+            trust.pending_keys().last().map(|p| p.key_id.as_str()),
+            Some("x19")
+        );
+        trust.clear_pending_keys("es-node");
+        assert!(trust.pending_keys().is_empty());
+    }
+}
