@@ -144,6 +144,37 @@ pub fn store_announcement(data_dir: &Path, announcement: &[u8]) -> Result<(), Id
     std::fs::rename(&staged, &path).map_err(io_error(&path))
 }
 
+/// The recovery key's countersignature of the last announcement, when the rotation was
+/// a recovery.
+pub const RECOVERY_SIGNATURE_FILE: &str = "keys/announcement.recovery.cose";
+
+/// Keeps (or, with `None`, removes) the recovery countersignature of the last
+/// announcement.
+pub fn store_recovery_signature(
+    data_dir: &Path,
+    signature: Option<&[u8]>,
+) -> Result<(), IdentityError> {
+    let path = data_dir.join(RECOVERY_SIGNATURE_FILE);
+    match signature {
+        Some(bytes) => write_file_atomically(&path, bytes),
+        None => match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(io_error(&path)(error)),
+        },
+    }
+}
+
+/// Reads the recovery countersignature of the last announcement, if there is one.
+pub fn load_recovery_signature(data_dir: &Path) -> Result<Option<Vec<u8>>, IdentityError> {
+    let path = data_dir.join(RECOVERY_SIGNATURE_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io_error(&path)(error)),
+    }
+}
+
 /// Files a rotation: the old keys move to the retired folder, the new ones become the
 /// node's keys, and the start time is recorded. Every file is owner-only.
 pub fn store_rotated_keys(
@@ -199,7 +230,7 @@ pub struct TrustListFile {
 }
 
 /// One peer node, as its administrator publishes it (`comity node show`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeerEntry {
     /// The peer's node id.
@@ -216,10 +247,15 @@ pub struct PeerEntry {
     /// certificate from a public authority when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_certificate: Option<String>,
+    /// Its recovery public key (text form), made by `comity init` and kept offline by
+    /// its operator: a key announcement it countersigns takes effect without
+    /// confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_key: Option<String>,
 }
 
 /// An authority a peer hosts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeerAuthority {
     /// Authority id.
@@ -233,7 +269,7 @@ pub struct PeerAuthority {
 }
 
 /// A public key of a peer and when it may be used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeerKey {
     /// The public keys in text form (`comity node show`).
@@ -259,6 +295,8 @@ pub struct Peer {
     pub keys: Vec<TrustedKey>,
     /// Pinned TLS certificate, PEM.
     pub tls_certificate: Option<String>,
+    /// The recovery public key, if the peer published one.
+    pub recovery_key: Option<PublicKeys>,
 }
 
 impl Peer {
@@ -324,12 +362,26 @@ impl PeerEntry {
         if keys.is_empty() {
             return Err(format!("peer {} has no keys", self.node_id));
         }
+        let recovery_key = self
+            .recovery_key
+            .as_deref()
+            .map(PublicKeys::from_text)
+            .transpose()
+            .map_err(|error| format!("recovery_key: {error}"))?;
+        if let Some(recovery) = &recovery_key
+            && keys
+                .iter()
+                .any(|key| key.keys.key_id() == recovery.key_id())
+        {
+            return Err("recovery_key: the recovery key may not also be a node key".into());
+        }
         Ok(Peer {
             node_id: self.node_id.clone(),
             endpoint: self.endpoint.trim_end_matches('/').to_string(),
             authorities,
             keys,
             tls_certificate: self.tls_certificate.clone(),
+            recovery_key,
         })
     }
 }
@@ -384,11 +436,13 @@ pub fn check_claims(
     Ok(())
 }
 
-/// The trust list in memory, by node id.
+/// The trust list in memory, by node id, with the keys peers announced that wait for an
+/// operator's confirmation.
 #[derive(Debug, Clone, Default)]
 pub struct TrustList {
     peers: BTreeMap<String, Peer>,
     entries: BTreeMap<String, PeerEntry>,
+    pending: Vec<PendingKey>,
 }
 
 impl TrustList {
@@ -412,7 +466,57 @@ impl TrustList {
                     message,
                 })?;
         }
+        list.pending = load_pending_keys(data_dir)?;
+        // A key confirmed just before a crash may still be listed as pending.
+        list.pending.retain(|pending| {
+            list.peers.get(&pending.node_id).is_some_and(|peer| {
+                !peer
+                    .keys
+                    .iter()
+                    .any(|key| key.keys.key_id() == pending.key_id)
+            })
+        });
         Ok(list)
+    }
+
+    /// Removes a peer (and the keys it announced that wait for confirmation). Returns
+    /// whether it was on the list.
+    pub fn remove(&mut self, node_id: &str) -> bool {
+        self.pending.retain(|pending| pending.node_id != node_id);
+        self.peers.remove(node_id);
+        self.entries.remove(node_id).is_some()
+    }
+
+    /// The keys peers announced that wait for an operator's confirmation, oldest first.
+    pub fn pending_keys(&self) -> &[PendingKey] {
+        &self.pending
+    }
+
+    /// Keeps an announced key until an operator confirms it, replacing an earlier
+    /// announcement of the same key. A peer has at most [`MAX_PENDING_KEYS_PER_PEER`]
+    /// waiting: the oldest gives way.
+    pub fn add_pending_key(&mut self, pending: PendingKey) {
+        self.pending
+            .retain(|known| !(known.node_id == pending.node_id && known.key_id == pending.key_id));
+        let of_peer = self
+            .pending
+            .iter()
+            .filter(|known| known.node_id == pending.node_id)
+            .count();
+        if of_peer >= MAX_PENDING_KEYS_PER_PEER
+            && let Some(oldest) = self
+                .pending
+                .iter()
+                .position(|known| known.node_id == pending.node_id)
+        {
+            self.pending.remove(oldest);
+        }
+        self.pending.push(pending);
+    }
+
+    /// Drops every key of `node_id` that waits for confirmation (one took effect).
+    pub fn clear_pending_keys(&mut self, node_id: &str) {
+        self.pending.retain(|pending| pending.node_id != node_id);
     }
 
     /// Adds or replaces a peer. An authority that another peer hosts is refused: moving
@@ -490,7 +594,8 @@ impl TrustList {
         self.peers.values()
     }
 
-    /// Writes the list to `trust.toml`.
+    /// Writes the list to `trust.toml` and the keys waiting for confirmation to
+    /// `trust-pending.toml` beside it, each replaced whole and owner-only.
     pub fn save(&self, data_dir: &Path) -> Result<(), IdentityError> {
         let path = data_dir.join(TRUST_FILE);
         let file = TrustListFile {
@@ -500,9 +605,209 @@ impl TrustList {
             path: path.clone(),
             message: error.to_string(),
         })?;
-        let temporary = path.with_extension("toml.tmp");
-        std::fs::write(&temporary, text).map_err(io_error(&temporary))?;
-        std::fs::rename(&temporary, &path).map_err(io_error(&path))?;
-        Ok(())
+        write_file_atomically(&path, text.as_bytes())?;
+        let pending_path = data_dir.join(PENDING_KEYS_FILE);
+        let pending = PendingKeysFile {
+            pending: self.pending.clone(),
+        };
+        let text = toml::to_string_pretty(&pending).map_err(|error| IdentityError::Invalid {
+            path: pending_path.clone(),
+            message: error.to_string(),
+        })?;
+        write_file_atomically(&pending_path, text.as_bytes())
+    }
+}
+
+/// The keys peers announced that wait for confirmation, beside the trust list.
+pub const PENDING_KEYS_FILE: &str = "trust-pending.toml";
+/// How many announced keys of one peer wait at most (an announcement signed by a leaked
+/// key must not fill the disk).
+pub const MAX_PENDING_KEYS_PER_PEER: usize = 8;
+
+/// A key a peer announced, kept until an operator of this node confirms its fingerprint
+/// (received from the peer's operator out of band).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingKey {
+    /// The peer.
+    pub node_id: String,
+    /// The announced key's id.
+    pub key_id: String,
+    /// The announced keys' fingerprint ([`key_fingerprint`]).
+    pub fingerprint: String,
+    /// The announced public keys, text form.
+    pub public: String,
+    /// From when the announcement says the key is valid, milliseconds.
+    pub valid_from_ms: i64,
+    /// Until when, if the announcement says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until_ms: Option<i64>,
+    /// The key id of the peer's key that signed the announcement.
+    pub signed_by: String,
+    /// When this node received it, milliseconds.
+    pub received_at_ms: i64,
+    /// The signed announcement, base64: verified again when the key is confirmed.
+    pub announcement: String,
+}
+
+/// The file of keys waiting for confirmation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingKeysFile {
+    /// The keys.
+    #[serde(default)]
+    pub pending: Vec<PendingKey>,
+}
+
+fn load_pending_keys(data_dir: &Path) -> Result<Vec<PendingKey>, IdentityError> {
+    let path = data_dir.join(PENDING_KEYS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(io_error(&path)(error)),
+    };
+    let file: PendingKeysFile = toml::from_str(&text).map_err(|error| IdentityError::Invalid {
+        path: path.clone(),
+        message: error.to_string(),
+    })?;
+    Ok(file.pending)
+}
+
+/// Replaces a file whole: written owner-only beside it, flushed, then renamed over it, so
+/// a crash leaves either the old or the new contents.
+pub fn write_file_atomically(path: &Path, contents: &[u8]) -> Result<(), IdentityError> {
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let staged = path.with_file_name(format!(".{file_name}.tmp"));
+    match std::fs::remove_file(&staged) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(io_error(&staged)(error)),
+    }
+    write_secret_file(&staged, contents)?;
+    std::fs::rename(&staged, path).map_err(io_error(path))
+}
+
+/// The fingerprint operators compare out of band before trusting a peer's new key:
+/// SHA-256 over `comity/key-fingerprint/v1`, the Ed25519 key and the X25519 key, as 64
+/// lowercase hex digits in groups of four joined by `:`.
+pub fn key_fingerprint(keys: &PublicKeys) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"comity/key-fingerprint/v1");
+    hasher.update(keys.signing_key_bytes());
+    hasher.update(keys.hpke_key_bytes());
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    hex.as_bytes()
+        .chunks(4)
+        .map(|group| String::from_utf8_lossy(group).to_string())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// A fingerprint as typed by an operator, compared without its separators (`:`, spaces,
+/// `-`) and case; `None` unless it is 64 hex digits.
+pub fn normalize_fingerprint(typed: &str) -> Option<String> {
+    let digits: String = typed
+        .chars()
+        .filter(|c| !matches!(c, ':' | ' ' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (digits.len() == 64 && digits.chars().all(|c| c.is_ascii_hexdigit())).then_some(digits)
+}
+
+/// The recovery public key inside the data directory (text form).
+pub const RECOVERY_PUBLIC_FILE: &str = "keys/recovery.pub";
+
+/// Makes the node's recovery key pair: the secret half is written once, owner-only, to
+/// `secret_path` (for the operator to take offline); the public half is kept in the data
+/// directory and published in the node's peer entry. Refuses to replace either.
+pub fn create_recovery_key(
+    data_dir: &Path,
+    secret_path: &Path,
+) -> Result<PublicKeys, IdentityError> {
+    let public_path = data_dir.join(RECOVERY_PUBLIC_FILE);
+    if public_path.exists() {
+        return Err(IdentityError::Invalid {
+            path: public_path,
+            message: "this node already has a recovery key".into(),
+        });
+    }
+    let keys = NodeKeys::generate(&mut rand::rngs::OsRng);
+    write_secret_file(secret_path, keys.to_secret_text().as_bytes())?;
+    let public = keys.public_identity();
+    write_secret_file(&public_path, format!("{}\n", public.to_text()).as_bytes())?;
+    Ok(public)
+}
+
+/// The node's recovery public key, if it has one.
+pub fn load_recovery_public(data_dir: &Path) -> Result<Option<PublicKeys>, IdentityError> {
+    let path = data_dir.join(RECOVERY_PUBLIC_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => PublicKeys::from_text(text.trim())
+            .map(Some)
+            .map_err(|error| IdentityError::Invalid {
+                path: path.clone(),
+                message: error.to_string(),
+            }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io_error(&path)(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        MAX_PENDING_KEYS_PER_PEER, PendingKey, TrustList, key_fingerprint, normalize_fingerprint,
+    };
+    use comity_crypto::NodeKeys;
+
+    #[test]
+    fn fingerprints_cover_both_keys_and_are_read_without_separators_or_case() {
+        let keys = NodeKeys::generate(&mut rand::rngs::OsRng).public_identity();
+        let other = NodeKeys::generate(&mut rand::rngs::OsRng).public_identity();
+        let shown = key_fingerprint(&keys);
+        assert_eq!(shown.len(), 64 + 15, "{shown}");
+        assert_ne!(shown, key_fingerprint(&other));
+        let typed = shown.replace(':', " ").to_uppercase();
+        assert_eq!(normalize_fingerprint(&typed), normalize_fingerprint(&shown));
+        assert_eq!(normalize_fingerprint(&shown).map(|f| f.len()), Some(64));
+        for refused in ["", "abc", &shown[..shown.len() - 1], &format!("{shown}0")] {
+            assert_eq!(normalize_fingerprint(refused), None, "{refused}");
+        }
+        let not_hex = format!("{}g", &shown.replace(':', "")[..63]);
+        assert_eq!(normalize_fingerprint(&not_hex), None);
+    }
+
+    #[test]
+    fn a_peer_has_a_bounded_number_of_pending_keys_and_one_per_key() {
+        let pending = |key_id: &str| PendingKey {
+            node_id: "es-node".into(),
+            key_id: key_id.into(),
+            fingerprint: String::new(),
+            public: String::new(),
+            valid_from_ms: 0,
+            valid_until_ms: None,
+            signed_by: "k0".into(),
+            received_at_ms: 0,
+            announcement: String::new(),
+        };
+        let mut trust = TrustList::default();
+        trust.add_pending_key(pending("k1"));
+        trust.add_pending_key(pending("k1"));
+        assert_eq!(trust.pending_keys().len(), 1);
+        for index in 0..20 {
+            trust.add_pending_key(pending(&format!("x{index}")));
+        }
+        assert_eq!(trust.pending_keys().len(), MAX_PENDING_KEYS_PER_PEER);
+        assert_eq!(
+            trust.pending_keys().last().map(|p| p.key_id.as_str()),
+            Some("x19")
+        );
+        trust.clear_pending_keys("es-node");
+        assert!(trust.pending_keys().is_empty());
     }
 }

@@ -24,8 +24,10 @@ use comity_app::App;
 
 pub use config::{FederationConfig, OutboxConfig};
 pub use transport::{
-    DeliveryError, Federation, RotationReport, add_peer, announce_keys, local_authority_ids,
-    own_entry, rotate_keys, routes, send,
+    AnnouncementReport, DeliveryError, Federation, KeyAnnouncementAlert, PeerError, RotationReport,
+    accept_pending_key, add_peer, add_peer_checked, alert_key_announcement, announce,
+    announce_keys, local_authority_ids, own_entry, recover_keys, remove_peer, rotate_keys, routes,
+    send, trust_snapshot, update_peer,
 };
 
 /// What the federation's routes and workers reach.

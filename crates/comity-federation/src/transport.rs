@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use comity_http::ApiError;
 
 use crate::FederationState;
-use crate::identity::{Keyring, Peer, PeerEntry, TrustList};
+use crate::identity::{Keyring, Peer, PeerEntry, PendingKey, TrustList};
 
 /// The path peers post envelopes to.
 pub const MESSAGES_PATH: &str = "/federation/v1/messages";
@@ -54,7 +54,7 @@ pub struct Federation {
     /// This node's TLS certificate (PEM), published in its peer entry.
     pub tls_certificate: Option<String>,
     /// The last key announcement made, to send again to peers that missed it.
-    last_announcement: RwLock<Option<Vec<u8>>>,
+    last_announcement: RwLock<Option<StoredAnnouncement>>,
     /// One HTTP client per peer, by node id, each trusting only that peer's pinned
     /// certificate (see [`peer_client`]).
     peer_clients: RwLock<HashMap<String, reqwest::Client>>,
@@ -70,7 +70,20 @@ impl Federation {
         tls_certificate: Option<String>,
     ) -> Arc<Federation> {
         let peer_clients = peer_clients(&trust);
-        let announcement = keyring.announcement.take();
+        let recovery_signature = match &data_dir {
+            Some(dir) => crate::identity::load_recovery_signature(dir).unwrap_or_else(|error| {
+                tracing::warn!(%error, "the recovery countersignature of the last announcement is unreadable");
+                None
+            }),
+            None => None,
+        };
+        let announcement = keyring
+            .announcement
+            .take()
+            .map(|announcement| StoredAnnouncement {
+                announcement,
+                recovery_signature,
+            });
         Arc::new(Federation {
             keyring: RwLock::new(keyring),
             trust: RwLock::new(trust),
@@ -116,6 +129,15 @@ impl Federation {
             .map_err(|_| "peer clients lock poisoned".to_string())?;
         clients.get(node_id).cloned().ok_or_else(|| {
             format!("no HTTP client for {node_id}: its pinned TLS certificate is unreadable")
+        })
+    }
+
+    /// This node's recovery public key, published in its peer entry, if it has one.
+    pub fn recovery_public(&self) -> Option<comity_crypto::PublicKeys> {
+        let dir = self.data_dir.as_ref()?;
+        crate::identity::load_recovery_public(dir).unwrap_or_else(|error| {
+            tracing::warn!(%error, "the recovery public key is unreadable");
+            None
         })
     }
 
@@ -424,33 +446,250 @@ fn check_endpoint(endpoint: &str, allow_plain_http_loopback: bool) -> Result<(),
     }
 }
 
+/// Why a change to the trust list was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// The input is wrong; nothing changed.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No such peer, or no such key waiting.
+    #[error("{0}")]
+    NotFound(String),
+    /// The change no longer applies (for example the key that signed an announcement was
+    /// retired meanwhile); nothing changed.
+    #[error("{0}")]
+    Conflict(String),
+    /// The change could not be saved or applied.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn write_trust(
+    federation: &Federation,
+) -> Result<std::sync::RwLockWriteGuard<'_, TrustList>, PeerError> {
+    federation
+        .trust
+        .write()
+        .map_err(|_| PeerError::Failed("trust list lock poisoned".into()))
+}
+
+/// Saves the trust list (when the node has a data directory) and gives every peer an
+/// HTTP client for its current endpoint and pinned certificate.
+fn save_and_refresh(federation: &Federation, trust: &TrustList) -> Result<(), PeerError> {
+    if let Some(dir) = &federation.data_dir {
+        trust
+            .save(dir)
+            .map_err(|error| PeerError::Failed(error.to_string()))?;
+    }
+    if let Ok(mut clients) = federation.peer_clients.write() {
+        *clients = peer_clients(trust);
+    }
+    Ok(())
+}
+
 /// Adds a peer to the trust list, registers its authorities and saves the list.
 pub async fn add_peer(state: &FederationState, entry: PeerEntry) -> Result<(), String> {
-    let local_authorities = local_authority_ids(&state.app).await?;
-    crate::identity::check_claims(&entry, state.app.node_id(), &local_authorities)?;
-    let peer = {
-        let mut trust = state
-            .federation
-            .trust
-            .write()
-            .map_err(|_| "trust list lock poisoned".to_string())?;
-        let peer = trust.insert(entry)?.clone();
-        if let Some(dir) = &state.federation.data_dir {
-            trust.save(dir).map_err(|error| error.to_string())?;
-        }
-        if let Ok(mut clients) = state.federation.peer_clients.write() {
-            *clients = peer_clients(&trust);
-        }
-        peer
+    add_peer_checked(state, entry, false)
+        .await
+        .map(|_| ())
+        .map_err(|error| error.to_string())
+}
+
+/// Adds (or replaces) a peer: refuses an entry that claims this node or its authorities
+/// and an unusable endpoint; takes authorities from other peers only with
+/// `move_authorities` (the moves are returned). Applied at once and saved.
+pub async fn add_peer_checked(
+    state: &FederationState,
+    entry: PeerEntry,
+    move_authorities: bool,
+) -> Result<Vec<crate::identity::HostChange>, PeerError> {
+    let invalid =
+        |field: &'static str| move |message: String| PeerError::Invalid { field, message };
+    let local_authorities = local_authority_ids(&state.app)
+        .await
+        .map_err(PeerError::Failed)?;
+    crate::identity::check_claims(&entry, state.app.node_id(), &local_authorities)
+        .map_err(invalid("entry"))?;
+    check_endpoint(&entry.endpoint, state.federation.allow_plain_http_loopback)
+        .map_err(|error| invalid("endpoint")(error.to_string()))?;
+    let (peer, changes) = {
+        let mut trust = write_trust(&state.federation)?;
+        let changes = if move_authorities {
+            trust
+                .insert_moving(entry.clone())
+                .map_err(invalid("entry"))?
+        } else {
+            trust.insert(entry.clone()).map_err(invalid("entry"))?;
+            Vec::new()
+        };
+        let peer = trust
+            .peer(&entry.node_id)
+            .cloned()
+            .ok_or_else(|| PeerError::Failed("peer vanished".into()))?;
+        save_and_refresh(&state.federation, &trust)?;
+        (peer, changes)
     };
     for authority in peer.authorities {
         state
             .app
             .register_authority(authority, &peer.node_id)
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| PeerError::Failed(error.to_string()))?;
     }
-    Ok(())
+    Ok(changes)
+}
+
+/// Points a peer at a new endpoint (and, when given, a new pinned certificate), at once.
+pub fn update_peer(
+    state: &FederationState,
+    node_id: &str,
+    endpoint: Option<String>,
+    tls_certificate: Option<String>,
+) -> Result<Peer, PeerError> {
+    if let Some(endpoint) = &endpoint {
+        check_endpoint(endpoint, state.federation.allow_plain_http_loopback).map_err(|error| {
+            PeerError::Invalid {
+                field: "endpoint",
+                message: error.to_string(),
+            }
+        })?;
+    }
+    if let Some(pem) = &tls_certificate {
+        reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|error| PeerError::Invalid {
+            field: "tls_certificate",
+            message: format!("not a PEM certificate: {error}"),
+        })?;
+    }
+    let mut trust = write_trust(&state.federation)?;
+    let mut entry = trust
+        .entry(node_id)
+        .ok_or_else(|| PeerError::NotFound(format!("peer {node_id}")))?;
+    if let Some(endpoint) = endpoint {
+        entry.endpoint = endpoint;
+    }
+    if let Some(pem) = tls_certificate {
+        entry.tls_certificate = Some(pem);
+    }
+    let peer = trust
+        .insert(entry)
+        .map_err(|message| PeerError::Invalid {
+            field: "entry",
+            message,
+        })?
+        .clone();
+    save_and_refresh(&state.federation, &trust)?;
+    Ok(peer)
+}
+
+/// Removes a peer from the trust list at once: nothing more is sent to it or accepted
+/// from it. Its authorities stay in the registry, unreachable until a peer hosts them.
+pub fn remove_peer(state: &FederationState, node_id: &str) -> Result<(), PeerError> {
+    let mut trust = write_trust(&state.federation)?;
+    if !trust.remove(node_id) {
+        return Err(PeerError::NotFound(format!("peer {node_id}")));
+    }
+    save_and_refresh(&state.federation, &trust)
+}
+
+/// A copy of the trust list: every peer's entry, and the keys waiting for confirmation.
+pub fn trust_snapshot(federation: &Federation) -> (Vec<PeerEntry>, Vec<PendingKey>) {
+    match federation.trust.read() {
+        Ok(trust) => (
+            trust
+                .peers()
+                .filter_map(|peer| trust.entry(&peer.node_id))
+                .collect(),
+            trust.pending_keys().to_vec(),
+        ),
+        Err(_) => (Vec::new(), Vec::new()),
+    }
+}
+
+/// An operator of this node confirms a key a peer announced, giving the fingerprint the
+/// peer's operator told them out of band. A fingerprint that matches no waiting key of
+/// that peer is refused and changes nothing. The announcement is verified again: the key
+/// that signed it must still be trusted now.
+pub fn accept_pending_key(
+    state: &FederationState,
+    node_id: &str,
+    typed_fingerprint: &str,
+) -> Result<PendingKey, PeerError> {
+    let wanted =
+        crate::identity::normalize_fingerprint(typed_fingerprint).ok_or(PeerError::Invalid {
+            field: "fingerprint",
+            message: "a key fingerprint is 64 hexadecimal digits (separators `:` allowed)".into(),
+        })?;
+    let now = state.app.now().millis();
+    let mut trust = write_trust(&state.federation)?;
+    let waiting: Vec<PendingKey> = trust
+        .pending_keys()
+        .iter()
+        .filter(|pending| pending.node_id == node_id)
+        .cloned()
+        .collect();
+    if waiting.is_empty() {
+        return Err(PeerError::NotFound(format!(
+            "key announced by {node_id} and waiting for confirmation"
+        )));
+    }
+    let pending = waiting
+        .into_iter()
+        .find(|pending| {
+            crate::identity::normalize_fingerprint(&pending.fingerprint).as_deref()
+                == Some(wanted.as_str())
+        })
+        .ok_or(PeerError::Invalid {
+            field: "fingerprint",
+            message: format!(
+                "no key {node_id} announced has this fingerprint; nothing was changed (compare it again with {node_id}'s operator)"
+            ),
+        })?;
+    let peer = trust
+        .peer(node_id)
+        .cloned()
+        .ok_or_else(|| PeerError::NotFound(format!("peer {node_id}")))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&pending.announcement)
+        .map_err(|_| PeerError::Failed("the stored announcement is not base64".into()))?;
+    let announcement = peer
+        .key_valid_at(&pending.signed_by, now)
+        .and_then(|signer| {
+            comity_crypto::KeyAnnouncement::verify(&bytes, signer.signing_key_bytes()).ok()
+        })
+        .filter(|announcement| announcement.node_id == node_id)
+        .ok_or_else(|| {
+            PeerError::Conflict(format!(
+                "the key that signed this announcement ({}) is no longer trusted; ask {node_id} to announce again",
+                pending.signed_by
+            ))
+        })?;
+    let mut entry = trust
+        .entry(node_id)
+        .ok_or_else(|| PeerError::NotFound(format!("peer {node_id}")))?;
+    apply_announced_key(
+        &mut entry,
+        &announcement,
+        Retire::Signer(&pending.signed_by),
+        now,
+    );
+    trust.insert(entry).map_err(PeerError::Failed)?;
+    trust.clear_pending_keys(node_id);
+    save_and_refresh(&state.federation, &trust)?;
+    alert_key_announcement(
+        state,
+        &KeyAnnouncementAlert {
+            node_id,
+            key_id: &pending.key_id,
+            fingerprint: &pending.fingerprint,
+            outcome: "confirmed by an operator of this node: the new key is trusted",
+        },
+    );
+    Ok(pending)
 }
 
 /// The ids of the authorities this node hosts.
@@ -507,6 +746,7 @@ pub async fn own_entry(
     keys_since_ms: i64,
     endpoint: &str,
     tls_certificate: Option<String>,
+    recovery_key: Option<&comity_crypto::PublicKeys>,
 ) -> Result<PeerEntry, comity_app::AppError> {
     let authorities = app
         .list_authorities()
@@ -530,41 +770,102 @@ pub async fn own_entry(
             valid_until_ms: None,
         }],
         tls_certificate,
+        recovery_key: recovery_key.map(comity_crypto::PublicKeys::to_text),
     })
 }
+
+/// The last announcement, with the recovery key's countersignature when it was a
+/// recovery.
+#[derive(Debug, Clone)]
+struct StoredAnnouncement {
+    announcement: Vec<u8>,
+    recovery_signature: Option<Vec<u8>>,
+}
+
+/// The HTTP header that carries a recovery countersignature (base64 of a COSE_Sign1)
+/// with a key announcement.
+pub const RECOVERY_SIGNATURE_HEADER: &str = "comity-recovery-signature";
+/// How far from the receiver's clock an announcement's `valid_from_ms` may be.
+pub const ANNOUNCEMENT_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// What a key rotation did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RotationReport {
     /// The new key id.
     pub key_id: String,
-    /// Peers that accepted the announcement.
+    /// The new keys' fingerprint, for peers' operators to confirm.
+    pub fingerprint: String,
+    /// Peers that received the announcement (including those that keep it until an
+    /// operator confirms the fingerprint).
     pub announced_to: Vec<String>,
+    /// Of those, the peers where the key waits for an operator's confirmation.
+    pub awaiting_confirmation: Vec<String>,
     /// Peers that did not, with the reason (announce again later).
     pub failed: Vec<(String, String)>,
 }
 
 /// Replaces this node's keys with new ones, keeps the old ones to open late envelopes,
-/// and announces the new public keys to every peer, signed by the old signing key.
+/// and announces the new public keys to every peer, signed by the old signing key. Each
+/// peer keeps the new key until its operator confirms the fingerprint.
 pub async fn rotate_keys(state: &FederationState) -> Result<RotationReport, String> {
+    rotate(state, None).await
+}
+
+/// A rotation after this node's current key leaked: the announcement is also signed by
+/// the recovery key (its secret text, which the node uses and forgets), and peers that
+/// pinned the recovery key trust the new key at once and retire every other key of this
+/// node. A recovery key other than this node's is refused before anything changes.
+pub async fn recover_keys(
+    state: &FederationState,
+    recovery_secret_text: &str,
+) -> Result<RotationReport, PeerError> {
+    let recovery =
+        NodeKeys::from_secret_text(recovery_secret_text).map_err(|error| PeerError::Invalid {
+            field: "recovery_key",
+            message: format!("not a recovery key: {error}"),
+        })?;
+    let published = state.federation.recovery_public().ok_or_else(|| {
+        PeerError::Conflict("this node has no recovery key (made by `comity init`)".into())
+    })?;
+    if published.key_id() != recovery.key_id() {
+        return Err(PeerError::Invalid {
+            field: "recovery_key",
+            message: format!(
+                "this is not the recovery key of this node (key {} expected)",
+                published.key_id()
+            ),
+        });
+    }
+    rotate(state, Some(&recovery))
+        .await
+        .map_err(PeerError::Failed)
+}
+
+async fn rotate(
+    state: &FederationState,
+    recovery: Option<&NodeKeys>,
+) -> Result<RotationReport, String> {
     let federation = &state.federation;
     let old = federation.keys();
     let new = Arc::new(NodeKeys::generate(&mut rand::rngs::OsRng));
     let now = state.app.now().millis();
-    if let Some(dir) = &federation.data_dir {
-        crate::identity::store_rotated_keys(dir, &old, &new, now)
-            .map_err(|error| error.to_string())?;
-    }
-    let announcement = comity_crypto::KeyAnnouncement {
+    let announced = comity_crypto::KeyAnnouncement {
         node_id: state.app.node_id().to_string(),
         new_keys: new.public_identity(),
         valid_from_ms: now,
         valid_until_ms: None,
-    }
-    .sign(&old)
-    .map_err(|error| error.to_string())?;
+    };
+    let announcement = announced.sign(&old).map_err(|error| error.to_string())?;
+    let recovery_signature = recovery
+        .map(|recovery| announced.sign(recovery))
+        .transpose()
+        .map_err(|error| error.to_string())?;
     if let Some(dir) = &federation.data_dir {
+        crate::identity::store_rotated_keys(dir, &old, &new, now)
+            .map_err(|error| error.to_string())?;
         crate::identity::store_announcement(dir, &announcement)
+            .map_err(|error| error.to_string())?;
+        crate::identity::store_recovery_signature(dir, recovery_signature.as_deref())
             .map_err(|error| error.to_string())?;
     }
     {
@@ -577,87 +878,233 @@ pub async fn rotate_keys(state: &FederationState) -> Result<RotationReport, Stri
         keyring.since_ms = now;
     }
     if let Ok(mut last) = federation.last_announcement.write() {
-        *last = Some(announcement);
+        *last = Some(StoredAnnouncement {
+            announcement,
+            recovery_signature,
+        });
     }
-    let (announced_to, failed) = announce_keys(state).await;
+    let report = announce(state).await;
     Ok(RotationReport {
         key_id: new.key_id().to_string(),
-        announced_to,
-        failed,
+        fingerprint: crate::identity::key_fingerprint(&new.public_identity()),
+        announced_to: report.announced_to,
+        awaiting_confirmation: report.awaiting_confirmation,
+        failed: report.failed,
     })
+}
+
+/// What sending the last announcement to every peer did.
+#[derive(Debug, Clone, Default)]
+pub struct AnnouncementReport {
+    /// Peers that received it (applied, kept for confirmation, or already had it).
+    pub announced_to: Vec<String>,
+    /// Of those, the peers that keep it until their operator confirms the fingerprint.
+    pub awaiting_confirmation: Vec<String>,
+    /// Peers that did not, with the reason.
+    pub failed: Vec<(String, String)>,
 }
 
 /// Sends the last key announcement to every peer; returns who accepted and who did not.
 pub async fn announce_keys(state: &FederationState) -> (Vec<String>, Vec<(String, String)>) {
+    let report = announce(state).await;
+    (report.announced_to, report.failed)
+}
+
+/// The last announcement, signed again with a `valid_from_ms` of now when it has grown
+/// too old for peers' windows (peers that already trust the key answer "duplicate"
+/// whatever its date). A recovery announcement cannot be signed again without the
+/// recovery key, and is sent as it is.
+fn fresh_announcement(state: &FederationState) -> Option<StoredAnnouncement> {
     let federation = &state.federation;
-    let Some(announcement) = federation
+    let stored = federation
         .last_announcement
         .read()
         .ok()
-        .and_then(|last| last.clone())
-    else {
-        return (Vec::new(), Vec::new());
+        .and_then(|last| last.clone())?;
+    if stored.recovery_signature.is_some() {
+        return Some(stored);
+    }
+    let signer = federation
+        .keyring
+        .read()
+        .ok()
+        .and_then(|keyring| keyring.previous.last().cloned())?;
+    let Ok(mut announced) = comity_crypto::KeyAnnouncement::verify(
+        &stored.announcement,
+        signer.public_identity().signing_key_bytes(),
+    ) else {
+        return Some(stored);
+    };
+    let now = state.app.now().millis();
+    if now.saturating_sub(announced.valid_from_ms) < ANNOUNCEMENT_WINDOW_MS / 2 {
+        return Some(stored);
+    }
+    announced.valid_from_ms = now;
+    let Ok(resigned) = announced.sign(&signer) else {
+        return Some(stored);
+    };
+    if let Some(dir) = &federation.data_dir
+        && let Err(error) = crate::identity::store_announcement(dir, &resigned)
+    {
+        tracing::warn!(%error, "cannot keep the announcement signed again");
+    }
+    let fresh = StoredAnnouncement {
+        announcement: resigned,
+        recovery_signature: None,
+    };
+    if let Ok(mut last) = federation.last_announcement.write() {
+        *last = Some(fresh.clone());
+    }
+    Some(fresh)
+}
+
+/// Sends the last key announcement to every peer.
+pub async fn announce(state: &FederationState) -> AnnouncementReport {
+    let federation = &state.federation;
+    let Some(stored) = fresh_announcement(state) else {
+        return AnnouncementReport::default();
     };
     let peers: Vec<Peer> = federation
         .trust
         .read()
         .map(|trust| trust.peers().cloned().collect())
         .unwrap_or_default();
-    let mut accepted = Vec::new();
-    let mut failed = Vec::new();
+    let mut report = AnnouncementReport::default();
     for peer in peers {
         if let Err(error) = check_endpoint(&peer.endpoint, federation.allow_plain_http_loopback) {
-            failed.push((peer.node_id, error.to_string()));
+            report.failed.push((peer.node_id, error.to_string()));
             continue;
         }
         let client = match federation.client_for(&peer.node_id) {
             Ok(client) => client,
             Err(error) => {
-                failed.push((peer.node_id, error));
+                report.failed.push((peer.node_id, error));
                 continue;
             }
         };
-        let result = client
+        let mut request = client
             .post(format!("{}{KEYS_PATH}", peer.endpoint))
             .header(
                 header::CONTENT_TYPE,
                 comity_crypto::KEY_ANNOUNCEMENT_CONTENT_TYPE,
             )
-            .body(announcement.clone())
-            .send()
-            .await;
-        match result {
-            Ok(response) if response.status().is_success() => accepted.push(peer.node_id),
-            Ok(response) => failed.push((peer.node_id, format!("answered {}", response.status()))),
-            Err(error) => failed.push((peer.node_id, error.to_string())),
+            .body(stored.announcement.clone());
+        if let Some(signature) = &stored.recovery_signature {
+            request = request.header(
+                RECOVERY_SIGNATURE_HEADER,
+                base64::engine::general_purpose::STANDARD.encode(signature),
+            );
+        }
+        match request.send().await {
+            Ok(response) if response.status() == StatusCode::ACCEPTED => {
+                report.awaiting_confirmation.push(peer.node_id.clone());
+                report.announced_to.push(peer.node_id);
+            }
+            Ok(response) if response.status().is_success() => {
+                report.announced_to.push(peer.node_id)
+            }
+            Ok(response) => {
+                let status = response.status();
+                let detail = read_capped(response, MAX_ERROR_ANSWER_BYTES)
+                    .await
+                    .map(|bytes| printable_excerpt(&bytes))
+                    .unwrap_or_default();
+                report
+                    .failed
+                    .push((peer.node_id, format!("answered {status}: {detail}")));
+            }
+            Err(error) => report.failed.push((peer.node_id, error.to_string())),
         }
     }
-    (accepted, failed)
+    report
 }
 
-/// Whether `body` is an announcement this node has already applied: it verifies under a
-/// key of its node that is no longer valid, and every key it announces is already on the
-/// trust list for that node. Such a repeat grants nothing and is answered as a duplicate.
-fn is_repeat_announcement(peers: &[Peer], body: &[u8]) -> bool {
-    peers.iter().any(|peer| {
-        peer.keys.iter().any(|key| {
-            comity_crypto::KeyAnnouncement::verify(body, key.keys.signing_key_bytes())
-                .ok()
-                .filter(|announcement| announcement.node_id == peer.node_id)
-                .is_some_and(|announcement| {
-                    let announced = announcement.new_keys.key_id();
-                    peer.keys
-                        .iter()
-                        .any(|known| known.keys.key_id() == announced)
-                })
-        })
-    })
+/// What an operator alert about a key announcement says.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyAnnouncementAlert<'a> {
+    /// The peer that announced.
+    pub node_id: &'a str,
+    /// The announced key id.
+    pub key_id: &'a str,
+    /// Its fingerprint.
+    pub fingerprint: &'a str,
+    /// What this node did with it.
+    pub outcome: &'a str,
 }
 
-/// A peer announces new keys, signed by a key this node trusts for it now: the new key
-/// is trusted from its start, and the key that signed is retired at that moment.
+/// Tells this node's operators about a key announcement from a peer (every one that
+/// verifies under a key of a peer on the trust list, whatever became of it): a peer's
+/// key is changing, or someone holding one of its keys is trying to change it.
+///
+/// Logged at warn. This is the one place to connect the operator alerts table
+/// (`App::raise_alert`) when it exists.
+pub fn alert_key_announcement(_state: &FederationState, alert: &KeyAnnouncementAlert<'_>) {
+    tracing::warn!(
+        alert = "key-announcement",
+        node = ?alert.node_id,
+        key_id = ?alert.key_id,
+        fingerprint = %alert.fingerprint,
+        outcome = %alert.outcome,
+        "operator alert: a peer announced a new key"
+    );
+}
+
+/// Which keys of a peer an announcement that takes effect retires.
+enum Retire<'a> {
+    /// The key that signed it, at the announcement's `valid_from_ms`.
+    Signer(&'a str),
+    /// Every other key of the peer, at once (a recovery: any of them may be the
+    /// attacker's).
+    AllOthers,
+}
+
+/// Adds the announced key to a peer's entry and retires what `retire` says.
+fn apply_announced_key(
+    entry: &mut PeerEntry,
+    announcement: &comity_crypto::KeyAnnouncement,
+    retire: Retire<'_>,
+    now: i64,
+) {
+    let new_key_id = announcement.new_keys.key_id();
+    let new_text = announcement.new_keys.to_text();
+    for key in &mut entry.keys {
+        let Ok(public) = comity_crypto::PublicKeys::from_text(&key.public) else {
+            continue;
+        };
+        let (retired, at) = match retire {
+            Retire::Signer(signer) => (public.key_id() == signer, announcement.valid_from_ms),
+            Retire::AllOthers => (
+                public.key_id() != new_key_id,
+                announcement.valid_from_ms.min(now),
+            ),
+        };
+        if retired && key.valid_until_ms.is_none_or(|until| until > at) {
+            key.valid_until_ms = Some(at);
+        }
+    }
+    if !entry.keys.iter().any(|key| key.public == new_text) {
+        entry.keys.push(crate::identity::PeerKey {
+            public: new_text,
+            valid_from_ms: announcement.valid_from_ms,
+            valid_until_ms: announcement.valid_until_ms,
+        });
+    }
+}
+
+/// A peer announces new keys. The announcement must verify under a key of that peer on
+/// the trust list, and name the peer. Then:
+///
+/// - a key already trusted: nothing changes, `200` (a repeat is idempotent);
+/// - without a recovery countersignature, signed by a retired key: refused, `403`;
+/// - `valid_from_ms` more than [`ANNOUNCEMENT_WINDOW_MS`] from now: refused, `400`;
+/// - countersigned by the peer's pinned recovery key ([`RECOVERY_SIGNATURE_HEADER`]):
+///   the new key is trusted and every other key of the peer retired, `204`;
+/// - otherwise kept until an operator of this node confirms its fingerprint, `202`.
+///
+/// Every announcement that verifies raises an operator alert.
 async fn receive_key_announcement(
     State(state): State<FederationState>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let now = state.app.now().millis();
@@ -668,68 +1115,123 @@ async fn receive_key_announcement(
         .map(|trust| trust.peers().cloned().collect())
         .unwrap_or_default();
     let verified = peers.iter().find_map(|peer| {
-        peer.keys
-            .iter()
-            .filter(|key| key.is_valid_at(now))
-            .find_map(|key| {
-                comity_crypto::KeyAnnouncement::verify(&body, key.keys.signing_key_bytes())
-                    .ok()
-                    .filter(|announcement| announcement.node_id == peer.node_id)
-                    .map(|announcement| (announcement, key.keys.key_id().to_string()))
-            })
+        peer.keys.iter().find_map(|key| {
+            comity_crypto::KeyAnnouncement::verify(&body, key.keys.signing_key_bytes())
+                .ok()
+                .filter(|announcement| announcement.node_id == peer.node_id)
+                .map(|announcement| (peer, key.clone(), announcement))
+        })
     });
-    let Some((announcement, signer_key_id)) = verified else {
-        if is_repeat_announcement(&peers, &body) {
-            // The same announcement again (the sender did not hear our answer, or an
-            // operator re-announced): nothing changes, and the sender learns it arrived.
-            return Ok(StatusCode::OK);
-        }
+    let Some((peer, signer, announcement)) = verified else {
         return Err(refuse(
             StatusCode::FORBIDDEN,
-            "key announcement not signed by a currently trusted key of its node".into(),
+            "key announcement not signed by a trusted key of its node".into(),
         ));
     };
-    let updated = {
-        let mut trust = state.federation.trust.write().map_err(|_| {
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "trust list lock poisoned".into(),
-            )
-        })?;
-        let Some(mut entry) = trust.entry(&announcement.node_id) else {
-            return Err(refuse(StatusCode::FORBIDDEN, "unknown node".into()));
-        };
-        let new_text = announcement.new_keys.to_text();
-        for key in &mut entry.keys {
-            let is_signer = comity_crypto::PublicKeys::from_text(&key.public)
-                .map(|public| public.key_id() == signer_key_id)
-                .unwrap_or(false);
-            if is_signer
-                && key
-                    .valid_until_ms
-                    .is_none_or(|until| until > announcement.valid_from_ms)
-            {
-                key.valid_until_ms = Some(announcement.valid_from_ms);
-            }
-        }
-        if !entry.keys.iter().any(|key| key.public == new_text) {
-            entry.keys.push(crate::identity::PeerKey {
-                public: new_text,
-                valid_from_ms: announcement.valid_from_ms,
-                valid_until_ms: announcement.valid_until_ms,
-            });
-        }
-        trust
-            .insert(entry)
-            .map_err(|message| refuse(StatusCode::BAD_REQUEST, message))?;
-        match &state.federation.data_dir {
-            Some(dir) => trust.save(dir).map_err(|error| error.to_string()),
-            None => Ok(()),
-        }
+    let key_id = announcement.new_keys.key_id().to_string();
+    let fingerprint = crate::identity::key_fingerprint(&announcement.new_keys);
+    let alert = |outcome: &str| {
+        alert_key_announcement(
+            &state,
+            &KeyAnnouncementAlert {
+                node_id: &peer.node_id,
+                key_id: &key_id,
+                fingerprint: &fingerprint,
+                outcome,
+            },
+        );
     };
-    updated.map_err(|message| refuse(StatusCode::INTERNAL_SERVER_ERROR, message))?;
-    tracing::info!(node = %announcement.node_id, key_id = %announcement.new_keys.key_id(), "peer rotated its keys");
-    Ok(StatusCode::NO_CONTENT)
+    if peer.keys.iter().any(|known| known.keys.key_id() == key_id) {
+        // The same announcement again (the sender did not hear our answer, or an
+        // operator re-announced): nothing changes, and the sender learns it arrived.
+        alert("already trusted; nothing changed");
+        return Ok(StatusCode::OK);
+    }
+    let recovery_signature = headers.get(RECOVERY_SIGNATURE_HEADER);
+    // Only a recovery may come from a retired key: the attacker's key may have been
+    // confirmed by mistake, and the recovery retires it.
+    if recovery_signature.is_none() && !signer.is_valid_at(now) {
+        alert("refused: signed by a retired key");
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "key announcement signed by a retired key".into(),
+        ));
+    }
+    if announcement.valid_from_ms.abs_diff(now) > ANNOUNCEMENT_WINDOW_MS.unsigned_abs() {
+        alert("refused: its valid_from_ms is too far from now");
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "valid_from_ms must be within {} minutes of the receiver's clock",
+                ANNOUNCEMENT_WINDOW_MS / 60_000
+            ),
+        ));
+    }
+    if let Some(value) = recovery_signature {
+        let countersigned = peer.recovery_key.as_ref().and_then(|recovery| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value.as_bytes())
+                .ok()?;
+            comity_crypto::KeyAnnouncement::verify(&bytes, recovery.signing_key_bytes()).ok()
+        });
+        if countersigned.as_ref() != Some(&announcement) {
+            alert("refused: the recovery signature does not verify under the pinned recovery key");
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "the recovery signature does not verify under the node's pinned recovery key"
+                    .into(),
+            ));
+        }
+        change_trust(&state, &peer.node_id, |trust, entry| {
+            apply_announced_key(entry, &announcement, Retire::AllOthers, now);
+            trust.clear_pending_keys(&peer.node_id);
+        })?;
+        alert(
+            "applied: countersigned by the peer's recovery key; every other key of the peer is retired",
+        );
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let pending = PendingKey {
+        node_id: peer.node_id.clone(),
+        key_id: key_id.clone(),
+        fingerprint: fingerprint.clone(),
+        public: announcement.new_keys.to_text(),
+        valid_from_ms: announcement.valid_from_ms,
+        valid_until_ms: announcement.valid_until_ms,
+        signed_by: signer.keys.key_id().to_string(),
+        received_at_ms: now,
+        announcement: base64::engine::general_purpose::STANDARD.encode(&body),
+    };
+    change_trust(&state, &peer.node_id, |trust, _entry| {
+        trust.add_pending_key(pending);
+    })?;
+    alert("kept until an operator of this node confirms its fingerprint (`comity peer accept`)");
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Changes a peer's entry and the pending keys under the trust list's lock, and saves.
+fn change_trust(
+    state: &FederationState,
+    node_id: &str,
+    change: impl FnOnce(&mut TrustList, &mut PeerEntry),
+) -> Result<(), ApiError> {
+    let failed = |message: String| refuse(StatusCode::INTERNAL_SERVER_ERROR, message);
+    let mut trust = state
+        .federation
+        .trust
+        .write()
+        .map_err(|_| failed("trust list lock poisoned".into()))?;
+    let Some(mut entry) = trust.entry(node_id) else {
+        return Err(refuse(StatusCode::FORBIDDEN, "unknown node".into()));
+    };
+    change(&mut trust, &mut entry);
+    trust
+        .insert(entry)
+        .map_err(|message| refuse(StatusCode::BAD_REQUEST, message))?;
+    match &state.federation.data_dir {
+        Some(dir) => trust.save(dir).map_err(|error| failed(error.to_string())),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

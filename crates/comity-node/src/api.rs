@@ -16,6 +16,7 @@ use utoipa::IntoParams;
 
 pub mod accounts;
 pub mod assessment;
+pub mod peers;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -28,6 +29,7 @@ pub mod second_factor;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
+        .merge(peers::routes())
         .route("/authorities", get(list_authorities))
         .route("/cases", get(list_cases).post(create_case))
         .route("/cases/{case_id}", get(get_case))
@@ -337,10 +339,27 @@ pub async fn retry_outbox(
 pub struct KeyRotationView {
     /// The node's current key id.
     pub key_id: String,
-    /// Peers that accepted the announcement.
+    /// The current keys' fingerprint: give it to peers' operators out of band, so they
+    /// can confirm the new key (`comity peer accept`).
+    pub fingerprint: String,
+    /// Peers that received the announcement.
     pub announced_to: Vec<String>,
+    /// Of those, peers that keep the new key until their operator confirms the
+    /// fingerprint.
+    pub awaiting_confirmation: Vec<String>,
     /// Peers that did not: announce again later.
     pub failed: Vec<AnnouncementFailure>,
+}
+
+/// The view of a rotation's report.
+pub fn rotation_view(report: crate::federation::RotationReport) -> KeyRotationView {
+    KeyRotationView {
+        key_id: report.key_id,
+        fingerprint: report.fingerprint,
+        announced_to: report.announced_to,
+        awaiting_confirmation: report.awaiting_confirmation,
+        failed: failures(report.failed),
+    }
 }
 
 /// A peer that did not accept a key announcement.
@@ -382,11 +401,7 @@ pub async fn rotate_keys(
             )
         })?;
     tracing::info!(key_id = %report.key_id, "node keys rotated");
-    Ok(Json(KeyRotationView {
-        key_id: report.key_id,
-        announced_to: report.announced_to,
-        failed: failures(report.failed),
-    }))
+    Ok(Json(rotation_view(report)))
 }
 
 /// Send the last key announcement again to every peer (node operators).
@@ -400,11 +415,14 @@ pub async fn announce_keys(
         &[comity_domain::Role::NodeOperator],
         "announce the node's keys",
     )?;
-    let (announced_to, failed) = crate::federation::announce_keys(&state.federation).await;
+    let report = crate::federation::announce(&state.federation).await;
+    let keys = state.federation.federation.keys();
     Ok(Json(KeyRotationView {
-        key_id: state.federation.federation.keys().key_id().to_string(),
-        announced_to,
-        failed: failures(failed),
+        key_id: keys.key_id().to_string(),
+        fingerprint: crate::identity::key_fingerprint(&keys.public_identity()),
+        announced_to: report.announced_to,
+        awaiting_confirmation: report.awaiting_confirmation,
+        failed: failures(report.failed),
     }))
 }
 

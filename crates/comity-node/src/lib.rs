@@ -222,6 +222,7 @@ impl Node {
             federation.keys_since_ms(),
             &self.public_url,
             federation.tls_certificate.clone(),
+            federation.recovery_public().as_ref(),
         )
         .await
     }

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api;
 use crate::api::accounts;
+use crate::api::peers;
 
 /// The API description served at `/api/openapi.json`.
 #[derive(OpenApi)]
@@ -38,11 +39,17 @@ use crate::api::accounts;
         accounts::change_own_password, accounts::get_user, accounts::update_user,
         accounts::reset_password, accounts::user_sessions, accounts::revoke_sessions,
         accounts::revoke_session,
+        peers::list_peers, peers::add_peer, peers::update_peer, peers::remove_peer,
+        peers::list_pending_keys, peers::accept_key, peers::recover_keys,
     ),
     components(schemas(
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,
         comity_wire::content::MeasureDto, comity_wire::content::PersonDto,
         comity_wire::content::AttachmentDto, api::KeyRotationView, api::AnnouncementFailure,
+        peers::PeerView, peers::PeerKeyView, peers::PendingKeyView, peers::PeerAddInput,
+        peers::PeerAddedView, peers::PeerUpdateInput, peers::KeyAcceptInput,
+        peers::KeyRecoveryInput, crate::identity::PeerEntry, crate::identity::PeerAuthority,
+        crate::identity::PeerKey,
     )),
     modifiers(&BearerAuth, &ProblemResponses)
 )]

@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a node's data directory: configuration, keys, database, first administrator.
-    Init(InitArgs),
+    Init(Box<crate::local::InitArgs>),
     /// Run a node from its data directory.
     Serve {
         /// The data directory made by `comity init`.
@@ -47,10 +47,13 @@ pub enum Command {
         #[command(subcommand)]
         command: NodeCommand,
     },
-    /// The trust list.
+    /// The trust list of a running node (node operators): list, add, update, remove,
+    /// and the keys peers announced that wait for confirmation.
     Peer {
+        #[command(flatten)]
+        connection: Connection,
         #[command(subcommand)]
-        command: PeerCommand,
+        command: crate::peers::PeerCommand,
     },
     /// Log in to a running node and print a bearer token (password from COMITY_PASSWORD).
     Login {
@@ -96,47 +99,6 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, clap::Args)]
-pub struct InitArgs {
-    /// The data directory to create (must not hold a node yet).
-    #[arg(long)]
-    pub data_dir: PathBuf,
-    /// This node's id in the federation, e.g. `es-mjusticia`.
-    #[arg(long)]
-    pub node_id: String,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: std::net::SocketAddr,
-    /// The URL peers and browsers will use (default: http:// + listen).
-    #[arg(long)]
-    pub public_url: Option<String>,
-    /// The authority this node hosts: id, e.g. `es-mjusticia-ca`.
-    #[arg(long)]
-    pub authority_id: String,
-    /// Its state (ISO 3166-1 alpha-2).
-    #[arg(long)]
-    pub authority_country: String,
-    /// Its kind: central_authority, prosecution, court, police, border_immigration.
-    #[arg(long, default_value = "central_authority")]
-    pub authority_kind: String,
-    /// Its official name.
-    #[arg(long)]
-    pub authority_name: String,
-    /// The first administrator's user name.
-    #[arg(long, default_value = "admin")]
-    pub admin_username: String,
-    /// Read the administrator's password from this file (else COMITY_ADMIN_PASSWORD).
-    #[arg(long)]
-    pub admin_password_file: Option<PathBuf>,
-    /// Database URL (default: SQLite in the data directory).
-    #[arg(long)]
-    pub database_url: Option<String>,
-    /// Serve plain HTTP (behind a TLS-terminating proxy) instead of HTTPS with a
-    /// self-signed certificate made now.
-    #[arg(long)]
-    pub no_tls: bool,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum LawCommand {
     /// Assess request content (JSON or TOML, with both countries given) against the
@@ -180,27 +142,21 @@ pub enum NodeCommand {
         #[arg(long)]
         output: PathBuf,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum PeerCommand {
-    /// Add (or replace) a peer from the TOML entry its administrator printed with `node show`.
-    Add {
-        /// The data directory.
-        #[arg(long, env = "COMITY_DATA_DIR")]
-        data_dir: PathBuf,
-        /// The entry file.
-        file: PathBuf,
-        /// Let the peer take over authorities another peer hosts now (each move is
-        /// printed: the authority, the node it leaves and the node it joins).
+    /// Rotate a running node's keys and announce the new ones to its peers. Give the
+    /// new fingerprint (printed) to each peer's operator out of band: they confirm it
+    /// with `comity peer accept`.
+    RotateKeys {
+        #[command(flatten)]
+        connection: Connection,
+        /// After the node's key leaked: the recovery key file `comity init` wrote. The
+        /// announcement is countersigned with it and peers trust the new key at once.
         #[arg(long)]
-        move_authorities: bool,
+        recovery_key: Option<PathBuf>,
     },
-    /// List the trust list.
-    List {
-        /// The data directory.
-        #[arg(long, env = "COMITY_DATA_DIR")]
-        data_dir: PathBuf,
+    /// Send the last key announcement again to peers that missed it.
+    AnnounceKeys {
+        #[command(flatten)]
+        connection: Connection,
     },
 }
 
@@ -291,7 +247,7 @@ pub enum RequestCommand {
 /// Runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init(args) => crate::local::init(args).await,
+        Command::Init(args) => crate::local::init(*args).await,
         Command::Serve { data_dir, listen } => crate::local::serve(&data_dir, listen).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Law {
@@ -309,17 +265,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node {
             command: NodeCommand::Backup { data_dir, output },
         } => crate::local::backup(&data_dir, &output).await,
+        Command::Node {
+            command:
+                NodeCommand::RotateKeys {
+                    connection,
+                    recovery_key,
+                },
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            print_json(&crate::peers::rotate_keys(&client, recovery_key.as_deref()).await?)
+        }
+        Command::Node {
+            command: NodeCommand::AnnounceKeys { connection },
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            print_json(
+                &client
+                    .post("/api/v1/node/keys/announce", &serde_json::json!({}))
+                    .await?,
+            )
+        }
         Command::Peer {
             command:
-                PeerCommand::Add {
-                    data_dir,
+                crate::peers::PeerCommand::Add {
+                    data_dir: Some(data_dir),
                     file,
                     move_authorities,
                 },
+            ..
         } => crate::local::peer_add(&data_dir, &file, move_authorities).await,
         Command::Peer {
-            command: PeerCommand::List { data_dir },
+            command:
+                crate::peers::PeerCommand::List {
+                    data_dir: Some(data_dir),
+                },
+            ..
         } => crate::local::peer_list(&data_dir),
+        Command::Peer {
+            connection,
+            command,
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            print_json(&crate::peers::run(&client, command).await?)
+        }
         Command::Login {
             connection,
             username,

@@ -13,7 +13,77 @@ use comity_node::{Node, NodeConfig};
 use comity_store::Store;
 use comity_wire::api::UserInput;
 
-use crate::cli::InitArgs;
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The data directory to create (must not hold a node yet).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// This node's id in the federation, e.g. `es-mjusticia`.
+    #[arg(long)]
+    pub node_id: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The URL peers and browsers will use (default: http:// + listen).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// The authority this node hosts: id, e.g. `es-mjusticia-ca`.
+    #[arg(long)]
+    pub authority_id: String,
+    /// Its state (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    pub authority_country: String,
+    /// Its kind: central_authority, prosecution, court, police, border_immigration.
+    #[arg(long, default_value = "central_authority")]
+    pub authority_kind: String,
+    /// Its official name.
+    #[arg(long)]
+    pub authority_name: String,
+    /// The first administrator's user name.
+    #[arg(long, default_value = "admin")]
+    pub admin_username: String,
+    /// Read the administrator's password from this file (else COMITY_ADMIN_PASSWORD).
+    #[arg(long)]
+    pub admin_password_file: Option<PathBuf>,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Serve plain HTTP (behind a TLS-terminating proxy) instead of HTTPS with a
+    /// self-signed certificate made now.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub no_tls: bool,
+    /// Serve HTTPS with this certificate chain (PEM) instead of a self-signed one made
+    /// now; with `--tls-key`.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Where to write the recovery key's secret half, once, owner-only (default
+    /// `keys/recovery.key` in the data directory). Take it offline: it is needed only
+    /// to recover after the node's key leaked (`comity node rotate-keys --recovery-key`).
+    #[arg(long)]
+    pub recovery_key_file: Option<PathBuf>,
+    /// Allow plain HTTP to peers on loopback addresses (tests and demos only).
+    #[arg(long)]
+    pub allow_plain_http_loopback: bool,
+    /// Largest request body accepted, in bytes (default 1 MiB).
+    #[arg(long)]
+    pub max_body_bytes: Option<usize>,
+    /// Connections served at once (default 512).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Minutes after which an unused log-in session ends (default 30).
+    #[arg(long)]
+    pub session_idle_minutes: Option<u32>,
+    /// Seconds after which an undelivered message becomes a dead letter (default 86400).
+    #[arg(long)]
+    pub dead_letter_after_secs: Option<u64>,
+    /// Role codes that must use a second factor, comma-separated; empty for none
+    /// (default: central_authority_officer,supervisor).
+    #[arg(long, value_delimiter = ',')]
+    pub second_factor_roles: Option<Vec<String>>,
+}
 
 /// `comity init`.
 pub async fn init(args: InitArgs) -> anyhow::Result<()> {
@@ -48,6 +118,8 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     if args.node_id.trim().is_empty() || args.node_id.len() > 64 {
         bail!("--node-id: 1-64 characters");
     }
+    // The whole configuration is checked before anything is written.
+    let toml_text = config_text(&args)?;
     create_private_dir(&args.data_dir)?;
     let mut config = NodeConfig::new(&args.node_id);
     config.listen = args.listen;
@@ -55,6 +127,11 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     config.database_url = args.database_url.clone();
     config.data_dir = Some(args.data_dir.clone());
     let keys = identity::load_or_create_keys(&args.data_dir)?;
+    let recovery_path = args
+        .recovery_key_file
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join(RECOVERY_KEY_FILE));
+    let recovery = identity::create_recovery_key(&args.data_dir, &recovery_path)?;
     let database_url = config.database_url().context("no database")?;
     let store = Store::open(&database_url).await?;
     let app = App::new(store, args.node_id.clone(), Arc::new(SystemClock))?;
@@ -68,17 +145,7 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
         password,
     })
     .await?;
-    let mut toml_text = format!(
-        "# Comity node configuration (see NodeConfig in comity-node for every field).\nnode_id = {:?}\nlisten = \"{}\"\n",
-        args.node_id, args.listen
-    );
-    if let Some(url) = &args.public_url {
-        toml_text.push_str(&format!("public_url = {url:?}\n"));
-    }
-    if let Some(url) = &args.database_url {
-        toml_text.push_str(&format!("database_url = {url:?}\n"));
-    }
-    if !args.no_tls {
+    if args.tls_cert.is_none() && !args.no_tls {
         let mut hosts = vec!["localhost".to_string(), args.listen.ip().to_string()];
         if let Some(host) = args
             .public_url
@@ -92,22 +159,124 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
         hosts.sort();
         hosts.dedup();
         comity_node::tls::generate_certificate(&args.data_dir, &hosts)?;
-        toml_text.push_str(&format!(
-            "\n[tls]\ncert_path = {:?}\nkey_path = {:?}\n",
-            comity_node::tls::CERT_FILE,
-            comity_node::tls::KEY_FILE
-        ));
     }
     std::fs::write(&config_path, toml_text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
     println!(
-        "initialised node {} in {} (key id {}); start it with: comity serve --data-dir {}",
+        "initialised node {} in {} (key id {}, fingerprint {}); start it with: comity serve --data-dir {}",
         args.node_id,
         args.data_dir.display(),
         keys.key_id(),
+        identity::key_fingerprint(&keys.public_identity()),
         args.data_dir.display()
     );
+    println!(
+        "recovery key {} written to {}: take this file OFFLINE now (it is needed only to recover after the node's key leaked: comity node rotate-keys --recovery-key FILE) and delete it here",
+        recovery.key_id(),
+        recovery_path.display()
+    );
     Ok(())
+}
+
+/// Where `init` writes the recovery key's secret half unless told otherwise.
+const RECOVERY_KEY_FILE: &str = "keys/recovery.key";
+
+/// The `comity.toml` that `init`'s flags describe, checked by reading it back as the
+/// node will.
+fn config_text(args: &InitArgs) -> anyhow::Result<String> {
+    use toml::{Table, Value};
+    let mut root = Table::new();
+    root.insert("node_id".into(), Value::String(args.node_id.clone()));
+    root.insert("listen".into(), Value::String(args.listen.to_string()));
+    if let Some(url) = &args.public_url {
+        root.insert("public_url".into(), Value::String(url.clone()));
+    }
+    if let Some(url) = &args.database_url {
+        root.insert("database_url".into(), Value::String(url.clone()));
+    }
+    if let Some(bytes) = args.max_body_bytes {
+        root.insert(
+            "max_body_bytes".into(),
+            Value::Integer(to_toml_int(bytes as u64, "--max-body-bytes")?),
+        );
+    }
+    let path_text = |path: &Path| -> anyhow::Result<String> {
+        path.to_str()
+            .map(str::to_string)
+            .with_context(|| format!("{} is not UTF-8", path.display()))
+    };
+    if !args.no_tls {
+        let (cert, key) = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => (path_text(cert)?, path_text(key)?),
+            _ => (
+                comity_node::tls::CERT_FILE.to_string(),
+                comity_node::tls::KEY_FILE.to_string(),
+            ),
+        };
+        let mut tls = Table::new();
+        tls.insert("cert_path".into(), Value::String(cert));
+        tls.insert("key_path".into(), Value::String(key));
+        root.insert("tls".into(), Value::Table(tls));
+    }
+    if args.allow_plain_http_loopback {
+        let mut federation = Table::new();
+        federation.insert("allow_plain_http_loopback".into(), Value::Boolean(true));
+        root.insert("federation".into(), Value::Table(federation));
+    }
+    if let Some(connections) = args.max_connections {
+        let mut server = Table::new();
+        server.insert(
+            "max_connections".into(),
+            Value::Integer(to_toml_int(connections as u64, "--max-connections")?),
+        );
+        root.insert("server".into(), Value::Table(server));
+    }
+    if let Some(minutes) = args.session_idle_minutes {
+        if minutes == 0 {
+            bail!("--session-idle-minutes: at least 1");
+        }
+        let mut sessions = Table::new();
+        sessions.insert(
+            "idle_timeout_minutes".into(),
+            Value::Integer(minutes.into()),
+        );
+        root.insert("sessions".into(), Value::Table(sessions));
+    }
+    if let Some(seconds) = args.dead_letter_after_secs {
+        let mut outbox = Table::new();
+        outbox.insert(
+            "dead_letter_after_secs".into(),
+            Value::Integer(to_toml_int(seconds, "--dead-letter-after-secs")?),
+        );
+        root.insert("outbox".into(), Value::Table(outbox));
+    }
+    if let Some(roles) = &args.second_factor_roles {
+        let roles: Vec<String> = roles
+            .iter()
+            .map(|role| role.trim().to_string())
+            .filter(|role| !role.is_empty())
+            .collect();
+        for role in &roles {
+            role.parse::<comity_domain::Role>()
+                .map_err(|error| anyhow::anyhow!("--second-factor-roles: {error}"))?;
+        }
+        let mut second_factor = Table::new();
+        second_factor.insert(
+            "required_roles".into(),
+            Value::Array(roles.into_iter().map(Value::String).collect()),
+        );
+        root.insert("second_factor".into(), Value::Table(second_factor));
+    }
+    let text = format!(
+        "# Comity node configuration (see NodeConfig in comity-node for every field).\n{}",
+        toml::to_string_pretty(&root)?
+    );
+    toml::from_str::<NodeConfig>(&text).context("the configuration made from the flags")?;
+    Ok(text)
+}
+
+fn to_toml_int(value: u64, flag: &str) -> anyhow::Result<i64> {
+    i64::try_from(value).map_err(|_| anyhow::anyhow!("{flag}: too large"))
 }
 
 /// Creates the data directory owner-only; an existing one is made owner-only too.
@@ -228,9 +397,15 @@ pub async fn node_show(data_dir: &Path) -> anyhow::Result<()> {
         keyring.since_ms,
         &endpoint,
         certificate,
+        identity::load_recovery_public(data_dir)?.as_ref(),
     )
     .await?;
     let file = identity::TrustListFile { peers: vec![entry] };
+    println!(
+        "# key {} fingerprint {}",
+        keyring.current.key_id(),
+        identity::key_fingerprint(&keyring.current.public_identity())
+    );
     print!("{}", toml::to_string_pretty(&file)?);
     Ok(())
 }
@@ -242,6 +417,9 @@ const BACKED_UP_FILES: &[&str] = &[
     identity::KEY_FILE,
     identity::KEY_SINCE_FILE,
     identity::ANNOUNCEMENT_FILE,
+    identity::RECOVERY_SIGNATURE_FILE,
+    identity::RECOVERY_PUBLIC_FILE,
+    identity::PENDING_KEYS_FILE,
     comity_node::tls::CERT_FILE,
     comity_node::tls::KEY_FILE,
 ];

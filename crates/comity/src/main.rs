@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod demo;
 mod local;
+mod peers;
 mod second_factor;
 mod users;
 

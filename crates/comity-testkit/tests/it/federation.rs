@@ -254,7 +254,7 @@ async fn a_sender_killed_after_commit_sends_once_on_restart() {
 }
 
 /// Seals `body` from `sender` to `recipient` as the transport would.
-fn seal_from(
+pub(crate) fn seal_from(
     sender_keys: &NodeKeys,
     sender: &str,
     recipient: &TestNode,
@@ -289,7 +289,7 @@ fn seal_from(
     .expect("seal")
 }
 
-fn action_body(id: &str, action: &str) -> FederationBody {
+pub(crate) fn action_body(id: &str, action: &str) -> FederationBody {
     FederationBody::ActionTaken {
         v: BODY_VERSION,
         request_id: id.into(),
@@ -302,7 +302,7 @@ fn action_body(id: &str, action: &str) -> FederationBody {
     }
 }
 
-async fn post_envelope(node: &TestNode, bytes: Vec<u8>) -> (u16, Vec<u8>) {
+pub(crate) async fn post_envelope(node: &TestNode, bytes: Vec<u8>) -> (u16, Vec<u8>) {
     let response = reqwest::Client::new()
         .post(format!("{}/federation/v1/messages", node.url()))
         .header("content-type", "application/cose")
@@ -703,6 +703,10 @@ async fn keys_rotate_with_an_announcement_signed_by_the_old_key() {
         rotated.body
     );
     assert_ne!(rotated.text("key_id"), old_keys.key_id());
+    // Morocco keeps the new key until its operator confirms the fingerprint that
+    // Spain's operator gave out of band.
+    assert_eq!(rotated.body["awaiting_confirmation"], json!(["ma-node"]));
+    crate::federation_keys::confirm_key(&pair.morocco, "es-node", &rotated.text("fingerprint"));
 
     // Announcing again right away is acknowledged as a duplicate, not reported failed,
     // although the key that signed the announcement is retired by now.
@@ -917,6 +921,8 @@ async fn a_rotation_a_peer_missed_is_announced_again_after_a_restart() {
     let (announced_to, _failed) =
         comity_node::federation::announce_keys(spain.node.federation()).await;
     assert_eq!(announced_to, vec!["ma-node".to_string()]);
+    // Morocco's operator confirms the fingerprint Spain's operator gave out of band.
+    crate::federation_keys::confirm_key(&morocco, "es-node", &report.fingerprint);
     let now = morocco.app().now().millis();
     let trusted = morocco
         .node

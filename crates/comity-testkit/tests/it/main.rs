@@ -6,6 +6,7 @@ mod browser;
 mod browser_security;
 mod contract;
 mod federation;
+mod federation_keys;
 mod listener;
 mod second_factor;
 mod sso;

@@ -1,6 +1,7 @@
 //! The `comity` binary as an operator uses it: one-line errors, non-zero exits, files
 //! created owner-only.
 
+mod peers;
 mod users;
 
 use std::path::Path;
