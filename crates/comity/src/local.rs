@@ -12,7 +12,7 @@ use comity_node::identity::{self, PeerEntry, TrustList};
 use comity_node::{Node, NodeConfig};
 use comity_store::Store;
 use comity_wire::api::UserInput;
-
+/// The options of `comity init`: where the node lives and what `comity.toml` says.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// The data directory to create (must not hold a node yet).
