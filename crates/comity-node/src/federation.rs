@@ -20,7 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use comity_app::inbound::{InboundOutcome, IncomingMessage};
+use comity_app::federation::{InboundOutcome, IncomingMessage};
 use comity_crypto::{
     ENVELOPE_VERSION, EnvelopeHeader, MAX_ENVELOPE_BYTES, MessageId, NodeKeys, Receipt,
     ReceiptOutcome,

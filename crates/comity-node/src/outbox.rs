@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use comity_app::inbound::{InboundOutcome, IncomingMessage};
+use comity_app::federation::{InboundOutcome, IncomingMessage};
 use comity_domain::Timestamp;
 use comity_store::OutboxMessage;
 use rand::Rng;

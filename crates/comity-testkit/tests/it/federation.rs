@@ -4,7 +4,7 @@
 use comity_crypto::{ENVELOPE_VERSION, EnvelopeHeader, MessageId, NodeKeys, ReceiptOutcome};
 use comity_domain::AuthorityKind;
 use comity_testkit::{ApiClient, Backend, TestNode, backends, sample_draft};
-use comity_wire::federation::{BODY_VERSION, FederationBody};
+use comity_wire::federation::{FederationBody, request};
 use serde_json::json;
 
 /// A Spanish node and a Moroccan node that trust each other.
@@ -285,16 +285,16 @@ fn seal_from(
 }
 
 fn action_body(id: &str, action: &str) -> FederationBody {
-    FederationBody::ActionTaken {
-        v: BODY_VERSION,
-        request_id: id.into(),
-        from_side: "requesting".into(),
-        action: action.into(),
+    request::Message::ActionTaken(request::ActionTaken {
+        request_id: id.parse().expect("request id"),
+        from_side: comity_domain::Side::Requesting,
+        action: action.parse().expect("action code"),
         actor: "test".into(),
         reason: Some("test".into()),
         grounds: vec![],
         taken_at_ms: 0,
-    }
+    })
+    .into()
 }
 
 async fn post_envelope(node: &TestNode, bytes: Vec<u8>) -> (u16, Vec<u8>) {
@@ -808,12 +808,11 @@ async fn forged_dispatch(
     content: serde_json::Value,
 ) -> ReceiptOutcome {
     let morocco_keys = pair.morocco.node.state().federation.keys();
-    let body = FederationBody::RequestDispatched {
-        v: BODY_VERSION,
-        request_id: request_id.into(),
+    let body = FederationBody::from(request::Message::Dispatched(request::Dispatched {
+        request_id: request_id.parse().expect("request id"),
         content: Box::new(serde_json::from_value(content).expect("content")),
         case_reference: "RABAT 1/2026".into(),
-    };
+    }));
     let envelope = seal_from(&morocco_keys, "ma-node", &pair.spain, request_id, 1, &body);
     let (status, receipt) = post_envelope(&pair.spain, envelope).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&receipt));
