@@ -485,7 +485,7 @@ fn peer_client(peer: &Peer) -> Result<reqwest::Client, reqwest::Error> {
 }
 
 /// This node as a peer entry for other nodes' trust lists: its endpoint, the authorities
-/// it hosts, its public keys and its TLS certificate.
+/// it hosts, its public keys, its TLS certificate and the message types it accepts.
 pub async fn own_entry(
     app: &comity_app::App,
     keys: &NodeKeys,
@@ -515,6 +515,11 @@ pub async fn own_entry(
             valid_until_ms: None,
         }],
         tls_certificate,
+        accepts: Some(
+            comity_wire::federation::known_message_types()
+                .map(str::to_string)
+                .collect(),
+        ),
     })
 }
 

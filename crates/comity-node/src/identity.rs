@@ -190,6 +190,10 @@ pub struct PeerEntry {
     /// certificate from a public authority when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_certificate: Option<String>,
+    /// The message types it accepts (`comity.request.action.v1`, ...). Absent: every type
+    /// this version knows, as a peer of the same version accepts them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepts: Option<Vec<String>>,
 }
 
 /// An authority a peer hosts.
@@ -233,6 +237,8 @@ pub struct Peer {
     pub keys: Vec<TrustedKey>,
     /// Pinned TLS certificate, PEM.
     pub tls_certificate: Option<String>,
+    /// The message types it accepts; `None` for every type this version knows.
+    pub accepts: Option<Vec<String>>,
 }
 
 impl Peer {
@@ -252,6 +258,44 @@ impl Peer {
             .max_by_key(|key| key.valid_from_ms)
             .map(|key| &key.keys)
     }
+
+    /// Whether the peer accepts messages of `message_type`: a peer whose entry lists no
+    /// types accepts every type this version knows, and no other.
+    pub fn accepts(&self, message_type: &str) -> bool {
+        match &self.accepts {
+            Some(listed) => listed.iter().any(|accepted| accepted == message_type),
+            None => comity_wire::federation::is_known_message_type(message_type),
+        }
+    }
+}
+
+/// The most message types a peer entry may list.
+const MAX_ACCEPTED_TYPES: usize = 256;
+/// The longest message type (the envelope's limit for its text fields).
+const MAX_MESSAGE_TYPE_BYTES: usize = 1024;
+
+/// Checks the `accepts` list of a peer entry: printable ASCII names without spaces,
+/// within the envelope's limit, and not too many of them.
+fn check_accepted_types(accepts: &[String]) -> Result<(), String> {
+    if accepts.len() > MAX_ACCEPTED_TYPES {
+        return Err(format!(
+            "accepts: {} message types, at most {MAX_ACCEPTED_TYPES}",
+            accepts.len()
+        ));
+    }
+    for (index, message_type) in accepts.iter().enumerate() {
+        if message_type.is_empty() || message_type.len() > MAX_MESSAGE_TYPE_BYTES {
+            return Err(format!(
+                "accepts[{index}]: a message type has 1 to {MAX_MESSAGE_TYPE_BYTES} bytes"
+            ));
+        }
+        if !message_type.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err(format!(
+                "accepts[{index}]: a message type is printable ASCII without spaces"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl PeerEntry {
@@ -298,12 +342,16 @@ impl PeerEntry {
         if keys.is_empty() {
             return Err(format!("peer {} has no keys", self.node_id));
         }
+        if let Some(accepts) = &self.accepts {
+            check_accepted_types(accepts)?;
+        }
         Ok(Peer {
             node_id: self.node_id.clone(),
             endpoint: self.endpoint.trim_end_matches('/').to_string(),
             authorities,
             keys,
             tls_certificate: self.tls_certificate.clone(),
+            accepts: self.accepts.clone(),
         })
     }
 }

@@ -572,7 +572,8 @@ async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(dead.len(), 1, "the dispatch became a dead letter");
-    assert_eq!(dead[0]["conversation_id"], id.as_str());
+    // The request's conversation, written with its topic (docs/protocol.md, 9.4).
+    assert_eq!(dead[0]["conversation_id"], format!("request:{id}").as_str());
     assert!(
         !dead[0]["last_error"]
             .as_str()

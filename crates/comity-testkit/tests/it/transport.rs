@@ -52,6 +52,7 @@ fn invented_peer(node_id: &str, endpoint: &str) -> PeerEntry {
             valid_until_ms: None,
         }],
         tls_certificate: None,
+        accepts: None,
     }
 }
 
