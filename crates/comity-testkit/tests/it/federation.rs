@@ -986,3 +986,73 @@ async fn a_peer_entry_cannot_claim_this_node_or_its_authorities() {
         .expect("es-ca");
     assert!(es_ca_after.is_local && es_ca_after.node_id == "es-node");
 }
+
+#[tokio::test]
+async fn a_type_the_peer_does_not_accept_is_held_back_until_its_entry_lists_it() {
+    let Pair {
+        spain,
+        morocco,
+        prosecutor,
+        es_officer,
+        ma_officer,
+    } = pair_with(Backend::Sqlite, |config| {
+        config.outbox.max_backoff_ms = 100;
+        // A message held back must not age into a dead letter.
+        config.outbox.dead_letter_after_secs = 0;
+    })
+    .await;
+    let operator = spain
+        .user("root", "es-ca", &["node_operator"])
+        .await
+        .expect("operator");
+    let mut entry = morocco.node.peer_entry().await.expect("entry");
+    assert!(
+        entry
+            .accepts
+            .as_ref()
+            .is_some_and(|types| types.iter().any(|t| t == request::TYPE_ACTION)),
+        "a node's own entry lists what it accepts"
+    );
+    entry.accepts = Some(vec![request::TYPE_DISPATCHED.into()]);
+    spain.node.add_peer(entry.clone()).await.expect("narrowed");
+
+    let id = dispatch(&prosecutor, &es_officer).await;
+    ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("the dispatch is accepted and goes out");
+    let reply = prosecutor
+        .act(&id, "withdraw", Some("no longer needed"))
+        .await
+        .expect("withdraw");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // Several rechecks later the action is still pending, unsent and not dead.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let pending = operator
+        .get("/api/v1/outbox?status=pending")
+        .await
+        .expect("pending");
+    let pending = pending.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["message_type"], request::TYPE_ACTION);
+    assert_eq!(pending[0]["attempts"], 0, "holding back is not a failed attempt");
+    let dead = operator
+        .get("/api/v1/outbox?status=dead")
+        .await
+        .expect("dead");
+    assert_eq!(dead.body.as_array().map(Vec::len), Some(0));
+    let view = ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(view.text("state"), "delivered", "nothing reached Morocco");
+
+    // Once Morocco's entry lists the type, the action goes out.
+    entry.accepts = None;
+    spain.node.add_peer(entry).await.expect("widened");
+    ma_officer
+        .wait_for_state(&id, "withdrawn", 15)
+        .await
+        .expect("the held action is delivered");
+}
