@@ -105,7 +105,7 @@ impl FederationBody {
         let mut fields: Map<String, Value> = serde_json::from_slice(body).map_err(malformed)?;
         // Bodies written before the message type carried the version had `v: 1`.
         if let Some(version) = fields.remove("v")
-            && version != Value::from(1)
+            && version != 1
         {
             return Err(BodyError::UnsupportedVersion(version.to_string()));
         }
