@@ -528,3 +528,72 @@ impl TrustList {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(accepts: Option<Vec<String>>) -> PeerEntry {
+        let keys = comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng);
+        PeerEntry {
+            node_id: "ma-node".into(),
+            endpoint: "https://ma.example/".into(),
+            authorities: Vec::new(),
+            keys: vec![PeerKey {
+                public: keys.public_identity().to_text(),
+                valid_from_ms: 0,
+                valid_until_ms: None,
+            }],
+            tls_certificate: None,
+            accepts,
+        }
+    }
+
+    #[test]
+    fn a_peer_without_a_list_accepts_every_known_type_and_no_other() {
+        let peer = entry(None).parse().expect("peer");
+        for known in comity_wire::federation::known_message_types() {
+            assert!(peer.accepts(known), "{known}");
+        }
+        assert!(!peer.accepts("comity.alert.published.v1"));
+    }
+
+    #[test]
+    fn a_peer_with_a_list_accepts_only_what_it_lists() {
+        let peer = entry(Some(vec![
+            "comity.request.dispatched.v1".into(),
+            "comity.alert.published.v1".into(),
+        ]))
+        .parse()
+        .expect("peer");
+        assert!(peer.accepts("comity.request.dispatched.v1"));
+        assert!(peer.accepts("comity.alert.published.v1"));
+        assert!(!peer.accepts("comity.request.action.v1"));
+    }
+
+    #[test]
+    fn an_accepts_list_with_bad_names_or_too_many_is_refused_naming_the_entry() {
+        let error = entry(Some(vec![
+            "comity.request.action.v1".into(),
+            "bad type".into(),
+        ]))
+        .parse()
+        .expect_err("space");
+        assert!(error.starts_with("accepts[1]:"), "{error}");
+        let error = entry(Some(vec![String::new()])).parse().expect_err("empty");
+        assert!(error.starts_with("accepts[0]:"), "{error}");
+        let many = (0..=MAX_ACCEPTED_TYPES)
+            .map(|n| format!("comity.test.t{n}.v1"))
+            .collect();
+        let error = entry(Some(many)).parse().expect_err("too many");
+        assert!(error.starts_with("accepts:"), "{error}");
+    }
+
+    #[test]
+    fn an_entry_without_accepts_reads_and_writes_as_before() {
+        let text = toml::to_string(&entry(None)).expect("toml");
+        assert!(!text.contains("accepts"), "{text}");
+        let read: PeerEntry = toml::from_str(&text).expect("read back");
+        assert_eq!(read.accepts, None);
+    }
+}

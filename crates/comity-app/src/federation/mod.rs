@@ -1,12 +1,13 @@
 //! The federation's use cases, topic by topic behind one generic part.
 //!
-//! - [`inbox`](App::accept_incoming): what peers send is stored, checked against the
-//!   conversation's sequence and applied exactly once, in order; it knows no topic.
+//! - `inbox` ([`App::accept_incoming`](crate::App::accept_incoming)): what peers send is
+//!   stored, checked against the conversation's sequence and applied exactly once, in
+//!   order; it knows no topic.
 //! - `dispatch`: decodes a stored message through the one decode table
 //!   ([`FederationBody::decode`](comity_wire::federation::FederationBody::decode)) and
 //!   hands it to the capability that owns its topic (only requests today).
 //! - `outbox`: the recipient's receipt for what this node sent
-//!   ([`App::record_receipt`]).
+//!   ([`App::record_receipt`](crate::App::record_receipt)).
 
 mod dispatch;
 mod inbox;

@@ -262,12 +262,29 @@ fn seal_from(
     sequence: u64,
     body: &FederationBody,
 ) -> Vec<u8> {
+    seal_raw(
+        sender_keys,
+        sender,
+        recipient,
+        (body.message_type(), conversation, sequence),
+        &serde_json::to_string(body).expect("json"),
+    )
+}
+
+/// Seals any body text under any message type, conversation and sequence.
+fn seal_raw(
+    sender_keys: &NodeKeys,
+    sender: &str,
+    recipient: &TestNode,
+    (message_type, conversation, sequence): (&str, &str, u64),
+    body: &str,
+) -> Vec<u8> {
     let header = EnvelopeHeader {
         version: ENVELOPE_VERSION,
         message_id: MessageId::random(&mut rand::rngs::OsRng),
         sender: sender.into(),
         recipient: recipient.node.app().node_id().into(),
-        message_type: body.message_type().into(),
+        message_type: message_type.into(),
         conversation_id: conversation.into(),
         sequence,
         sent_at_ms: recipient.app().now().millis(),
@@ -278,7 +295,7 @@ fn seal_from(
         sender_keys,
         &recipient_keys,
         &header,
-        serde_json::to_string(body).expect("json").as_bytes(),
+        body.as_bytes(),
         &mut rand::rngs::OsRng,
     )
     .expect("seal")
@@ -1036,7 +1053,10 @@ async fn a_type_the_peer_does_not_accept_is_held_back_until_its_entry_lists_it()
     let pending = pending.body.as_array().cloned().unwrap_or_default();
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!(pending[0]["message_type"], request::TYPE_ACTION);
-    assert_eq!(pending[0]["attempts"], 0, "holding back is not a failed attempt");
+    assert_eq!(
+        pending[0]["attempts"], 0,
+        "holding back is not a failed attempt"
+    );
     let dead = operator
         .get("/api/v1/outbox?status=dead")
         .await
@@ -1055,4 +1075,71 @@ async fn a_type_the_peer_does_not_accept_is_held_back_until_its_entry_lists_it()
         .wait_for_state(&id, "withdrawn", 15)
         .await
         .expect("the held action is delivered");
+}
+
+#[tokio::test]
+async fn an_unknown_message_type_or_another_conversation_is_stored_and_rejected_by_name() {
+    let pair = pair(Backend::Sqlite).await;
+    let id = dispatch(&pair.prosecutor, &pair.es_officer).await;
+    pair.ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered");
+    let spain_keys = pair.spain.node.state().federation.keys();
+    let morocco_signing = *pair
+        .morocco
+        .node
+        .state()
+        .federation
+        .keys()
+        .public_identity()
+        .signing_key_bytes();
+    let withdraw = serde_json::to_string(&action_body(&id, "withdraw")).expect("json");
+    let conversation = format!("request:{id}");
+    let rejection = |bytes: Vec<u8>| {
+        let morocco = &pair.morocco;
+        async move {
+            let (status, receipt) = post_envelope(morocco, bytes).await;
+            assert_eq!(status, 200);
+            match comity_crypto::verify_receipt(&receipt, &morocco_signing)
+                .expect("signed receipt")
+                .outcome
+            {
+                ReceiptOutcome::Rejected(reason) => reason,
+                other => panic!("expected a rejection, got {other:?}"),
+            }
+        }
+    };
+
+    let unknown = seal_raw(
+        &spain_keys,
+        "es-node",
+        &pair.morocco,
+        ("comity.request.action.v9", &conversation, 2),
+        &withdraw,
+    );
+    assert_eq!(
+        rejection(unknown).await,
+        "unknown message type `comity.request.action.v9`"
+    );
+    let other_request = uuid::Uuid::now_v7();
+    let elsewhere = seal_raw(
+        &spain_keys,
+        "es-node",
+        &pair.morocco,
+        (request::TYPE_ACTION, &format!("request:{other_request}"), 1),
+        &withdraw,
+    );
+    let reason = rejection(elsewhere).await;
+    assert!(
+        reason.contains("is not the envelope's conversation"),
+        "{reason}"
+    );
+
+    let view = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(view.text("state"), "delivered", "neither took effect");
 }
