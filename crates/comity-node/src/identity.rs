@@ -590,10 +590,18 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_without_accepts_reads_and_writes_as_before() {
+    fn an_entry_reads_back_as_written_with_or_without_accepts() {
         let text = toml::to_string(&entry(None)).expect("toml");
         assert!(!text.contains("accepts"), "{text}");
         let read: PeerEntry = toml::from_str(&text).expect("read back");
         assert_eq!(read.accepts, None);
+
+        let listed = entry(Some(vec!["comity.request.action.v1".into()]));
+        let file = TrustListFile {
+            peers: vec![listed.clone()],
+        };
+        let text = toml::to_string_pretty(&file).expect("toml");
+        let read: TrustListFile = toml::from_str(&text).expect("read back");
+        assert_eq!(read.peers, vec![listed]);
     }
 }
