@@ -6,7 +6,9 @@
 //! - [`auth`]: local accounts (Argon2id), sessions and bearer tokens, and the
 //!   [`Principal`] every other use case takes as its first argument.
 //! - [`cases`] and [`requests`]: cases, drafts and lifecycle transitions.
-//! - [`inbound`]: applying what peers send, exactly once and in order.
+//! - [`federation`]: applying what peers send, exactly once and in order (a generic
+//!   inbox and a dispatcher by topic), and receipts for what this node sent;
+//!   `request_messages` is the request topic's part.
 //! - [`second_factor`]: TOTP and recovery codes; [`sso`]: OpenID Connect log-in.
 //!
 //! Deny by default: every use case that reads or writes checks the principal's
@@ -15,10 +17,12 @@
 pub mod auth;
 pub mod cases;
 pub mod error;
+pub mod federation;
 pub mod inbound;
 pub mod law;
 pub mod letters;
 pub mod operations;
+pub mod request_messages;
 pub mod requests;
 pub mod second_factor;
 pub mod sso;

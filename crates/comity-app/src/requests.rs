@@ -11,7 +11,7 @@ use comity_domain::{
 use comity_store::{OutboxMessage, OutboxStatus, RequestFilter, Tx};
 use comity_wire::RequestContentDto;
 use comity_wire::api::TransitionInput;
-use comity_wire::federation::{BODY_VERSION, FederationBody};
+use comity_wire::federation::{FederationBody, request};
 
 use crate::{App, AppError, Principal};
 
@@ -248,28 +248,37 @@ impl App {
         request: &Request,
         command: &TransitionCommand,
     ) -> Result<FederationBody, AppError> {
+        let request_id = uuid::Uuid::try_parse(&request.id).map_err(|_| {
+            AppError::invalid(
+                "request_id",
+                format!(
+                    "request id `{}` is not a UUID; it cannot travel",
+                    request.id
+                ),
+            )
+        })?;
         if command.action == Action::Dispatch {
             let case = tx
                 .case(&request.case_id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("case {}", request.case_id)))?;
-            return Ok(FederationBody::RequestDispatched {
-                v: BODY_VERSION,
-                request_id: request.id.clone(),
+            return Ok(request::Message::Dispatched(request::Dispatched {
+                request_id,
                 content: Box::new(RequestContentDto::from(&request.content)),
                 case_reference: case.reference,
-            });
+            })
+            .into());
         }
-        Ok(FederationBody::ActionTaken {
-            v: BODY_VERSION,
-            request_id: request.id.clone(),
-            from_side: request.side.code().to_string(),
-            action: command.action.code().to_string(),
+        Ok(request::Message::ActionTaken(request::ActionTaken {
+            request_id,
+            from_side: request.side,
+            action: command.action,
             actor: principal.display(role),
             reason: command.reason.clone(),
             grounds: command.grounds.clone(),
             taken_at_ms: self.now().millis(),
         })
+        .into())
     }
 
     /// Queues `body` for the node that hosts the request's other authority.
@@ -288,16 +297,18 @@ impl App {
                 ),
             )
         })?;
+        let conversation = body.conversation().to_string();
         let sequence = tx
-            .take_outgoing_sequence(&request.id, &record.node_id)
+            .take_outgoing_sequence(&conversation, &record.node_id)
             .await?;
         let now = self.now();
-        let body_json = serde_json::to_string(body)
+        let body_json = body
+            .to_json()
             .map_err(|error| AppError::invalid("body", error.to_string()))?;
         tx.enqueue(&OutboxMessage {
             message_id: self.new_id(),
             recipient_node: record.node_id,
-            conversation_id: request.id.clone(),
+            conversation_id: conversation,
             sequence,
             message_type: body.message_type().to_string(),
             in_reply_to: None,

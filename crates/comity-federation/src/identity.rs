@@ -252,6 +252,10 @@ pub struct PeerEntry {
     /// confirmation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_key: Option<String>,
+    /// The message types it accepts (`comity.request.action.v1`, ...). Absent: every type
+    /// this version knows, as a peer of the same version accepts them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepts: Option<Vec<String>>,
 }
 
 /// An authority a peer hosts.
@@ -297,6 +301,8 @@ pub struct Peer {
     pub tls_certificate: Option<String>,
     /// The recovery public key, if the peer published one.
     pub recovery_key: Option<PublicKeys>,
+    /// The message types it accepts; `None` for every type this version knows.
+    pub accepts: Option<Vec<String>>,
 }
 
 impl Peer {
@@ -316,6 +322,44 @@ impl Peer {
             .max_by_key(|key| key.valid_from_ms)
             .map(|key| &key.keys)
     }
+
+    /// Whether the peer accepts messages of `message_type`: a peer whose entry lists no
+    /// types accepts every type this version knows, and no other.
+    pub fn accepts(&self, message_type: &str) -> bool {
+        match &self.accepts {
+            Some(listed) => listed.iter().any(|accepted| accepted == message_type),
+            None => comity_wire::federation::is_known_message_type(message_type),
+        }
+    }
+}
+
+/// The most message types a peer entry may list.
+const MAX_ACCEPTED_TYPES: usize = 256;
+/// The longest message type (the envelope's limit for its text fields).
+const MAX_MESSAGE_TYPE_BYTES: usize = 1024;
+
+/// Checks the `accepts` list of a peer entry: printable ASCII names without spaces,
+/// within the envelope's limit, and not too many of them.
+fn check_accepted_types(accepts: &[String]) -> Result<(), String> {
+    if accepts.len() > MAX_ACCEPTED_TYPES {
+        return Err(format!(
+            "accepts: {} message types, at most {MAX_ACCEPTED_TYPES}",
+            accepts.len()
+        ));
+    }
+    for (index, message_type) in accepts.iter().enumerate() {
+        if message_type.is_empty() || message_type.len() > MAX_MESSAGE_TYPE_BYTES {
+            return Err(format!(
+                "accepts[{index}]: a message type has 1 to {MAX_MESSAGE_TYPE_BYTES} bytes"
+            ));
+        }
+        if !message_type.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err(format!(
+                "accepts[{index}]: a message type is printable ASCII without spaces"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl PeerEntry {
@@ -375,6 +419,9 @@ impl PeerEntry {
         {
             return Err("recovery_key: the recovery key may not also be a node key".into());
         }
+        if let Some(accepts) = &self.accepts {
+            check_accepted_types(accepts)?;
+        }
         Ok(Peer {
             node_id: self.node_id.clone(),
             endpoint: self.endpoint.trim_end_matches('/').to_string(),
@@ -382,6 +429,7 @@ impl PeerEntry {
             keys,
             tls_certificate: self.tls_certificate.clone(),
             recovery_key,
+            accepts: self.accepts.clone(),
         })
     }
 }
@@ -809,5 +857,80 @@ mod tests {
         );
         trust.clear_pending_keys("es-node");
         assert!(trust.pending_keys().is_empty());
+    }
+
+    use super::{MAX_ACCEPTED_TYPES, PeerEntry, PeerKey, TrustListFile};
+
+    fn entry(accepts: Option<Vec<String>>) -> PeerEntry {
+        let keys = comity_crypto::NodeKeys::generate(&mut rand::rngs::OsRng);
+        PeerEntry {
+            node_id: "ma-node".into(),
+            endpoint: "https://ma.example/".into(),
+            authorities: Vec::new(),
+            keys: vec![PeerKey {
+                public: keys.public_identity().to_text(),
+                valid_from_ms: 0,
+                valid_until_ms: None,
+            }],
+            tls_certificate: None,
+            recovery_key: None,
+            accepts,
+        }
+    }
+
+    #[test]
+    fn a_peer_without_a_list_accepts_every_known_type_and_no_other() {
+        let peer = entry(None).parse().expect("peer");
+        for known in comity_wire::federation::known_message_types() {
+            assert!(peer.accepts(known), "{known}");
+        }
+        assert!(!peer.accepts("comity.alert.published.v1"));
+    }
+
+    #[test]
+    fn a_peer_with_a_list_accepts_only_what_it_lists() {
+        let peer = entry(Some(vec![
+            "comity.request.dispatched.v1".into(),
+            "comity.alert.published.v1".into(),
+        ]))
+        .parse()
+        .expect("peer");
+        assert!(peer.accepts("comity.request.dispatched.v1"));
+        assert!(peer.accepts("comity.alert.published.v1"));
+        assert!(!peer.accepts("comity.request.action.v1"));
+    }
+
+    #[test]
+    fn an_accepts_list_with_bad_names_or_too_many_is_refused_naming_the_entry() {
+        let error = entry(Some(vec![
+            "comity.request.action.v1".into(),
+            "bad type".into(),
+        ]))
+        .parse()
+        .expect_err("space");
+        assert!(error.starts_with("accepts[1]:"), "{error}");
+        let error = entry(Some(vec![String::new()])).parse().expect_err("empty");
+        assert!(error.starts_with("accepts[0]:"), "{error}");
+        let many = (0..=MAX_ACCEPTED_TYPES)
+            .map(|n| format!("comity.test.t{n}.v1"))
+            .collect();
+        let error = entry(Some(many)).parse().expect_err("too many");
+        assert!(error.starts_with("accepts:"), "{error}");
+    }
+
+    #[test]
+    fn an_entry_reads_back_as_written_with_or_without_accepts() {
+        let text = toml::to_string(&entry(None)).expect("toml");
+        assert!(!text.contains("accepts"), "{text}");
+        let read: PeerEntry = toml::from_str(&text).expect("read back");
+        assert_eq!(read.accepts, None);
+
+        let listed = entry(Some(vec!["comity.request.action.v1".into()]));
+        let file = TrustListFile {
+            peers: vec![listed.clone()],
+        };
+        let text = toml::to_string_pretty(&file).expect("toml");
+        let read: TrustListFile = toml::from_str(&text).expect("read back");
+        assert_eq!(read.peers, vec![listed]);
     }
 }

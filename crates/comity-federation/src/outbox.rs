@@ -1,11 +1,13 @@
 //! The outbox sender: a background worker that delivers committed messages, retries
 //! with exponential backoff and jitter, and turns undeliverable ones into dead letters.
+//! A message whose type the recipient's trust-list entry does not accept is held back:
+//! it stays pending (logged once) until the entry lists the type.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use comity_app::inbound::{InboundOutcome, IncomingMessage};
+use comity_app::federation::{InboundOutcome, IncomingMessage};
 use comity_domain::Timestamp;
 use comity_store::OutboxMessage;
 use rand::Rng;
@@ -26,6 +28,7 @@ use crate::transport::DeliveryError;
 pub async fn run_sender(state: FederationState, mut shutdown: watch::Receiver<bool>) {
     let signal = state.app.outbox_signal();
     let in_flight = InFlight::default();
+    let held = Held::default();
     let mut deliveries = tokio::task::JoinSet::new();
     let mut look = true;
     loop {
@@ -37,7 +40,7 @@ pub async fn run_sender(state: FederationState, mut shutdown: watch::Receiver<bo
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
             return;
         }
-        if look && let Err(error) = start_due(&state, &in_flight, &mut deliveries).await {
+        if look && let Err(error) = start_due(&state, &in_flight, &held, &mut deliveries).await {
             tracing::warn!(%error, "outbox pass failed");
         }
         look = tokio::select! {
@@ -97,11 +100,33 @@ impl InFlight {
     }
 }
 
+/// The messages held back because the recipient does not accept their type, so that
+/// each is logged once rather than at every look.
+#[derive(Debug, Clone, Default)]
+struct Held(Arc<Mutex<HashSet<String>>>);
+
+impl Held {
+    /// Marks `message_id` held; `true` the first time.
+    fn hold(&self, message_id: &str) -> bool {
+        self.0
+            .lock()
+            .map(|mut ids| ids.insert(message_id.to_string()))
+            .unwrap_or(false)
+    }
+
+    fn release(&self, message_id: &str) {
+        if let Ok(mut ids) = self.0.lock() {
+            ids.remove(message_id);
+        }
+    }
+}
+
 /// Starts a delivery task for every due conversation that has none yet, up to
 /// [`CONCURRENT_CONVERSATIONS`] at once; returns how many it started.
 async fn start_due(
     state: &FederationState,
     in_flight: &InFlight,
+    held: &Held,
     deliveries: &mut tokio::task::JoinSet<()>,
 ) -> Result<usize, comity_app::AppError> {
     let room = in_flight.room();
@@ -144,8 +169,9 @@ async fn start_due(
         started += 1;
         let state = state.clone();
         let in_flight = in_flight.clone();
+        let held = held.clone();
         deliveries.spawn(async move {
-            if let Err(error) = send_conversation(&state, messages).await {
+            if let Err(error) = send_conversation(&state, &held, messages).await {
                 tracing::warn!(%error, conversation = ?key.0, "outbox delivery failed");
             }
             in_flight.release(&key);
@@ -156,10 +182,17 @@ async fn start_due(
 
 async fn send_conversation(
     state: &FederationState,
+    held: &Held,
     messages: Vec<OutboxMessage>,
 ) -> Result<usize, comity_app::AppError> {
     let mut sent = 0;
     for message in messages {
+        if !recipient_accepts(state, &message) {
+            // What follows in the conversation waits behind it, to keep the order.
+            hold_back(state, held, &message).await?;
+            break;
+        }
+        held.release(&message.message_id);
         match deliver(state, &message).await {
             Ok(receipt) => {
                 state
@@ -175,6 +208,41 @@ async fn send_conversation(
         }
     }
     Ok(sent)
+}
+
+/// Whether the recipient accepts the message's type. This node accepts every type it
+/// knows; a recipient not on the trust list is left to fail delivery as before.
+fn recipient_accepts(state: &FederationState, message: &OutboxMessage) -> bool {
+    if message.recipient_node == state.app.node_id() {
+        return comity_wire::federation::is_known_message_type(&message.message_type);
+    }
+    state
+        .federation
+        .peer(&message.recipient_node)
+        .is_none_or(|peer| peer.accepts(&message.message_type))
+}
+
+/// Keeps a message the recipient does not accept pending, without counting an attempt,
+/// and looks again after the longest retry delay.
+async fn hold_back(
+    state: &FederationState,
+    held: &Held,
+    message: &OutboxMessage,
+) -> Result<(), comity_app::AppError> {
+    if held.hold(&message.message_id) {
+        tracing::warn!(
+            message_id = %message.message_id,
+            peer = %message.recipient_node,
+            message_type = %message.message_type,
+            "held back: the peer's trust-list entry does not accept this message type"
+        );
+    }
+    let recheck_ms = i64::try_from(state.outbox.max_backoff_ms).unwrap_or(i64::MAX / 2);
+    let until = Timestamp(state.app.now().millis().saturating_add(recheck_ms));
+    let mut tx = state.app.store().begin().await?;
+    tx.hold_outgoing(&message.message_id, until).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn record_failure(

@@ -20,7 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use comity_app::inbound::{InboundOutcome, IncomingMessage};
+use comity_app::federation::{InboundOutcome, IncomingMessage};
 use comity_crypto::{
     ENVELOPE_VERSION, EnvelopeHeader, MAX_ENVELOPE_BYTES, MessageId, NodeKeys, Receipt,
     ReceiptOutcome,
@@ -739,7 +739,8 @@ fn peer_client(peer: &Peer) -> Result<reqwest::Client, reqwest::Error> {
 }
 
 /// This node as a peer entry for other nodes' trust lists: its endpoint, the authorities
-/// it hosts, its public keys and its TLS certificate.
+/// it hosts, its public keys, its TLS certificate, its recovery key and the message
+/// types it accepts.
 pub async fn own_entry(
     app: &comity_app::App,
     keys: &NodeKeys,
@@ -771,6 +772,11 @@ pub async fn own_entry(
         }],
         tls_certificate,
         recovery_key: recovery_key.map(comity_crypto::PublicKeys::to_text),
+        accepts: Some(
+            comity_wire::federation::known_message_types()
+                .map(str::to_string)
+                .collect(),
+        ),
     })
 }
 

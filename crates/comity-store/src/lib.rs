@@ -13,6 +13,7 @@
 //! a version, and an update that finds another version fails with [`StoreError::Conflict`].
 
 mod migrations;
+mod outbox_hold;
 mod records;
 pub mod test_support;
 mod tx;

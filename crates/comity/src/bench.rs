@@ -14,7 +14,7 @@ use comity_app::SystemClock;
 use comity_domain::{Authority, AuthorityKind, Timestamp};
 use comity_node::{Node, NodeConfig};
 use comity_store::{OutboxMessage, OutboxStatus};
-use comity_wire::federation::{BODY_VERSION, FederationBody};
+use comity_wire::federation::{FederationBody, request};
 
 /// Options of the exchange benchmark.
 #[derive(Debug, clap::Args)]
@@ -174,7 +174,7 @@ async fn start(
 
 /// Commits one dispatch message to the outbox, as a dispatch transition would.
 async fn enqueue(sender: &Node) -> anyhow::Result<String> {
-    let request_id = uuid::Uuid::now_v7().to_string();
+    let request_id = uuid::Uuid::now_v7();
     let content: comity_wire::RequestContentDto = serde_json::from_value(serde_json::json!({
         "requesting_authority": "aa-ca", "requesting_country": "ES",
         "requested_authority": "bb-ca", "requested_country": "MA",
@@ -182,19 +182,18 @@ async fn enqueue(sender: &Node) -> anyhow::Result<String> {
         "measures": [{"kind": "bank_records", "description": "Statements"}],
         "purpose": "Evidence"
     }))?;
-    let body = FederationBody::RequestDispatched {
-        v: BODY_VERSION,
-        request_id: request_id.clone(),
+    let body = FederationBody::from(request::Message::Dispatched(request::Dispatched {
+        request_id,
         content: Box::new(content),
         case_reference: "BENCH".into(),
-    };
+    }));
     let now = sender.app().now();
     let message_id = uuid::Uuid::now_v7().to_string();
     let mut tx = sender.app().store().begin().await?;
     tx.enqueue(&OutboxMessage {
         message_id: message_id.clone(),
         recipient_node: "bench-b".into(),
-        conversation_id: request_id,
+        conversation_id: body.conversation().to_string(),
         sequence: 1,
         message_type: body.message_type().into(),
         in_reply_to: None,

@@ -4,7 +4,7 @@
 use comity_crypto::{ENVELOPE_VERSION, EnvelopeHeader, MessageId, NodeKeys, ReceiptOutcome};
 use comity_domain::AuthorityKind;
 use comity_testkit::{ApiClient, Backend, TestNode, backends, sample_draft};
-use comity_wire::federation::{BODY_VERSION, FederationBody};
+use comity_wire::federation::{FederationBody, request};
 use serde_json::json;
 
 /// A Spanish node and a Moroccan node that trust each other.
@@ -262,12 +262,29 @@ pub(crate) fn seal_from(
     sequence: u64,
     body: &FederationBody,
 ) -> Vec<u8> {
+    seal_raw(
+        sender_keys,
+        sender,
+        recipient,
+        (body.message_type(), conversation, sequence),
+        &serde_json::to_string(body).expect("json"),
+    )
+}
+
+/// Seals any body text under any message type, conversation and sequence.
+fn seal_raw(
+    sender_keys: &NodeKeys,
+    sender: &str,
+    recipient: &TestNode,
+    (message_type, conversation, sequence): (&str, &str, u64),
+    body: &str,
+) -> Vec<u8> {
     let header = EnvelopeHeader {
         version: ENVELOPE_VERSION,
         message_id: MessageId::random(&mut rand::rngs::OsRng),
         sender: sender.into(),
         recipient: recipient.node.app().node_id().into(),
-        message_type: body.message_type().into(),
+        message_type: message_type.into(),
         conversation_id: conversation.into(),
         sequence,
         sent_at_ms: recipient.app().now().millis(),
@@ -283,23 +300,23 @@ pub(crate) fn seal_from(
         sender_keys,
         &recipient_keys,
         &header,
-        serde_json::to_string(body).expect("json").as_bytes(),
+        body.as_bytes(),
         &mut rand::rngs::OsRng,
     )
     .expect("seal")
 }
 
 pub(crate) fn action_body(id: &str, action: &str) -> FederationBody {
-    FederationBody::ActionTaken {
-        v: BODY_VERSION,
-        request_id: id.into(),
-        from_side: "requesting".into(),
-        action: action.into(),
+    request::Message::ActionTaken(request::ActionTaken {
+        request_id: id.parse().expect("request id"),
+        from_side: comity_domain::Side::Requesting,
+        action: action.parse().expect("action code"),
         actor: "test".into(),
         reason: Some("test".into()),
         grounds: vec![],
         taken_at_ms: 0,
-    }
+    })
+    .into()
 }
 
 pub(crate) async fn post_envelope(node: &TestNode, bytes: Vec<u8>) -> (u16, Vec<u8>) {
@@ -577,7 +594,8 @@ async fn undeliverable_messages_become_dead_letters_an_operator_can_retry() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(dead.len(), 1, "the dispatch became a dead letter");
-    assert_eq!(dead[0]["conversation_id"], id.as_str());
+    // The request's conversation, written with its topic (docs/protocol.md, 9.4).
+    assert_eq!(dead[0]["conversation_id"], format!("request:{id}").as_str());
     assert!(
         !dead[0]["last_error"]
             .as_str()
@@ -817,12 +835,11 @@ async fn forged_dispatch(
     content: serde_json::Value,
 ) -> ReceiptOutcome {
     let morocco_keys = pair.morocco.node.federation().federation.keys();
-    let body = FederationBody::RequestDispatched {
-        v: BODY_VERSION,
-        request_id: request_id.into(),
+    let body = FederationBody::from(request::Message::Dispatched(request::Dispatched {
+        request_id: request_id.parse().expect("request id"),
         content: Box::new(serde_json::from_value(content).expect("content")),
         case_reference: "RABAT 1/2026".into(),
-    };
+    }));
     let envelope = seal_from(&morocco_keys, "ma-node", &pair.spain, request_id, 1, &body);
     let (status, receipt) = post_envelope(&pair.spain, envelope).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&receipt));
@@ -997,4 +1014,144 @@ async fn a_peer_entry_cannot_claim_this_node_or_its_authorities() {
         .find(|record| record.authority.id.as_str() == "es-ca")
         .expect("es-ca");
     assert!(es_ca_after.is_local && es_ca_after.node_id == "es-node");
+}
+
+#[tokio::test]
+async fn a_type_the_peer_does_not_accept_is_held_back_until_its_entry_lists_it() {
+    let Pair {
+        spain,
+        morocco,
+        prosecutor,
+        es_officer,
+        ma_officer,
+    } = pair_with(Backend::Sqlite, |config| {
+        config.outbox.max_backoff_ms = 100;
+        // A message held back must not age into a dead letter.
+        config.outbox.dead_letter_after_secs = 0;
+    })
+    .await;
+    let operator = spain
+        .user("root", "es-ca", &["node_operator"])
+        .await
+        .expect("operator");
+    let mut entry = morocco.node.peer_entry().await.expect("entry");
+    assert!(
+        entry
+            .accepts
+            .as_ref()
+            .is_some_and(|types| types.iter().any(|t| t == request::TYPE_ACTION)),
+        "a node's own entry lists what it accepts"
+    );
+    entry.accepts = Some(vec![request::TYPE_DISPATCHED.into()]);
+    spain.node.add_peer(entry.clone()).await.expect("narrowed");
+
+    let id = dispatch(&prosecutor, &es_officer).await;
+    ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("the dispatch is accepted and goes out");
+    let reply = prosecutor
+        .act(&id, "withdraw", Some("no longer needed"))
+        .await
+        .expect("withdraw");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // Several rechecks later the action is still pending, unsent and not dead.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let pending = operator
+        .get("/api/v1/outbox?status=pending")
+        .await
+        .expect("pending");
+    let pending = pending.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["message_type"], request::TYPE_ACTION);
+    assert_eq!(
+        pending[0]["attempts"], 0,
+        "holding back is not a failed attempt"
+    );
+    let dead = operator
+        .get("/api/v1/outbox?status=dead")
+        .await
+        .expect("dead");
+    assert_eq!(dead.body.as_array().map(Vec::len), Some(0));
+    let view = ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(view.text("state"), "delivered", "nothing reached Morocco");
+
+    // Once Morocco's entry lists the type, the action goes out.
+    entry.accepts = None;
+    spain.node.add_peer(entry).await.expect("widened");
+    ma_officer
+        .wait_for_state(&id, "withdrawn", 15)
+        .await
+        .expect("the held action is delivered");
+}
+
+#[tokio::test]
+async fn an_unknown_message_type_or_another_conversation_is_stored_and_rejected_by_name() {
+    let pair = pair(Backend::Sqlite).await;
+    let id = dispatch(&pair.prosecutor, &pair.es_officer).await;
+    pair.ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("delivered");
+    let spain_keys = pair.spain.node.federation().federation.keys();
+    let morocco_signing = *pair
+        .morocco
+        .node
+        .federation()
+        .federation
+        .keys()
+        .public_identity()
+        .signing_key_bytes();
+    let withdraw = serde_json::to_string(&action_body(&id, "withdraw")).expect("json");
+    let conversation = format!("request:{id}");
+    let rejection = |bytes: Vec<u8>| {
+        let morocco = &pair.morocco;
+        async move {
+            let (status, receipt) = post_envelope(morocco, bytes).await;
+            assert_eq!(status, 200);
+            match comity_crypto::verify_receipt(&receipt, &morocco_signing)
+                .expect("signed receipt")
+                .outcome
+            {
+                ReceiptOutcome::Rejected(reason) => reason,
+                other => panic!("expected a rejection, got {other:?}"),
+            }
+        }
+    };
+
+    let unknown = seal_raw(
+        &spain_keys,
+        "es-node",
+        &pair.morocco,
+        ("comity.request.action.v9", &conversation, 2),
+        &withdraw,
+    );
+    assert_eq!(
+        rejection(unknown).await,
+        "unknown message type `comity.request.action.v9`"
+    );
+    let other_request = uuid::Uuid::now_v7();
+    let elsewhere = seal_raw(
+        &spain_keys,
+        "es-node",
+        &pair.morocco,
+        (request::TYPE_ACTION, &format!("request:{other_request}"), 1),
+        &withdraw,
+    );
+    let reason = rejection(elsewhere).await;
+    assert!(
+        reason.contains("is not the envelope's conversation"),
+        "{reason}"
+    );
+
+    let view = pair
+        .ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(view.text("state"), "delivered", "neither took effect");
 }

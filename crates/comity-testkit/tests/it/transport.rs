@@ -18,7 +18,7 @@ fn message_to(recipient: &str) -> OutboxMessage {
         recipient_node: recipient.to_string(),
         conversation_id: uuid_text(),
         sequence: 1,
-        message_type: "request_dispatched".into(),
+        message_type: comity_wire::federation::request::TYPE_DISPATCHED.into(),
         in_reply_to: None,
         body: "{}".into(),
         status: OutboxStatus::Pending,
@@ -53,6 +53,7 @@ fn invented_peer(node_id: &str, endpoint: &str) -> PeerEntry {
         }],
         tls_certificate: None,
         recovery_key: None,
+        accepts: None,
     }
 }
 

@@ -1,0 +1,22 @@
+//! What this node sent: the recipient's signed receipt closes an outgoing message.
+
+use crate::{App, AppError};
+
+impl App {
+    /// Records the recipient's signed receipt for an outgoing message; the capability
+    /// owning the message's topic then records what delivery means to it (a receipt for
+    /// a dispatched request records the request's delivery).
+    pub async fn record_receipt(&self, message_id: &str, receipt: &str) -> Result<(), AppError> {
+        let mut tx = self.store().begin().await?;
+        let Some(message) = tx.mark_delivered(message_id, receipt, self.now()).await? else {
+            // Delivered before (a duplicate receipt), or not ours at all.
+            if tx.outbox_message(message_id).await?.is_none() {
+                return Err(AppError::NotFound(format!("outgoing message {message_id}")));
+            }
+            return Ok(());
+        };
+        self.delivered(&mut tx, &message).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
