@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use comity_domain::lifecycle::peer_holds_request;
 use comity_domain::{
     Action, Actor, AuthorityId, CountryCode, Deadline, Origin, Request, RequestState, Role, Side,
-    TransitionCommand, TransitionError, TransitionRecord, available_actions, deadlines,
-    decide_local,
+    TransitionCommand, TransitionError, TransitionRecord, UserTransition, available_actions,
+    deadlines, decide_local,
 };
 use comity_store::{OutboxMessage, OutboxStatus, RequestFilter, Tx};
 use comity_wire::RequestContentDto;
-use comity_wire::api::TransitionInput;
 use comity_wire::federation::{FederationBody, request};
 
 use crate::{App, AppError, Principal};
@@ -149,17 +148,11 @@ impl App {
         &self,
         principal: &Principal,
         request_id: &str,
-        input: &TransitionInput,
+        asked: &UserTransition,
     ) -> Result<RequestDetails, AppError> {
-        let action: Action =
-            input
-                .action
-                .parse()
-                .map_err(|error: comity_domain::UnknownCode| {
-                    AppError::invalid("action", error.to_string())
-                })?;
-        check_transition_text(input)?;
-        let role = acting_role(principal, action, input.role.as_deref())?;
+        let command = &asked.command;
+        let action = command.action;
+        let role = acting_role(principal, action, asked.role)?;
         // Authority and role before anything about the request: a caller who may not
         // read it or take this action learns neither its state nor its version.
         principal.require_case_reader()?;
@@ -171,34 +164,21 @@ impl App {
         }
         let mut tx = self.store().begin().await?;
         let request = visible_request(&mut tx, principal, request_id).await?;
-        check_version(&request, input.expected_version)?;
+        check_version(&request, asked.expected_version)?;
         let history = tx.history(&request.id, request.side).await?;
-        let command = TransitionCommand {
-            action,
-            reason: input
-                .reason
-                .clone()
-                .filter(|reason| !reason.trim().is_empty()),
-            grounds: input
-                .grounds
-                .iter()
-                .map(|ground| ground.trim().to_string())
-                .filter(|ground| !ground.is_empty())
-                .collect(),
-        };
         let to = decide_local(
             request.side,
             request.state,
-            &command,
+            command,
             &principal.user.id,
             role,
             &history,
         )?;
         let recorded_reason = self.legal_gate(
             &request.content,
-            &command,
+            command,
             role,
-            input.override_justification.as_deref(),
+            asked.override_justification.as_deref(),
         )?;
         let now = self.now();
         let record = TransitionRecord {
@@ -225,7 +205,7 @@ impl App {
         history_after.push(record);
         let queued = if action.crosses_to_peer(peer_holds_request(request.side, &history_after)) {
             let body = self
-                .outgoing_body(&mut tx, principal, role, &updated, &command)
+                .outgoing_body(&mut tx, principal, role, &updated, command)
                 .await?;
             self.enqueue_for_counterpart(&mut tx, &updated, &body)
                 .await?;
@@ -380,51 +360,15 @@ async fn actor_names(
 }
 
 fn require_drafter(principal: &Principal) -> Result<(), AppError> {
-    principal.require_any(
-        &[
-            Role::RequestingProsecutor,
-            Role::CentralAuthorityOfficer,
-            Role::Supervisor,
-        ],
-        "draft requests",
-    )
+    let drafters: Vec<Role> = Role::ALL
+        .iter()
+        .copied()
+        .filter(|role| role.may_draft())
+        .collect();
+    principal.require_any(&drafters, "draft requests")
 }
 
 pub use comity_wire::schema::{MAX_GROUNDS, MAX_REASON_CHARS};
-
-/// Bounds the free text of a transition: it is stored in the history and sent to the peer.
-fn check_transition_text(input: &TransitionInput) -> Result<(), AppError> {
-    use comity_domain::text::{MAX_NAME_CHARS, check_free_text, check_name};
-    let invalid = |field: String, error: comity_domain::TextError| {
-        AppError::invalid(field, error.to_string())
-    };
-    if let Some(reason) = &input.reason {
-        check_free_text(reason, MAX_REASON_CHARS)
-            .map_err(|error| invalid("reason".into(), error))?;
-    }
-    if let Some(justification) = &input.override_justification {
-        check_free_text(justification, MAX_REASON_CHARS)
-            .map_err(|error| invalid("override_justification".into(), error))?;
-    }
-    if input.grounds.len() > MAX_GROUNDS {
-        return Err(AppError::invalid(
-            "grounds",
-            format!(
-                "at most {MAX_GROUNDS} entries are accepted, got {}",
-                input.grounds.len()
-            ),
-        ));
-    }
-    // Blank grounds are dropped later, as before; the others are names of grounds.
-    for (index, ground) in input.grounds.iter().enumerate() {
-        if ground.trim().is_empty() {
-            continue;
-        }
-        check_name(ground, MAX_NAME_CHARS)
-            .map_err(|error| invalid(format!("grounds[{index}]"), error))?;
-    }
-    Ok(())
-}
 
 fn check_version(request: &Request, expected: Option<i64>) -> Result<(), AppError> {
     match expected {
@@ -441,12 +385,9 @@ fn check_version(request: &Request, expected: Option<i64>) -> Result<(), AppErro
 fn acting_role(
     principal: &Principal,
     action: Action,
-    asked: Option<&str>,
+    asked: Option<Role>,
 ) -> Result<Role, AppError> {
-    if let Some(code) = asked {
-        let role: Role = code.parse().map_err(|error: comity_domain::UnknownCode| {
-            AppError::invalid("role", error.to_string())
-        })?;
+    if let Some(role) = asked {
         if !principal.has(role) {
             return Err(AppError::Forbidden(format!(
                 "you do not hold the role {}",

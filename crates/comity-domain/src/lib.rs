@@ -34,8 +34,8 @@ pub use error::DomainError;
 pub use ids::{CaseId, NodeId, RequestId, UserId};
 pub use lifecycle::{
     Action, Actor, Origin, RequestState, Side, TransitionCommand, TransitionError,
-    TransitionOutcome, TransitionRecord, available_actions, decide_delivery, decide_local,
-    decide_remote,
+    TransitionOutcome, TransitionRecord, UserTransition, available_actions, decide_delivery,
+    decide_local, decide_remote,
 };
 pub use measure::{MeasureKind, MeasureSought};
 pub use offence::{Offence, OffenceCategory};

@@ -117,6 +117,21 @@ pub struct TransitionCommand {
     pub grounds: Vec<String>,
 }
 
+/// What a user asks for when they act on a request: the command, the role they act in,
+/// the version they saw and, for an approval despite blocking findings, the
+/// supervisor's justification. Parsed once at the edge (API, web form, command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTransition {
+    /// The action, its reason and its grounds (blank ones already dropped).
+    pub command: TransitionCommand,
+    /// The role to act in; `None`: the first the user holds that may take the action.
+    pub role: Option<Role>,
+    /// The version the caller saw; the transition fails if the request changed since.
+    pub expected_version: Option<i64>,
+    /// A supervisor's recorded justification for approving despite blocking findings.
+    pub override_justification: Option<String>,
+}
+
 /// A transition that happened, as kept in the request's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransitionRecord {

@@ -243,9 +243,10 @@ pub async fn transition(
     ApiPath(request_id): ApiPath<String>,
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Json<RequestView>, ApiError> {
+    let asked = input.to_domain().map_err(comity_app::AppError::from)?;
     let details = state
         .app
-        .transition(&principal, &request_id, &input)
+        .transition(&principal, &request_id, &asked)
         .await?;
     Ok(Json(views::request_view(&details, state.app.now())))
 }

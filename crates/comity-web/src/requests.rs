@@ -223,11 +223,16 @@ pub async fn transition(
         expected_version,
         override_justification: overriding.then(|| override_justification.clone()),
     };
-    match state
-        .app
-        .transition(&user.principal, &request_id, &input)
-        .await
-    {
+    let outcome = match input.to_domain() {
+        Ok(asked) => {
+            state
+                .app
+                .transition(&user.principal, &request_id, &asked)
+                .await
+        }
+        Err(error) => Err(AppError::from(error)),
+    };
+    match outcome {
         Ok(_) => Ok(see_other(&format!(
             "/requests/{}?done={}",
             path_segment(&request_id),

@@ -11,6 +11,7 @@
 //! - [`federation`]: the versioned bodies carried inside sealed envelopes between nodes.
 //! - [`problem`]: RFC 9457 problem details.
 //! - [`second_factor`]: enrolment, confirmation and status of a TOTP second factor.
+//! - [`transition`]: [`api::TransitionInput`] parsed into the domain's transition command.
 //! - [`schema`]: OpenAPI schemas of the API's strings, from the domain's code lists and limits.
 //!
 //! The domain can change without breaking peers or stored data: only this crate decides
@@ -23,6 +24,7 @@ pub mod federation;
 pub mod problem;
 pub mod schema;
 pub mod second_factor;
+pub mod transition;
 
 pub use content::{FieldError, RequestContentDto};
 pub use problem::Problem;

@@ -187,8 +187,9 @@ impl Node {
         request_id: &str,
         input: &TransitionInput,
     ) -> Result<comity_app::requests::RequestDetails, AppError> {
+        let asked = input.to_domain()?;
         self.app
-            .transition(self.principal(username), request_id, input)
+            .transition(self.principal(username), request_id, &asked)
             .await
     }
 
