@@ -12,9 +12,11 @@
 //! - [`second_factor`]: TOTP and recovery codes; [`sso`]: OpenID Connect log-in.
 //!
 //! Deny by default: every use case that reads or writes checks the principal's
-//! authority and roles before it touches anything.
+//! authority and roles before it touches anything. The exceptions, writes made before
+//! anyone can log in, go through [`Bootstrap`] ([`App::bootstrap`]).
 
 pub mod auth;
+pub mod bootstrap;
 pub mod cases;
 pub mod error;
 pub mod federation;
@@ -33,6 +35,7 @@ use comity_domain::Timestamp;
 use comity_store::Store;
 
 pub use auth::Principal;
+pub use bootstrap::Bootstrap;
 pub use error::AppError;
 
 /// Where the current time comes from: the system clock in production, a fixed or

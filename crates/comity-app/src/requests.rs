@@ -170,7 +170,7 @@ impl App {
             request.side,
             request.state,
             command,
-            &principal.user.id,
+            principal.user_id(),
             role,
             &history,
         )?;
@@ -186,7 +186,7 @@ impl App {
             from: request.state,
             to,
             actor: Actor::User {
-                user_id: principal.user.id.clone(),
+                user_id: principal.user_id().to_string(),
                 role,
             },
             origin: Origin::Local,
@@ -322,7 +322,7 @@ impl App {
         let overdue = request.state.is_open() && deadlines.iter().any(|d| d.is_overdue(now));
         let mut actions: Vec<Action> = Vec::new();
         if principal.authority() == request.holder() {
-            for role in &principal.user.roles {
+            for role in principal.roles() {
                 for action in available_actions(request.side, request.state, *role) {
                     if !actions.contains(&action) {
                         actions.push(action);
@@ -398,12 +398,11 @@ fn acting_role(
     }
     let allowed = action.allowed_roles();
     principal
-        .user
-        .roles
+        .roles()
         .iter()
         .copied()
         .find(|role| allowed.contains(role))
-        .or_else(|| principal.user.roles.first().copied())
+        .or_else(|| principal.roles().first().copied())
         .ok_or_else(|| AppError::Forbidden("the account holds no role".into()))
 }
 

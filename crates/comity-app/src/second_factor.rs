@@ -426,10 +426,10 @@ impl App {
         principal: &Principal,
     ) -> Result<SecondFactorStatus, AppError> {
         let mut tx = self.store().begin().await?;
-        let record = tx.second_factor(&principal.user.id).await?;
-        let recovery_codes_left = tx.unused_recovery_codes(&principal.user.id).await?;
+        let record = tx.second_factor(principal.user_id()).await?;
+        let recovery_codes_left = tx.unused_recovery_codes(principal.user_id()).await?;
         Ok(SecondFactorStatus {
-            required: self.second_factor_policy().requires(&principal.user.roles),
+            required: self.second_factor_policy().requires(principal.roles()),
             enrolled: record.as_ref().is_some_and(|r| r.confirmed_at.is_some()),
             pending: record.as_ref().is_some_and(|r| r.confirmed_at.is_none()),
             recovery_codes_left,
@@ -444,12 +444,12 @@ impl App {
         let policy = self.second_factor_policy();
         let sealed = policy.secret_box.seal(
             secret.as_slice(),
-            &principal.user.id,
+            principal.user_id(),
             &mut rand::rngs::OsRng,
         );
         let mut tx = self.store().begin().await?;
         if !tx
-            .begin_second_factor(&principal.user.id, &sealed, self.now())
+            .begin_second_factor(principal.user_id(), &sealed, self.now())
             .await?
         {
             return Err(AppError::Conflict(
@@ -458,7 +458,7 @@ impl App {
         }
         tx.commit().await?;
         let secret_base32 = base32_encode(secret.as_slice());
-        let label = format!("{}:{}", policy.issuer, principal.user.username);
+        let label = format!("{}:{}", policy.issuer, principal.username());
         let otpauth_uri = format!(
             "otpauth://totp/{}?secret={secret_base32}&issuer={}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECONDS}",
             percent_encode(&label),
@@ -480,7 +480,7 @@ impl App {
         let code = parse_totp_code(code, "code")?;
         let mut tx = self.store().begin().await?;
         let record = tx
-            .second_factor(&principal.user.id)
+            .second_factor(principal.user_id())
             .await?
             .filter(|record| record.confirmed_at.is_none())
             .ok_or_else(|| {
@@ -496,7 +496,7 @@ impl App {
             )
         })?;
         if !tx
-            .use_second_factor_step(&principal.user.id, step, Some(self.now()))
+            .use_second_factor_step(principal.user_id(), step, Some(self.now()))
             .await?
         {
             return Err(AppError::invalid(
@@ -511,10 +511,10 @@ impl App {
             .iter()
             .map(|code| digest_hex(&normalise_recovery_code(code)))
             .collect();
-        tx.replace_recovery_codes(&principal.user.id, &hashes)
+        tx.replace_recovery_codes(principal.user_id(), &hashes)
             .await?;
         tx.commit().await?;
-        tracing::info!(user = %principal.user.username, "second factor enrolled");
+        tracing::info!(user = %principal.username(), "second factor enrolled");
         Ok(codes)
     }
 
@@ -531,11 +531,11 @@ impl App {
         let user = tx
             .user_by_username(username)
             .await?
-            .filter(|user| user.authority == principal.user.authority)
+            .filter(|user| user.authority == *principal.authority())
             .ok_or_else(|| AppError::NotFound(format!("user `{username}`")))?;
         tx.reset_second_factor(&user.id).await?;
         tx.commit().await?;
-        tracing::info!(user = %user.username, by = %principal.user.username, "second factor reset");
+        tracing::info!(user = %user.username, by = %principal.username(), "second factor reset");
         Ok(())
     }
 }

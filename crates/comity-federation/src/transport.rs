@@ -537,6 +537,7 @@ pub async fn add_peer_checked(
     for authority in peer.authorities {
         state
             .app
+            .bootstrap()
             .register_authority(authority, &peer.node_id)
             .await
             .map_err(|error| PeerError::Failed(error.to_string()))?;

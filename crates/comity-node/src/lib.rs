@@ -331,7 +331,8 @@ async fn register_peer_authorities(
     }
     for peer in trust.peers() {
         for authority in &peer.authorities {
-            app.register_authority(authority.clone(), &peer.node_id)
+            app.bootstrap()
+                .register_authority(authority.clone(), &peer.node_id)
                 .await
                 .map_err(|error| invalid(error.to_string()))?;
         }

@@ -26,6 +26,23 @@ pub fn user_view(user: &UserRecord) -> UserView {
     }
 }
 
+/// The caller's own account, as its session shows it (an authenticated user is active).
+pub fn principal_view(principal: &comity_app::Principal) -> UserView {
+    UserView {
+        id: principal.user_id().to_string(),
+        username: principal.username().to_string(),
+        display_name: principal.display_name().to_string(),
+        authority: principal.authority().to_string(),
+        roles: principal
+            .roles()
+            .iter()
+            .map(|role| role.code().to_string())
+            .collect(),
+        active: true,
+        must_change_password: principal.must_change_password(),
+    }
+}
+
 /// A session, marked `current` when it is the caller's own.
 pub fn session_info_view(
     session: &comity_store::SessionRecord,

@@ -214,6 +214,7 @@ impl TestNode {
         node_id: &str,
     ) -> anyhow::Result<()> {
         self.app()
+            .bootstrap()
             .register_authority(
                 Authority {
                     id: id.parse()?,
@@ -235,6 +236,7 @@ impl TestNode {
         roles: &[&str],
     ) -> anyhow::Result<ApiClient> {
         self.app()
+            .bootstrap()
             .insert_user(&UserInput {
                 username: username.into(),
                 display_name: format!("User {username}"),

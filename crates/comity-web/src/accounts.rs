@@ -258,7 +258,7 @@ async fn user_page(
                 div { button type="submit" id="reset-password" { "Reset password" } }
             }
             h2 id="sessions-heading" { "Sessions" }
-            (sessions_table(&path, &sessions, &user.principal.session_id))
+            (sessions_table(&path, &sessions, user.principal.session_id()))
         },
     );
     Ok((status, page).into_response())
@@ -403,7 +403,12 @@ pub async fn revoke_session(
 
 /// `GET /account/password`: change my password.
 pub async fn password_page(user: WebUserMustChange) -> Markup {
-    password_form(&user.principal, None, None)
+    password_form(
+        &user.principal,
+        user.principal.must_change_password(),
+        None,
+        None,
+    )
 }
 
 /// `POST /account/password`.
@@ -417,7 +422,12 @@ pub async fn change_password(
         let problem = FormProblem::new("confirm_password", "the two new passwords differ");
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            password_form(&user.principal, Some(&problem), None),
+            password_form(
+                &user.principal,
+                user.principal.must_change_password(),
+                Some(&problem),
+                None,
+            ),
         )
             .into_response());
     }
@@ -430,21 +440,23 @@ pub async fn change_password(
         )
         .await
     {
-        Ok(()) => {
-            let mut principal = user.principal.clone();
-            principal.user.must_change_password = false;
-            Ok(password_form(
-                &principal,
-                None,
-                Some("Your password was changed. Your other sessions have ended."),
-            )
-            .into_response())
-        }
+        Ok(()) => Ok(password_form(
+            &user.principal,
+            false,
+            None,
+            Some("Your password was changed. Your other sessions have ended."),
+        )
+        .into_response()),
         Err(AppError::Invalid { field, message }) => {
             let problem = FormProblem::new(field, message);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                password_form(&user.principal, Some(&problem), None),
+                password_form(
+                    &user.principal,
+                    user.principal.must_change_password(),
+                    Some(&problem),
+                    None,
+                ),
             )
                 .into_response())
         }
@@ -452,7 +464,12 @@ pub async fn change_password(
             let problem = FormProblem::new("current_password", message);
             Ok((
                 StatusCode::TOO_MANY_REQUESTS,
-                password_form(&user.principal, Some(&problem), None),
+                password_form(
+                    &user.principal,
+                    user.principal.must_change_password(),
+                    Some(&problem),
+                    None,
+                ),
             )
                 .into_response())
         }
@@ -478,12 +495,14 @@ fn password_input(
     }
 }
 
+/// `must_change`: the password still has to be changed (it was reset), so the page shows
+/// no navigation.
 fn password_form(
     principal: &Principal,
+    must_change: bool,
     problem: Option<&FormProblem>,
     notice: Option<&str>,
 ) -> Markup {
-    let must_change = principal.user.must_change_password;
     layout::page(
         "Change my password",
         (!must_change).then_some(principal),

@@ -69,12 +69,7 @@ pub async fn show(
         )
         .await?;
     let names = authority_names(&state).await?;
-    let may_draft = user
-        .principal
-        .user
-        .roles
-        .iter()
-        .any(|role| role.may_draft());
+    let may_draft = user.principal.roles().iter().any(|role| role.may_draft());
     let title = format!("Case {}", case.reference);
     Ok(layout::page(
         &title,
@@ -105,12 +100,7 @@ fn cases_page(
     title: &str,
     problem: Option<&FormProblem>,
 ) -> maud::Markup {
-    let may_open = user
-        .principal
-        .user
-        .roles
-        .iter()
-        .any(|role| role.may_draft());
+    let may_open = user.principal.roles().iter().any(|role| role.may_draft());
     layout::page(
         "Cases",
         Some(&user.principal),

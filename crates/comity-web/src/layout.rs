@@ -118,7 +118,7 @@ pub fn page(title: &str, user: Option<&Principal>, section: Section, body: Marku
                     @if let Some(user) = user {
                         nav aria-label="Main" {
                             ul {
-                                @if user.user.roles.iter().any(|role| role.may_read_requests()) {
+                                @if user.roles().iter().any(|role| role.may_read_requests()) {
                                     (nav_link("/requests", "Requests", Section::Requests))
                                     (nav_link("/requests?overdue=true", "Overdue", Section::Overdue))
                                     (nav_link("/cases", "Cases", Section::Cases))
@@ -132,7 +132,7 @@ pub fn page(title: &str, user: Option<&Principal>, section: Section, body: Marku
                         div.who {
                             span {
                                 "Signed in as "
-                                strong dir="auto" { (user.user.display_name) }
+                                strong dir="auto" { (user.display_name()) }
                                 " (" (user.authority()) ")"
                             }
                             form method="post" action="/logout" {

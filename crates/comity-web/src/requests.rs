@@ -290,11 +290,11 @@ async fn request_page(
     let now = state.app.now();
     let editable = request.side == Side::Requesting
         && request.state == RequestState::Draft
-        && principal.user.roles.iter().any(|role| role.may_draft());
+        && principal.roles().iter().any(|role| role.may_draft());
     let title = subject_text(content);
     // The same assessment `App::request_assessment` gives, on the content just read.
     let assessment = state.app.assess(content);
-    let supervisor = principal.user.roles.contains(&Role::Supervisor);
+    let supervisor = principal.roles().contains(&Role::Supervisor);
     Ok(layout::page(
         &title,
         Some(principal),
@@ -399,12 +399,8 @@ async fn request_page(
 /// Who took an action: "Name (role)" for this node's users, "you" added for the reader.
 fn actor_text(principal: &Principal, details: &RequestDetails, actor: &Actor) -> String {
     match actor {
-        Actor::User { user_id, role } if *user_id == principal.user.id => {
-            format!(
-                "{} ({}) — you",
-                principal.user.display_name,
-                role_text(*role)
-            )
+        Actor::User { user_id, role } if *user_id == principal.user_id() => {
+            format!("{} ({}) — you", principal.display_name(), role_text(*role))
         }
         Actor::User { user_id, role } if details.actor_names.contains_key(user_id) => {
             let name = details

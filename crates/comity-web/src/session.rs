@@ -21,19 +21,22 @@ pub async fn index(State(state): State<WebState>, parts: Parts) -> Response {
         return see_other("/login");
     };
     match state.app.authenticate_for_password_change(&token).await {
-        Ok(principal) => see_other(landing_page(&principal.user)),
+        Ok(principal) => see_other(landing_page(
+            principal.roles(),
+            principal.must_change_password(),
+        )),
         Err(_) => see_other("/login"),
     }
 }
 
 /// Where a user starts: the password page when it must be changed, the requests for
 /// those who read them, the user list for administrators, else their password page.
-pub fn landing_page(user: &comity_store::UserRecord) -> &'static str {
-    if user.must_change_password {
+pub fn landing_page(roles: &[comity_domain::Role], must_change_password: bool) -> &'static str {
+    if must_change_password {
         "/account/password"
-    } else if user.roles.iter().any(|role| role.may_read_requests()) {
+    } else if roles.iter().any(|role| role.may_read_requests()) {
         "/requests"
-    } else if user.roles.contains(&comity_domain::Role::Administrator) {
+    } else if roles.contains(&comity_domain::Role::Administrator) {
         "/users"
     } else {
         "/account/password"
@@ -72,7 +75,10 @@ pub async fn login(
         .await
     {
         Ok(session) => {
-            let mut response = see_other(landing_page(&session.user));
+            let mut response = see_other(landing_page(
+                &session.user.roles,
+                session.user.must_change_password,
+            ));
             response
                 .headers_mut()
                 .insert(header::SET_COOKIE, session_cookie(&state, &session)?);

@@ -159,6 +159,7 @@ async fn start(
     }
     let node = Node::build_with_clock(config, Arc::new(SystemClock)).await?;
     node.app()
+        .bootstrap()
         .register_authority(
             Authority {
                 id: authority.parse()?,

@@ -39,6 +39,7 @@ pub async fn login_flood(args: LoginFloodArgs) -> anyhow::Result<()> {
     config.data_dir = Some(root.path().to_path_buf());
     let node = Node::build_with_clock(config, Arc::new(SystemClock)).await?;
     node.app()
+        .bootstrap()
         .register_authority(
             Authority {
                 id: "aa-ca".parse()?,
@@ -50,6 +51,7 @@ pub async fn login_flood(args: LoginFloodArgs) -> anyhow::Result<()> {
         )
         .await?;
     node.app()
+        .bootstrap()
         .insert_user(&UserInput {
             username: "ana".into(),
             display_name: "Ana".into(),

@@ -143,6 +143,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         })?;
         let (id, country, kind, name) = spec.authority;
         node.app()
+            .bootstrap()
             .register_authority(
                 Authority {
                     id: id.parse()?,
@@ -156,6 +157,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         for (username, display_name, roles) in spec.users {
             let password = random_password_for(username);
             node.app()
+                .bootstrap()
                 .insert_user(&UserInput {
                     username: (*username).into(),
                     display_name: (*display_name).into(),
@@ -322,6 +324,7 @@ async fn login_with_new_user(
 ) -> anyhow::Result<Client> {
     let password = random_password_for("hugo");
     node.app()
+        .bootstrap()
         .insert_user(&UserInput {
             username: "hugo".into(),
             display_name: "Hugo Lefèvre (bureau de l'entraide pénale)".into(),

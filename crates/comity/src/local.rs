@@ -135,16 +135,18 @@ pub async fn init(args: InitArgs) -> anyhow::Result<()> {
     let database_url = config.database_url().context("no database")?;
     let store = Store::open(&database_url).await?;
     let app = App::new(store, args.node_id.clone(), Arc::new(SystemClock))?;
-    app.register_authority(authority.clone(), &args.node_id)
+    app.bootstrap()
+        .register_authority(authority.clone(), &args.node_id)
         .await?;
-    app.insert_user(&UserInput {
-        username: args.admin_username.clone(),
-        display_name: "Administrator".into(),
-        authority: authority.id.to_string(),
-        roles: vec!["administrator".into(), "node_operator".into()],
-        password,
-    })
-    .await?;
+    app.bootstrap()
+        .insert_user(&UserInput {
+            username: args.admin_username.clone(),
+            display_name: "Administrator".into(),
+            authority: authority.id.to_string(),
+            roles: vec!["administrator".into(), "node_operator".into()],
+            password,
+        })
+        .await?;
     if args.tls_cert.is_none() && !args.no_tls {
         let mut hosts = vec!["localhost".to_string(), args.listen.ip().to_string()];
         if let Some(host) = args

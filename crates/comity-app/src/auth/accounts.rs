@@ -88,8 +88,9 @@ impl App {
         self.insert_user(input).await
     }
 
-    /// Creates a user without a principal: for `comity init`, the demo and tests only.
-    pub async fn insert_user(&self, input: &UserInput) -> Result<UserRecord, AppError> {
+    /// Creates a user without a principal: reached through [`crate::Bootstrap`], and by
+    /// [`App::create_user`] once it checked the caller.
+    pub(crate) async fn insert_user(&self, input: &UserInput) -> Result<UserRecord, AppError> {
         if !valid_username(&input.username) {
             return Err(AppError::invalid(
                 "username",
@@ -163,7 +164,7 @@ impl App {
     ) -> Result<UserRecord, AppError> {
         let mut tx = self.store().begin().await?;
         let mut user = managed(&mut tx, principal, user_id).await?;
-        let own = user.id == principal.user.id;
+        let own = user.id == principal.user_id();
         if let Some(name) = &patch.display_name {
             user.display_name = display_name(name)?;
         }
@@ -193,7 +194,7 @@ impl App {
             tx.delete_sessions_of(&user.id, None).await?;
         }
         tx.commit().await?;
-        tracing::info!(user = %user.username, by = %principal.user.username, active = user.active, "user updated");
+        tracing::info!(user = %user.username, by = %principal.username(), active = user.active, "user updated");
         Ok(user)
     }
 
@@ -215,7 +216,7 @@ impl App {
         tx.update_user(&user).await?;
         tx.delete_sessions_of(&user.id, None).await?;
         tx.commit().await?;
-        tracing::info!(user = %user.username, by = %principal.user.username, "password reset");
+        tracing::info!(user = %user.username, by = %principal.username(), "password reset");
         Ok(())
     }
 
@@ -227,7 +228,7 @@ impl App {
         current_password: &str,
         new_password: &str,
     ) -> Result<(), AppError> {
-        let username = &principal.user.username;
+        let username = &principal.username();
         let account = super::account_key(username);
         let now = self.now();
         if let Err(retry) = self.accounts.by_account.check(&account, now) {
@@ -242,7 +243,7 @@ impl App {
         }
         let stored = {
             let mut tx = self.store().begin().await?;
-            tx.user(&principal.user.id)
+            tx.user(principal.user_id())
                 .await?
                 .ok_or_else(|| AppError::Unauthenticated("the account is gone".into()))?
         };
@@ -263,7 +264,7 @@ impl App {
         let password_hash = self.accounts.hasher.hash(new_password).await?;
         let mut tx = self.store().begin().await?;
         let mut user = tx
-            .user(&principal.user.id)
+            .user(principal.user_id())
             .await?
             .ok_or_else(|| AppError::Unauthenticated("the account is gone".into()))?;
         user.password_hash = password_hash;
@@ -285,7 +286,7 @@ impl App {
     ) -> Result<Vec<SessionRecord>, AppError> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
-        if principal.user.id != user_id {
+        if principal.user_id() != user_id {
             managed(&mut tx, principal, user_id).await?;
         }
         Ok(tx.sessions_of(user_id, now, self.idle_since(now)).await?)
@@ -299,7 +300,7 @@ impl App {
         session_id: &str,
     ) -> Result<(), AppError> {
         let mut tx = self.store().begin().await?;
-        if principal.user.id != user_id {
+        if principal.user_id() != user_id {
             managed(&mut tx, principal, user_id).await?;
         }
         if !tx.delete_session_of(user_id, session_id).await? {
@@ -316,7 +317,7 @@ impl App {
         user_id: &str,
     ) -> Result<u64, AppError> {
         let mut tx = self.store().begin().await?;
-        if principal.user.id != user_id {
+        if principal.user_id() != user_id {
             managed(&mut tx, principal, user_id).await?;
         }
         let ended = tx.delete_sessions_of(user_id, None).await?;

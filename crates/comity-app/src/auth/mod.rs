@@ -37,24 +37,73 @@ pub const DEFAULT_IDLE_MINUTES: i64 = 30;
 /// A session's last use is written at most this often.
 const TOUCH_EVERY_MS: i64 = 60 * 1_000;
 
-/// An authenticated user, as every use case sees the caller.
+/// An authenticated user, as every use case sees the caller. Its fields are private and
+/// [`App::authenticate`] (with [`App::authenticate_for_password_change`]) is the only way
+/// to make one: a use case that takes a `Principal` knows the caller logged in. It holds
+/// what handlers need to know about the caller, never the password hash.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The user.
-    pub user: UserRecord,
-    /// The session the user came with (its public id).
-    pub session_id: String,
+    user_id: String,
+    username: String,
+    display_name: String,
+    authority: AuthorityId,
+    roles: Vec<Role>,
+    must_change_password: bool,
+    session_id: String,
 }
 
 impl Principal {
+    /// The principal of `user`, who came with the session `session_id`.
+    fn of(user: &UserRecord, session_id: String) -> Principal {
+        Principal {
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            authority: user.authority.clone(),
+            roles: user.roles.clone(),
+            must_change_password: user.must_change_password,
+            session_id,
+        }
+    }
+
+    /// The user's id on this node.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The user's log-in name (for logs and the authenticator app's label).
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The user's display name.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// The roles the user holds.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    /// Whether an administrator reset the password and the user has yet to choose one.
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password
+    }
+
+    /// The session the user came with (its public id).
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
     /// The authority the user works for.
     pub fn authority(&self) -> &AuthorityId {
-        &self.user.authority
+        &self.authority
     }
 
     /// Whether the user holds `role`.
     pub fn has(&self, role: Role) -> bool {
-        self.user.roles.contains(&role)
+        self.roles.contains(&role)
     }
 
     /// Fails unless the user holds one of `roles`, naming the rule.
@@ -72,7 +121,7 @@ impl Principal {
     /// Fails unless the user holds a role that may read cases and requests (the roles
     /// that work on them, and oversight).
     pub fn require_case_reader(&self) -> Result<(), AppError> {
-        if self.user.roles.iter().any(|role| role.may_read_requests()) {
+        if self.roles.iter().any(|role| role.may_read_requests()) {
             return Ok(());
         }
         Err(AppError::Forbidden(
@@ -83,7 +132,7 @@ impl Principal {
 
     /// "Name (role)" for history and messages to peers.
     pub fn display(&self, role: Role) -> String {
-        format!("{} ({})", self.user.display_name, role.label())
+        format!("{} ({})", self.display_name, role.label())
     }
 }
 
@@ -294,14 +343,14 @@ impl App {
     /// Finds the principal behind a bearer token or session cookie. A user whose
     /// password was reset gets [`AppError::PasswordChangeRequired`] until they change it.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
-        let principal = self.authenticate_for_password_change(token).await?;
-        if principal.user.must_change_password {
+        let (user, session_id) = self.session_user(token).await?;
+        if user.must_change_password {
             return Err(AppError::PasswordChangeRequired);
         }
         // Second factor (second_factor.rs): a user who must enrol may only enrol.
         let mut tx = self.store().begin().await?;
-        self.require_enrolled(&mut tx, &principal.user).await?;
-        Ok(principal)
+        self.require_enrolled(&mut tx, &user).await?;
+        Ok(Principal::of(&user, session_id))
     }
 
     /// [`App::authenticate`], letting through a user who must change their password:
@@ -310,6 +359,12 @@ impl App {
         &self,
         token: &str,
     ) -> Result<Principal, AppError> {
+        let (user, session_id) = self.session_user(token).await?;
+        Ok(Principal::of(&user, session_id))
+    }
+
+    /// The active user behind a live session, and the session's public id.
+    async fn session_user(&self, token: &str) -> Result<(UserRecord, String), AppError> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let session = tx
@@ -327,10 +382,7 @@ impl App {
             tx.touch_session(&session.id, now).await?;
             tx.commit().await?;
         }
-        Ok(Principal {
-            user,
-            session_id: session.id,
-        })
+        Ok((user, session.id))
     }
 
     /// Ends the session of `token`.
@@ -350,9 +402,9 @@ impl App {
         Ok(purged)
     }
 
-    /// Adds or updates an authority (administrators; also `init`, the demo and the trust
-    /// list loader, which pass no principal).
-    pub async fn register_authority(
+    /// Adds or updates an authority, with no principal: reached through
+    /// [`crate::Bootstrap`] (`init`, the demo, the trust list loader).
+    pub(crate) async fn register_authority(
         &self,
         authority: comity_domain::Authority,
         node_id: &str,

@@ -119,6 +119,7 @@ impl Node {
     /// Registers an authority hosted on `node_id` (this node or a peer).
     async fn authority(&self, id: &str, country: &str, node_id: &str) {
         self.app
+            .bootstrap()
             .register_authority(
                 Authority {
                     id: id.parse().expect("authority id"),
@@ -136,6 +137,7 @@ impl Node {
     pub async fn user(&mut self, username: &str, authority: &str, roles: &[&str]) {
         let user = self
             .app
+            .bootstrap()
             .insert_user(&UserInput {
                 username: username.into(),
                 display_name: format!("User {username}"),

@@ -115,7 +115,7 @@ pub async fn logout(
         (status = 503, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn me(MaybeMustChange(principal): MaybeMustChange) -> Json<UserView> {
-    Json(views::user_view(&principal.user))
+    Json(views::principal_view(&principal))
 }
 
 /// Change one's own password. The current password is required; the caller's other
@@ -267,7 +267,7 @@ pub async fn user_sessions(
     Ok(Json(
         sessions
             .iter()
-            .map(|session| views::session_info_view(session, &principal.session_id))
+            .map(|session| views::session_info_view(session, principal.session_id()))
             .collect(),
     ))
 }

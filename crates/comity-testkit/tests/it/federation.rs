@@ -999,6 +999,7 @@ async fn a_peer_entry_cannot_claim_this_node_or_its_authorities() {
     assert!(
         pair.spain
             .app()
+            .bootstrap()
             .register_authority(es_ca.authority.clone(), "zz-evil")
             .await
             .is_err()

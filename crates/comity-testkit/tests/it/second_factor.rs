@@ -90,6 +90,7 @@ async fn spawn(backend: Backend, clock: Arc<ManualClock>) -> TestNode {
 
 async fn add_user(node: &TestNode, username: &str, roles: &[&str]) {
     node.app()
+        .bootstrap()
         .insert_user(&UserInput {
             username: username.into(),
             display_name: format!("User {username}"),
