@@ -1,6 +1,6 @@
 //! Cases: files that group an authority's requests.
 
-use comity_domain::{Case, Role};
+use comity_domain::{Case, CaseId, Role};
 
 use crate::{App, AppError, Principal};
 
@@ -29,7 +29,7 @@ impl App {
                 .map_err(|error| AppError::invalid(field, error.to_string()))?;
         }
         let case = Case {
-            id: self.new_id(),
+            id: self.new_typed_id(),
             authority: principal.authority().clone(),
             reference: input.reference.trim().to_string(),
             title: input.title.trim().to_string(),
@@ -49,7 +49,11 @@ impl App {
     }
 
     /// One case of the principal's authority.
-    pub async fn get_case(&self, principal: &Principal, case_id: &str) -> Result<Case, AppError> {
+    pub async fn get_case(
+        &self,
+        principal: &Principal,
+        case_id: &CaseId,
+    ) -> Result<Case, AppError> {
         principal.require_case_reader()?;
         let mut tx = self.store().begin().await?;
         let case = tx

@@ -81,6 +81,16 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<comity_domain::DomainError> for AppError {
+    fn from(error: comity_domain::DomainError) -> Self {
+        let comity_domain::DomainError::InvalidField { field, reason } = error;
+        AppError::Invalid {
+            field,
+            message: reason,
+        }
+    }
+}
+
 impl From<comity_wire::FieldError> for AppError {
     fn from(error: comity_wire::FieldError) -> Self {
         AppError::Invalid {

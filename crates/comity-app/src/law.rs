@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use comity_domain::{Action, RequestContent, Role, TransitionCommand};
+use comity_domain::{Action, RequestContent, RequestId, Role, TransitionCommand};
 use comity_law::{Assessment, Catalog};
 
 use crate::{App, AppError, Principal};
@@ -52,7 +52,7 @@ impl App {
     pub async fn request_assessment(
         &self,
         principal: &Principal,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> Result<Assessment, AppError> {
         let details = self.request_details(principal, request_id).await?;
         Ok(self.assess(&details.request.content))

@@ -1,7 +1,7 @@
 //! The letter of request: the request rendered as a formal letter in the requested
 //! state's language (comity-forms), for the web page, the API and the CLI alike.
 
-use comity_domain::Date;
+use comity_domain::{Date, RequestId};
 use comity_forms::{Language, LetterInput};
 
 use crate::{App, AppError, Principal};
@@ -33,7 +33,7 @@ impl App {
     pub async fn letter(
         &self,
         principal: &Principal,
-        request_id: &str,
+        request_id: &RequestId,
         language: Option<Language>,
         format: LetterFormat,
     ) -> Result<Letter, AppError> {

@@ -5,6 +5,7 @@
 //!   web pages, the CLI and the federation workers all call its methods.
 //! - [`auth`]: local accounts (Argon2id), sessions and bearer tokens, and the
 //!   [`Principal`] every other use case takes as its first argument.
+//! - [`ids`]: typed ids from the text of a path or a form field.
 //! - [`cases`] and [`requests`]: cases, drafts and lifecycle transitions.
 //! - [`federation`]: applying what peers send, exactly once and in order (a generic
 //!   inbox and a dispatcher by topic), and receipts for what this node sent;
@@ -20,6 +21,7 @@ pub mod bootstrap;
 pub mod cases;
 pub mod error;
 pub mod federation;
+pub mod ids;
 pub mod inbound;
 pub mod law;
 pub mod letters;
@@ -145,5 +147,10 @@ impl App {
 
     pub(crate) fn new_id(&self) -> String {
         uuid::Uuid::now_v7().to_string()
+    }
+
+    /// A fresh typed id ([`comity_domain::RequestId`], [`comity_domain::CaseId`], …).
+    pub(crate) fn new_typed_id<T: From<uuid::Uuid>>(&self) -> T {
+        uuid::Uuid::now_v7().into()
     }
 }

@@ -4,8 +4,8 @@
 //! already decoded and checked against the envelope's conversation.
 
 use comity_domain::{
-    Action, Actor, AuthorityId, Case, Origin, Request, RequestState, Side, TransitionError,
-    TransitionOutcome, TransitionRecord, decide_delivery, decide_remote,
+    Action, Actor, AuthorityId, Case, NodeId, Origin, Request, RequestId, RequestState, Side,
+    TransitionError, TransitionOutcome, TransitionRecord, decide_delivery, decide_remote,
 };
 use comity_store::Tx;
 use comity_wire::federation::request::{ActionTaken, Dispatched, Message};
@@ -36,17 +36,17 @@ pub enum RequestRejection {
     },
     /// A dispatch for a request this node already holds a requested copy of.
     #[error("request {0} was already received")]
-    AlreadyReceived(String),
+    AlreadyReceived(RequestId),
     /// A peer's dispatch reusing the id of a request this node sent.
     #[error("request id {0} is already in use on this node")]
-    IdInUse(String),
+    IdInUse(RequestId),
     /// An action on a request this node holds no copy of.
     #[error("no {} copy of request {request_id}", side.code())]
     NoCopy {
         /// The side this node would hold.
         side: Side,
         /// The request.
-        request_id: String,
+        request_id: RequestId,
     },
     /// The sender does not host the other side of the request.
     #[error("node {sender} does not host {authority}, the other side of this request")]
@@ -114,7 +114,7 @@ impl App {
         sender_node: &str,
         body: ActionTaken,
     ) -> Result<Outcome, AppError> {
-        let request_id = body.request_id.to_string();
+        let request_id = RequestId::from(body.request_id);
         let local_side = match body.from_side {
             Side::Requesting => Side::Requested,
             Side::Requested => Side::Requesting,
@@ -149,7 +149,8 @@ impl App {
             from: request.state,
             to,
             actor: Actor::Peer {
-                node_id: format!("{sender_node} — {}", body.actor),
+                node_id: NodeId::parse(sender_node)?,
+                display: body.actor,
             },
             origin: Origin::Remote,
             at: self.now(),
@@ -166,7 +167,7 @@ impl App {
         sender_node: &str,
         body: Dispatched,
     ) -> Result<Outcome, AppError> {
-        let request_id = body.request_id.to_string();
+        let request_id = RequestId::from(body.request_id);
         let content = body.content;
         let mut ids = Vec::new();
         for (field, text) in [
@@ -221,7 +222,7 @@ impl App {
         }
         let now = self.now();
         let case = Case {
-            id: self.new_id(),
+            id: self.new_typed_id(),
             authority: content.requested_authority.clone(),
             reference: format!(
                 "IN {} / {}",
@@ -250,7 +251,8 @@ impl App {
                 from: RequestState::Delivered,
                 to: RequestState::Delivered,
                 actor: Actor::Peer {
-                    node_id: sender_node.to_string(),
+                    node_id: NodeId::parse(sender_node)?,
+                    display: String::new(),
                 },
                 origin: Origin::Remote,
                 at: now,

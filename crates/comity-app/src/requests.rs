@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use comity_domain::lifecycle::peer_holds_request;
 use comity_domain::{
-    Action, Actor, AuthorityId, CountryCode, Deadline, Origin, Request, RequestState, Role, Side,
-    TransitionCommand, TransitionError, TransitionRecord, UserTransition, available_actions,
-    deadlines, decide_local,
+    Action, Actor, AuthorityId, CaseId, CountryCode, Deadline, Origin, Request, RequestId,
+    RequestState, Role, Side, TransitionCommand, TransitionError, TransitionRecord, UserId,
+    UserTransition, available_actions, deadlines, decide_local,
 };
 use comity_store::{OutboxMessage, OutboxStatus, RequestFilter, Tx};
 use comity_wire::RequestContentDto;
@@ -28,14 +28,14 @@ pub struct RequestDetails {
     /// Whether a deadline has passed unmet.
     pub overdue: bool,
     /// Display names of this node's users who appear in the history, by user id.
-    pub actor_names: HashMap<String, String>,
+    pub actor_names: HashMap<UserId, String>,
 }
 
 /// Which requests to list.
 #[derive(Debug, Clone, Default)]
 pub struct RequestQuery {
     /// Only this case.
-    pub case_id: Option<String>,
+    pub case_id: Option<CaseId>,
     /// Only this side.
     pub side: Option<Side>,
     /// Only this state.
@@ -49,7 +49,7 @@ impl App {
     pub async fn create_request(
         &self,
         principal: &Principal,
-        case_id: &str,
+        case_id: &CaseId,
         input: &RequestContentDto,
     ) -> Result<RequestDetails, AppError> {
         require_drafter(principal)?;
@@ -58,7 +58,7 @@ impl App {
         let content = parse_content(self, &mut tx, principal, input).await?;
         let now = self.now();
         let request = Request {
-            id: self.new_id(),
+            id: self.new_typed_id(),
             case_id: case.id,
             side: Side::Requesting,
             state: RequestState::Draft,
@@ -76,7 +76,7 @@ impl App {
     pub async fn update_draft(
         &self,
         principal: &Principal,
-        request_id: &str,
+        request_id: &RequestId,
         input: &RequestContentDto,
         expected_version: Option<i64>,
     ) -> Result<RequestDetails, AppError> {
@@ -103,7 +103,7 @@ impl App {
     pub async fn request_details(
         &self,
         principal: &Principal,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> Result<RequestDetails, AppError> {
         principal.require_case_reader()?;
         let mut tx = self.store().begin().await?;
@@ -147,7 +147,7 @@ impl App {
     pub async fn transition(
         &self,
         principal: &Principal,
-        request_id: &str,
+        request_id: &RequestId,
         asked: &UserTransition,
     ) -> Result<RequestDetails, AppError> {
         let command = &asked.command;
@@ -186,7 +186,7 @@ impl App {
             from: request.state,
             to,
             actor: Actor::User {
-                user_id: principal.user_id().to_string(),
+                user_id: principal.user_id().clone(),
                 role,
             },
             origin: Origin::Local,
@@ -346,7 +346,7 @@ impl App {
 async fn actor_names(
     tx: &mut Tx,
     history: &[TransitionRecord],
-) -> Result<HashMap<String, String>, AppError> {
+) -> Result<HashMap<UserId, String>, AppError> {
     let mut names = HashMap::new();
     for record in history {
         if let Actor::User { user_id, .. } = &record.actor
@@ -410,7 +410,7 @@ fn acting_role(
 async fn visible_request(
     tx: &mut Tx,
     principal: &Principal,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Request, AppError> {
     let sides = tx.request_sides(request_id).await?;
     if sides.is_empty() {

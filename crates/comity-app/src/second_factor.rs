@@ -404,7 +404,7 @@ impl App {
             return Ok(());
         }
         Err(AppError::EnrolmentRequired {
-            user_id: user.id.clone(),
+            user_id: user.id.to_string(),
         })
     }
 

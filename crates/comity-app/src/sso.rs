@@ -326,7 +326,7 @@ impl App {
                     .filter(|name| !name.is_empty() && name.chars().count() <= 200)
                     .unwrap_or(username);
                 let user = UserRecord {
-                    id: self.new_id(),
+                    id: self.new_typed_id(),
                     username: username.to_string(),
                     display_name: display_name.to_string(),
                     authority: mapping.authority.clone(),
@@ -341,7 +341,7 @@ impl App {
                     &ExternalIdentity {
                         issuer: mapping.issuer.clone(),
                         subject: subject.to_string(),
-                        user_id: user.id.clone(),
+                        user_id: user.id.to_string(),
                     },
                     self.now(),
                 )

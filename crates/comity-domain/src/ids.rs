@@ -56,6 +56,13 @@ macro_rules! typed_id {
             }
         }
 
+        impl From<uuid::Uuid> for $name {
+            /// A fresh node-local id: a UUID is always a valid id.
+            fn from(uuid: uuid::Uuid) -> Self {
+                $name(uuid.to_string())
+            }
+        }
+
         impl FromStr for $name {
             type Err = DomainError;
 
@@ -67,6 +74,22 @@ macro_rules! typed_id {
         impl fmt::Display for $name {
             fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
                 formatter.write_str(&self.0)
+            }
+        }
+
+        // Read-only access to the text (an id is made only by `parse`), so that the
+        // store and the wire take `&id` where they take `&str`.
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
             }
         }
 

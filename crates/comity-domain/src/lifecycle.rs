@@ -9,7 +9,7 @@
 //! and the property tests check.
 
 use crate::coded_enum;
-use crate::{Role, Timestamp};
+use crate::{DomainError, NodeId, Role, Timestamp, UserId};
 
 coded_enum! {
     /// Where a request stands. Both sides share the list; `Draft`, `PendingApproval`
@@ -93,17 +93,48 @@ pub enum Actor {
     /// A user of this node, acting in one of their roles.
     User {
         /// The user's id on this node.
-        user_id: String,
+        user_id: UserId,
         /// The role the user acted in.
         role: Role,
     },
     /// The other side's node, reporting an action its user took.
     Peer {
         /// The peer node's id.
-        node_id: String,
+        node_id: NodeId,
+        /// Who acted there, as the peer described them ("Name (role)"); empty when the
+        /// peer names no one (a dispatch).
+        display: String,
     },
     /// This node itself (for example on a delivery receipt).
     System,
+}
+
+/// Between a peer's node id and who acted there, in [`Actor::peer_line`]. A node id holds
+/// no white space, so the first occurrence is where the two parts meet.
+const PEER_LINE_SEPARATOR: &str = " — ";
+
+impl Actor {
+    /// A peer actor as one line, as pages, letters and the history show it and as the
+    /// store keeps it: the node id, then who acted there when the peer said
+    /// (`es-node — Ana (supervisor)`). `None` for other actors.
+    pub fn peer_line(&self) -> Option<String> {
+        match self {
+            Actor::Peer { node_id, display } if display.is_empty() => Some(node_id.to_string()),
+            Actor::Peer { node_id, display } => {
+                Some(format!("{node_id}{PEER_LINE_SEPARATOR}{display}"))
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads back a line made by [`Actor::peer_line`].
+    pub fn peer_from_line(line: &str) -> Result<Actor, DomainError> {
+        let (node_id, display) = line.split_once(PEER_LINE_SEPARATOR).unwrap_or((line, ""));
+        Ok(Actor::Peer {
+            node_id: NodeId::parse(node_id)?,
+            display: display.to_string(),
+        })
+    }
 }
 
 /// What a user asks to do to a request.
@@ -371,7 +402,7 @@ pub fn decide_local(
     side: Side,
     state: RequestState,
     command: &TransitionCommand,
-    actor_user_id: &str,
+    actor_user_id: &UserId,
     actor_role: Role,
     history: &[TransitionRecord],
 ) -> Result<RequestState, TransitionError> {
@@ -407,7 +438,7 @@ pub fn decide_local(
     if action == Action::Refuse && command.grounds.iter().all(|g| g.trim().is_empty()) {
         return Err(TransitionError::GroundsRequired);
     }
-    if action == Action::Approve && submitted_by(history) == Some(actor_user_id) {
+    if action == Action::Approve && submitted_by(history) == Some(actor_user_id.as_str()) {
         return Err(TransitionError::FourEyesViolation);
     }
     Ok(to)
@@ -492,4 +523,31 @@ pub fn available_actions(side: Side, state: RequestState, role: Role) -> Vec<Act
         .filter(|action| action.target(state).is_some())
         .filter(|action| action.allowed_roles().contains(&role))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_actor_reads_back_from_its_line() {
+        let named = Actor::Peer {
+            node_id: NodeId::parse("ma-node").expect("node id"),
+            display: "Karim — chef (central authority officer)".into(),
+        };
+        let line = named.peer_line().expect("a peer has a line");
+        assert_eq!(line, "ma-node — Karim — chef (central authority officer)");
+        assert_eq!(Actor::peer_from_line(&line).expect("reads back"), named);
+
+        let unnamed = Actor::Peer {
+            node_id: NodeId::parse("ma-node").expect("node id"),
+            display: String::new(),
+        };
+        let line = unnamed.peer_line().expect("a peer has a line");
+        assert_eq!(line, "ma-node");
+        assert_eq!(Actor::peer_from_line(&line).expect("reads back"), unnamed);
+
+        assert_eq!(Actor::System.peer_line(), None);
+        assert!(Actor::peer_from_line("").is_err());
+    }
 }

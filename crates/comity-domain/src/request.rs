@@ -3,8 +3,8 @@
 use crate::coded_enum;
 use crate::text::{self, MAX_NAME_CHARS, MAX_SHORT_TEXT_CHARS};
 use crate::{
-    AuthorityId, CountryCode, Date, DomainError, MeasureSought, Offence, PersonConcerned,
-    RequestState, Side, Timestamp,
+    AuthorityId, CaseId, CountryCode, Date, DomainError, MeasureSought, Offence, PersonConcerned,
+    RequestId, RequestState, Side, Timestamp,
 };
 
 coded_enum! {
@@ -308,7 +308,7 @@ fn check_text(field: &str, text: &str, max_chars: usize) -> Result<(), DomainErr
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
     /// Node-local id (a UUID).
-    pub id: String,
+    pub id: CaseId,
     /// The authority that owns the case.
     pub authority: AuthorityId,
     /// The authority's own reference, e.g. "DP 123/2026".
@@ -323,9 +323,9 @@ pub struct Case {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// Federation-wide id (a UUID), the same on both sides; also the conversation id.
-    pub id: String,
+    pub id: RequestId,
     /// The case it belongs to, on this node.
-    pub case_id: String,
+    pub case_id: CaseId,
     /// Which end this node holds.
     pub side: Side,
     /// Where it stands.

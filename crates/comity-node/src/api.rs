@@ -110,6 +110,7 @@ pub async fn get_case(
     Authenticated(principal): Authenticated,
     ApiPath(case_id): ApiPath<String>,
 ) -> Result<Json<CaseView>, ApiError> {
+    let case_id: comity_domain::CaseId = comity_app::ids::id_in_path(&case_id)?;
     let case = state.app.get_case(&principal, &case_id).await?;
     let requests = state
         .app
@@ -133,6 +134,7 @@ pub async fn create_request(
     ApiPath(case_id): ApiPath<String>,
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    let case_id: comity_domain::CaseId = comity_app::ids::id_in_path(&case_id)?;
     let details = state
         .app
         .create_request(&principal, &case_id, &input)
@@ -181,12 +183,17 @@ pub async fn list_requests(
         .map(|code| code.parse::<RequestState>())
         .transpose()
         .map_err(|error| comity_app::AppError::invalid("state", error.to_string()))?;
+    let case_id = params
+        .case_id
+        .as_deref()
+        .map(|text| comity_app::ids::id_in_field("case_id", text))
+        .transpose()?;
     let listed = state
         .app
         .list_requests(
             &principal,
             &RequestQuery {
-                case_id: params.case_id,
+                case_id,
                 side,
                 state: request_state,
                 overdue_only: params.overdue,
@@ -204,6 +211,7 @@ pub async fn get_request(
     Authenticated(principal): Authenticated,
     ApiPath(request_id): ApiPath<String>,
 ) -> Result<Json<RequestView>, ApiError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let details = state.app.request_details(&principal, &request_id).await?;
     Ok(Json(views::request_view(&details, state.app.now())))
 }
@@ -227,6 +235,7 @@ pub async fn update_draft(
     ApiQuery(params): ApiQuery<VersionParams>,
     ApiJson(input): ApiJson<RequestContentDto>,
 ) -> Result<Json<RequestView>, ApiError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let details = state
         .app
         .update_draft(&principal, &request_id, &input, params.expected_version)
@@ -243,6 +252,7 @@ pub async fn transition(
     ApiPath(request_id): ApiPath<String>,
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Json<RequestView>, ApiError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let asked = input.to_domain().map_err(comity_app::AppError::from)?;
     let details = state
         .app
@@ -272,6 +282,7 @@ pub async fn request_assessment(
     Authenticated(principal): Authenticated,
     ApiPath(request_id): ApiPath<String>,
 ) -> Result<Json<assessment::AssessmentDto>, ApiError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let assessment = state
         .app
         .request_assessment(&principal, &request_id)
@@ -483,6 +494,7 @@ pub async fn request_letter(
     ApiPath(request_id): ApiPath<String>,
     ApiQuery(params): ApiQuery<LetterParams>,
 ) -> Result<axum::response::Response, ApiError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     use axum::response::IntoResponse;
     let language = params
         .lang

@@ -12,7 +12,7 @@ use comity_wire::api::{
 /// A user.
 pub fn user_view(user: &UserRecord) -> UserView {
     UserView {
-        id: user.id.clone(),
+        id: user.id.to_string(),
         username: user.username.clone(),
         display_name: user.display_name.clone(),
         authority: user.authority.to_string(),
@@ -71,7 +71,7 @@ pub fn authority_view(record: &AuthorityRecord) -> AuthorityView {
 /// A case with its requests.
 pub fn case_view(case: &Case, requests: &[RequestDetails]) -> CaseView {
     CaseView {
-        id: case.id.clone(),
+        id: case.id.to_string(),
         authority: case.authority.to_string(),
         reference: case.reference.clone(),
         title: case.title.clone(),
@@ -85,8 +85,8 @@ pub fn request_summary(details: &RequestDetails) -> RequestSummaryView {
     let request = &details.request;
     let counterpart = request.counterpart();
     RequestSummaryView {
-        id: request.id.clone(),
-        case_id: request.case_id.clone(),
+        id: request.id.to_string(),
+        case_id: request.case_id.to_string(),
         side: request.side.code().to_string(),
         state: request.state.code().to_string(),
         counterpart: counterpart.to_string(),
@@ -101,8 +101,8 @@ pub fn request_summary(details: &RequestDetails) -> RequestSummaryView {
 pub fn request_view(details: &RequestDetails, now: Timestamp) -> RequestView {
     let request = &details.request;
     RequestView {
-        id: request.id.clone(),
-        case_id: request.case_id.clone(),
+        id: request.id.to_string(),
+        case_id: request.case_id.to_string(),
         side: request.side.code().to_string(),
         state: request.state.code().to_string(),
         version: request.version,
@@ -143,13 +143,16 @@ pub fn request_view(details: &RequestDetails, now: Timestamp) -> RequestView {
 }
 
 /// Who made a transition, for people.
-pub fn actor_text(actor: &Actor, names: &std::collections::HashMap<String, String>) -> String {
+pub fn actor_text(
+    actor: &Actor,
+    names: &std::collections::HashMap<comity_domain::UserId, String>,
+) -> String {
     match actor {
         Actor::User { user_id, role } => match names.get(user_id) {
             Some(name) => format!("{name} ({})", role.label()),
             None => format!("user {user_id} ({})", role.label()),
         },
-        Actor::Peer { node_id } => format!("peer {node_id}"),
+        Actor::Peer { .. } => format!("peer {}", actor.peer_line().unwrap_or_default()),
         Actor::System => "system".to_string(),
     }
 }

@@ -1,6 +1,6 @@
 //! Record types for the rows that have no domain type of their own.
 
-use comity_domain::{AuthorityId, RequestState, Role, Side, Timestamp};
+use comity_domain::{AuthorityId, RequestState, Role, Side, Timestamp, UserId};
 
 /// An authority and the node that hosts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct AuthorityRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// Node-local id.
-    pub id: String,
+    pub id: UserId,
     /// Login name, unique.
     pub username: String,
     /// Display name.
@@ -45,7 +45,7 @@ pub struct SessionRecord {
     /// SHA-256 of the token, hex.
     pub token_hash: String,
     /// Whose session.
-    pub user_id: String,
+    pub user_id: UserId,
     /// When opened.
     pub created_at: Timestamp,
     /// When last used (updated at most once a minute).
@@ -60,7 +60,7 @@ pub struct RequestFilter {
     /// Only requests held by these authorities (empty: none).
     pub holders: Vec<AuthorityId>,
     /// Only this case.
-    pub case_id: Option<String>,
+    pub case_id: Option<comity_domain::CaseId>,
     /// Only this side.
     pub side: Option<Side>,
     /// Only these states (empty: all).

@@ -206,13 +206,14 @@ pub async fn show(
     user: WebUser,
     Path(user_id): Path<String>,
 ) -> Result<Response, WebError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     user_page(&state, &user, &user_id, None, None, StatusCode::OK).await
 }
 
 async fn user_page(
     state: &WebState,
     user: &WebUser,
-    user_id: &str,
+    user_id: &comity_domain::UserId,
     problem: Option<&FormProblem>,
     notice: Option<&str>,
     status: StatusCode,
@@ -309,6 +310,7 @@ pub async fn update(
     Path(user_id): Path<String>,
     fields: FormFields,
 ) -> Result<Response, WebError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     let active = match fields.get("active") {
         "yes" => Some(true),
         "no" => Some(false),
@@ -343,6 +345,7 @@ pub async fn reset_password(
     Path(user_id): Path<String>,
     fields: FormFields,
 ) -> Result<Response, WebError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     let outcome = state
         .app
         .reset_password(&user.principal, &user_id, fields.get("password"))
@@ -356,7 +359,7 @@ pub async fn reset_password(
 async fn page_after_change(
     state: &WebState,
     user: &WebUser,
-    user_id: &str,
+    user_id: &comity_domain::UserId,
     outcome: Result<(), AppError>,
     notice: &str,
 ) -> Result<Response, WebError> {
@@ -384,6 +387,7 @@ pub async fn revoke_sessions(
     user: WebUser,
     Path(user_id): Path<String>,
 ) -> Result<Response, WebError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     state.app.revoke_sessions(&user.principal, &user_id).await?;
     Ok(see_other(&user_path(&user_id)))
 }
@@ -394,6 +398,7 @@ pub async fn revoke_session(
     user: WebUser,
     Path((user_id, session_id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     state
         .app
         .revoke_session(&user.principal, &user_id, &session_id)

@@ -57,6 +57,7 @@ pub async fn show(
     user: WebUser,
     Path(case_id): Path<String>,
 ) -> Result<Response, WebError> {
+    let case_id: comity_domain::CaseId = comity_app::ids::id_in_path(&case_id)?;
     let case = state.app.get_case(&user.principal, &case_id).await?;
     let requests = state
         .app

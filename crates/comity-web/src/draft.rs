@@ -378,6 +378,7 @@ pub async fn new_page(
     user: WebUser,
     Path(case_id): Path<String>,
 ) -> Result<Response, WebError> {
+    let case_id: comity_domain::CaseId = comity_app::ids::id_in_path(&case_id)?;
     let case = state.app.get_case(&user.principal, &case_id).await?;
     let authorities = choosable_authorities(&state, &user.principal).await?;
     let form = DraftForm {
@@ -409,6 +410,7 @@ pub async fn create(
     Path(case_id): Path<String>,
     fields: FormFields,
 ) -> Result<Response, WebError> {
+    let case_id: comity_domain::CaseId = comity_app::ids::id_in_path(&case_id)?;
     let case = state.app.get_case(&user.principal, &case_id).await?;
     let form = DraftForm::from_fields(&fields);
     let target = format!("/cases/{}/requests/new", path_segment(&case.id));
@@ -444,6 +446,7 @@ pub async fn edit_page(
     user: WebUser,
     Path(request_id): Path<String>,
 ) -> Result<Response, WebError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let details = state
         .app
         .request_details(&user.principal, &request_id)
@@ -474,6 +477,7 @@ pub async fn update(
     Path(request_id): Path<String>,
     fields: FormFields,
 ) -> Result<Response, WebError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let details = state
         .app
         .request_details(&user.principal, &request_id)

@@ -142,6 +142,7 @@ pub async fn show(
     Path(request_id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let details = state
         .app
         .request_details(&user.principal, &request_id)
@@ -191,6 +192,7 @@ pub async fn transition(
     Path(request_id): Path<String>,
     fields: FormFields,
 ) -> Result<Response, WebError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let action = fields.get("action").to_string();
     let reason = fields.get("reason").to_string();
     let grounds_text = fields.get("grounds").to_string();
@@ -399,7 +401,7 @@ async fn request_page(
 /// Who took an action: "Name (role)" for this node's users, "you" added for the reader.
 fn actor_text(principal: &Principal, details: &RequestDetails, actor: &Actor) -> String {
     match actor {
-        Actor::User { user_id, role } if *user_id == principal.user_id() => {
+        Actor::User { user_id, role } if user_id == principal.user_id() => {
             format!("{} ({}) — you", principal.display_name(), role_text(*role))
         }
         Actor::User { user_id, role } if details.actor_names.contains_key(user_id) => {
@@ -421,7 +423,10 @@ fn actor_text(principal: &Principal, details: &RequestDetails, actor: &Actor) ->
                 .collect();
             format!("a {} (user …{short})", role_text(*role))
         }
-        Actor::Peer { node_id } => format!("the other side (node {node_id})"),
+        Actor::Peer { .. } => format!(
+            "the other side (node {})",
+            actor.peer_line().unwrap_or_default()
+        ),
         Actor::System => "this node".to_string(),
     }
 }
@@ -435,6 +440,7 @@ pub async fn letter(
     Path(request_id): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
+    let request_id: comity_domain::RequestId = comity_app::ids::id_in_path(&request_id)?;
     let language = match params.iter().find(|(key, _)| key == "lang") {
         Some((_, code)) => Some(code.parse::<Language>().map_err(|error| {
             WebError::new(

@@ -2,7 +2,7 @@
 //! disable, reset a password, list and revoke sessions); every user changes their own
 //! password. Granting or withdrawing `node_operator` takes a node operator.
 
-use comity_domain::{AuthorityId, Role};
+use comity_domain::{AuthorityId, Role, UserId};
 use comity_store::{SessionRecord, Tx, UserRecord};
 use comity_wire::api::UserInput;
 
@@ -120,7 +120,7 @@ impl App {
             ));
         }
         let user = UserRecord {
-            id: self.new_id(),
+            id: self.new_typed_id(),
             username: input.username.clone(),
             display_name,
             authority,
@@ -147,7 +147,7 @@ impl App {
     pub async fn managed_user(
         &self,
         principal: &Principal,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<UserRecord, AppError> {
         let mut tx = self.store().begin().await?;
         managed(&mut tx, principal, user_id).await
@@ -159,12 +159,12 @@ impl App {
     pub async fn update_user(
         &self,
         principal: &Principal,
-        user_id: &str,
+        user_id: &UserId,
         patch: &UserPatch,
     ) -> Result<UserRecord, AppError> {
         let mut tx = self.store().begin().await?;
         let mut user = managed(&mut tx, principal, user_id).await?;
-        let own = user.id == principal.user_id();
+        let own = user.id == *principal.user_id();
         if let Some(name) = &patch.display_name {
             user.display_name = display_name(name)?;
         }
@@ -203,7 +203,7 @@ impl App {
     pub async fn reset_password(
         &self,
         principal: &Principal,
-        user_id: &str,
+        user_id: &UserId,
         password: &str,
     ) -> Result<(), AppError> {
         let user = self.managed_user(principal, user_id).await?;
@@ -282,7 +282,7 @@ impl App {
     pub async fn user_sessions(
         &self,
         principal: &Principal,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<Vec<SessionRecord>, AppError> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
@@ -296,7 +296,7 @@ impl App {
     pub async fn revoke_session(
         &self,
         principal: &Principal,
-        user_id: &str,
+        user_id: &UserId,
         session_id: &str,
     ) -> Result<(), AppError> {
         let mut tx = self.store().begin().await?;
@@ -314,7 +314,7 @@ impl App {
     pub async fn revoke_sessions(
         &self,
         principal: &Principal,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<u64, AppError> {
         let mut tx = self.store().begin().await?;
         if principal.user_id() != user_id {
@@ -331,7 +331,7 @@ impl App {
 async fn managed(
     tx: &mut Tx,
     principal: &Principal,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<UserRecord, AppError> {
     principal.require_any(&[Role::Administrator], "manage users")?;
     tx.user(user_id)

@@ -17,7 +17,7 @@ pub mod throttle;
 use std::net::IpAddr;
 
 use base64::Engine;
-use comity_domain::{AuthorityId, Role, Timestamp};
+use comity_domain::{AuthorityId, Role, Timestamp, UserId};
 use comity_store::{SessionRecord, UserRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -43,7 +43,7 @@ const TOUCH_EVERY_MS: i64 = 60 * 1_000;
 /// what handlers need to know about the caller, never the password hash.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    user_id: String,
+    user_id: UserId,
     username: String,
     display_name: String,
     authority: AuthorityId,
@@ -67,7 +67,7 @@ impl Principal {
     }
 
     /// The user's id on this node.
-    pub fn user_id(&self) -> &str {
+    pub fn user_id(&self) -> &UserId {
         &self.user_id
     }
 

@@ -191,7 +191,11 @@ impl Node {
     ) -> Result<comity_app::requests::RequestDetails, AppError> {
         let asked = input.to_domain()?;
         self.app
-            .transition(self.principal(username), request_id, &asked)
+            .transition(
+                self.principal(username),
+                &comity_domain::RequestId::parse(request_id).expect("a request id"),
+                &asked,
+            )
             .await
     }
 
@@ -199,7 +203,10 @@ impl Node {
     pub async fn state_seen_by(&self, username: &str, request_id: &str) -> String {
         match self
             .app
-            .request_details(self.principal(username), request_id)
+            .request_details(
+                self.principal(username),
+                &comity_domain::RequestId::parse(request_id).expect("a request id"),
+            )
             .await
         {
             Ok(details) => details.request.state.code().to_string(),
@@ -296,7 +303,7 @@ impl Harness {
             .create_request(principal, &case.id, content)
             .await
             .expect("draft written");
-        draft.request.id
+        draft.request.id.to_string()
     }
 
     /// A request drafted by `ana`, approved by `pablo`, dispatched by `pablo`, and

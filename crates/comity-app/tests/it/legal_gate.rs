@@ -58,7 +58,10 @@ async fn approval_waits_for_mandatory_content_unless_a_supervisor_overrides() {
         let details = harness
             .spain
             .app
-            .request_details(harness.spain.principal("jefa"), &id)
+            .request_details(
+                harness.spain.principal("jefa"),
+                &comity_domain::RequestId::parse(&id).expect("a request id"),
+            )
             .await
             .expect("request");
         let approval = details.history.last().expect("history");
@@ -85,7 +88,10 @@ async fn a_refusal_must_cite_a_ground_of_the_prevailing_instrument() {
         let details = harness
             .morocco
             .app
-            .request_details(harness.morocco.principal("karim"), &id)
+            .request_details(
+                harness.morocco.principal("karim"),
+                &comity_domain::RequestId::parse(&id).expect("a request id"),
+            )
             .await
             .expect("request");
         let assessment = harness.morocco.app.assess(&details.request.content);

@@ -153,7 +153,10 @@ async fn run(steps: &[Step], histories: Expect) {
 async fn history(node: &Node, reader: &str, request_id: &str) -> String {
     let Ok(details) = node
         .app
-        .request_details(node.principal(reader), request_id)
+        .request_details(
+            node.principal(reader),
+            &comity_domain::RequestId::parse(request_id).expect("a request id"),
+        )
         .await
     else {
         return "  (no copy)\n".into();

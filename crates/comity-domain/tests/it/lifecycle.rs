@@ -161,7 +161,8 @@ impl World {
                         Vec::new()
                     },
                 };
-                let user_id = format!("user-{user}");
+                let user_id =
+                    comity_domain::UserId::parse(&format!("user-{user}")).expect("a valid user id");
                 let Some(holder) = self.holder(*side) else {
                     return;
                 };
@@ -213,7 +214,8 @@ impl World {
                         from: RequestState::Delivered,
                         to: RequestState::Delivered,
                         actor: Actor::Peer {
-                            node_id: "a".into(),
+                            node_id: comity_domain::NodeId::parse("a").expect("node id"),
+                            display: String::new(),
                         },
                         origin: Origin::Remote,
                         at: Timestamp(0),
@@ -283,7 +285,8 @@ fn apply_remote(holder: &mut Holder, action: Action) {
         action,
         to,
         Actor::Peer {
-            node_id: "peer".into(),
+            node_id: comity_domain::NodeId::parse("peer").expect("node id"),
+            display: String::new(),
         },
         Origin::Remote,
     );

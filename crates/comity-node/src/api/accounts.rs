@@ -193,6 +193,7 @@ pub async fn get_user(
     Authenticated(principal): Authenticated,
     Path(user_id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     let user = state.app.managed_user(&principal, &user_id).await?;
     Ok(Json(views::user_view(&user)))
 }
@@ -215,6 +216,7 @@ pub async fn update_user(
     Path(user_id): Path<String>,
     ApiJson(input): ApiJson<UserPatchInput>,
 ) -> Result<Json<UserView>, ApiError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     let patch = UserPatch {
         display_name: input.display_name,
         roles: input.roles,
@@ -242,6 +244,7 @@ pub async fn reset_password(
     Path(user_id): Path<String>,
     ApiJson(input): ApiJson<PasswordResetInput>,
 ) -> Result<StatusCode, ApiError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     state
         .app
         .reset_password(&principal, &user_id, &input.password)
@@ -263,6 +266,7 @@ pub async fn user_sessions(
     Authenticated(principal): Authenticated,
     Path(user_id): Path<String>,
 ) -> Result<Json<Vec<SessionInfoView>>, ApiError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     let sessions = state.app.user_sessions(&principal, &user_id).await?;
     Ok(Json(
         sessions
@@ -285,6 +289,7 @@ pub async fn revoke_sessions(
     Authenticated(principal): Authenticated,
     Path(user_id): Path<String>,
 ) -> Result<Json<RevokedView>, ApiError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     let revoked = state.app.revoke_sessions(&principal, &user_id).await?;
     Ok(Json(RevokedView { revoked }))
 }
@@ -303,6 +308,7 @@ pub async fn revoke_session(
     Authenticated(principal): Authenticated,
     Path((user_id, session_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    let user_id: comity_domain::UserId = comity_app::ids::id_in_path(&user_id)?;
     state
         .app
         .revoke_session(&principal, &user_id, &session_id)

@@ -11,7 +11,7 @@ impl Record for Case {
 
     fn read(row: &Columns<'_>) -> Result<Self, StoreError> {
         Ok(Case {
-            id: row.text("id")?,
+            id: row.code("id")?,
             authority: row.code("authority_id")?,
             reference: row.text("reference")?,
             title: row.text("title")?,

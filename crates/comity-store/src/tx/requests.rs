@@ -19,8 +19,8 @@ impl Record for Request {
 
     fn read(row: &Columns<'_>) -> Result<Self, StoreError> {
         Ok(Request {
-            id: row.text("id")?,
-            case_id: row.text("case_id")?,
+            id: row.code("id")?,
+            case_id: row.code("case_id")?,
             side: row.code("side")?,
             state: row.code("state")?,
             content: read_content(row)?,
@@ -69,12 +69,11 @@ impl Record for TransitionRecord {
     fn read(row: &Columns<'_>) -> Result<Self, StoreError> {
         let actor = match row.text("actor_kind")?.as_str() {
             "user" => Actor::User {
-                user_id: row.text("actor_id")?,
+                user_id: row.code("actor_id")?,
                 role: row.code("actor_role")?,
             },
-            "peer" => Actor::Peer {
-                node_id: row.text("actor_id")?,
-            },
+            "peer" => Actor::peer_from_line(&row.text("actor_id")?)
+                .map_err(|error| row.corrupt("actor_id", error))?,
             "system" => Actor::System,
             other => return Err(row.corrupt("actor_kind", format!("unknown `{other}`"))),
         };
@@ -222,10 +221,12 @@ impl Tx {
         side: Side,
         record: &TransitionRecord,
     ) -> Result<(), StoreError> {
+        // A peer actor is kept as its one-line form (node id, then who acted there),
+        // the text this column has always held.
         let (actor_kind, actor_id, actor_role) = match &record.actor {
-            Actor::User { user_id, role } => ("user", user_id.as_str(), role.code()),
-            Actor::Peer { node_id } => ("peer", node_id.as_str(), ""),
-            Actor::System => ("system", "", ""),
+            Actor::User { user_id, role } => ("user", user_id.to_string(), role.code()),
+            Actor::Peer { .. } => ("peer", record.actor.peer_line().unwrap_or_default(), ""),
+            Actor::System => ("system", String::new(), ""),
         };
         let grounds =
             serde_json::to_string(&record.grounds).map_err(|error| StoreError::Corrupt {

@@ -13,7 +13,7 @@ impl Record for UserRecord {
 
     fn read(row: &Columns<'_>) -> Result<Self, StoreError> {
         Ok(UserRecord {
-            id: row.text("id")?,
+            id: row.code("id")?,
             username: row.text("username")?,
             display_name: row.text("display_name")?,
             authority: row.code("authority_id")?,
@@ -34,7 +34,7 @@ impl Record for SessionRecord {
         Ok(SessionRecord {
             id: row.text("id")?,
             token_hash: row.text("token_hash")?,
-            user_id: row.text("user_id")?,
+            user_id: row.code("user_id")?,
             created_at: row.time("created_at")?,
             last_seen_at: row.time("last_seen_at")?,
             expires_at: row.time("expires_at")?,

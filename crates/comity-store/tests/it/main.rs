@@ -79,7 +79,7 @@ async fn seed(store: &Store) -> Request {
         .await
         .expect("authority");
     let case = Case {
-        id: "case-1".into(),
+        id: comity_domain::CaseId::parse("case-1").expect("id"),
         authority: "es-ca".parse().expect("id"),
         reference: "DP 1/2026".into(),
         title: "Ring".into(),
@@ -87,7 +87,7 @@ async fn seed(store: &Store) -> Request {
     };
     tx.insert_case(&case).await.expect("case");
     let request = Request {
-        id: "req-1".into(),
+        id: comity_domain::RequestId::parse("req-1").expect("id"),
         case_id: case.id.clone(),
         side: Side::Requesting,
         state: RequestState::Draft,
@@ -121,7 +121,7 @@ async fn requests_round_trip_with_history() {
             from: RequestState::Draft,
             to: RequestState::PendingApproval,
             actor: Actor::User {
-                user_id: "u1".into(),
+                user_id: comity_domain::UserId::parse("u1").expect("id"),
                 role: Role::RequestingProsecutor,
             },
             origin: Origin::Local,
@@ -227,7 +227,7 @@ async fn users_are_unique_by_name() {
     for_each_backend(|store| async move {
         seed(&store).await;
         let user = UserRecord {
-            id: "u1".into(),
+            id: comity_domain::UserId::parse("u1").expect("id"),
             username: "ana".into(),
             display_name: "Ana García".into(),
             authority: "es-ca".parse().expect("id"),
@@ -240,7 +240,7 @@ async fn users_are_unique_by_name() {
         let mut tx = store.begin().await.expect("begin");
         tx.insert_user(&user).await.expect("insert");
         let duplicate = UserRecord {
-            id: "u2".into(),
+            id: comity_domain::UserId::parse("u2").expect("id"),
             ..user.clone()
         };
         let error = tx.insert_user(&duplicate).await.expect_err("duplicate");
@@ -254,7 +254,7 @@ async fn users_are_unique_by_name() {
 
 fn user(id: &str, username: &str, authority: &str) -> UserRecord {
     UserRecord {
-        id: id.into(),
+        id: comity_domain::UserId::parse(id).expect("id"),
         username: username.into(),
         display_name: format!("User {username}"),
         authority: authority.parse().expect("id"),
@@ -270,7 +270,7 @@ fn session(id: &str, user_id: &str, created: i64, last_seen: i64, expires: i64) 
     SessionRecord {
         id: id.into(),
         token_hash: format!("hash-{id}"),
-        user_id: user_id.into(),
+        user_id: comity_domain::UserId::parse(user_id).expect("id"),
         created_at: Timestamp(created),
         last_seen_at: Timestamp(last_seen),
         expires_at: Timestamp(expires),
