@@ -338,34 +338,53 @@ pub async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> anyhow::Resul
     if let Some(listen) = listen {
         config.listen = listen;
     }
+    // Listening for the signals before saying the node is up: a service manager (or a
+    // test) that stops the node as soon as it reads that line must not kill it mid-start.
+    let shutdown = ShutdownSignal::install()?;
     let node = Node::build(config).await?;
     println!(
         "comity node {} listening on {}",
         node.app().node_id(),
         node.url()
     );
-    shutdown_signal().await?;
+    shutdown.wait().await?;
     tracing::info!("stopping: finishing work in progress");
     node.stop().await;
     Ok(())
 }
 
-/// Waits for Ctrl-C or, on Unix, SIGTERM (what service managers send to stop a node).
-async fn shutdown_signal() -> anyhow::Result<()> {
+/// Ctrl-C or, on Unix, SIGTERM (what service managers send to stop a node), listened for
+/// from the moment it is installed.
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result?,
-            _ = terminate.recv() => {}
-        }
-        Ok(())
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> anyhow::Result<ShutdownSignal> {
+        Ok(ShutdownSignal {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(
+                tokio::signal::unix::SignalKind::terminate(),
+            )?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await?;
-        Ok(())
+
+    /// Waits for either signal.
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => result?,
+                _ = self.terminate.recv() => {}
+            }
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await?;
+            Ok(())
+        }
     }
 }
 
