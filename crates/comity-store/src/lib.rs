@@ -12,6 +12,7 @@
 //! suite in `tests/it` runs against each. Concurrency is optimistic: a request row carries
 //! a version, and an update that finds another version fails with [`StoreError::Conflict`].
 
+mod alerts;
 mod migrations;
 mod records;
 mod second_factor;
@@ -22,6 +23,7 @@ pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,
 };
+pub use alerts::{AlertRecord, OutOfStep, OutboxEntry};
 pub use second_factor::{ExternalIdentity, SecondFactorRecord, SsoLoginRecord};
 pub use tx::{DeliveredMessage, Tx};
 

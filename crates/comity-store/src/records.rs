@@ -78,15 +78,19 @@ pub enum OutboxStatus {
     Delivered,
     /// Given up after the configured time; an operator must look.
     Dead,
+    /// The recipient's signed receipt says it refused the message: never counted as
+    /// delivered (the reason is kept; an operator alert is raised).
+    Rejected,
 }
 
 impl OutboxStatus {
-    /// The stored code: `pending`, `delivered` or `dead`.
+    /// The stored code: `pending`, `delivered`, `dead` or `rejected`.
     pub fn code(self) -> &'static str {
         match self {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Delivered => "delivered",
             OutboxStatus::Dead => "dead",
+            OutboxStatus::Rejected => "rejected",
         }
     }
 
@@ -96,6 +100,7 @@ impl OutboxStatus {
             "pending" => Some(OutboxStatus::Pending),
             "delivered" => Some(OutboxStatus::Delivered),
             "dead" => Some(OutboxStatus::Dead),
+            "rejected" => Some(OutboxStatus::Rejected),
             _ => None,
         }
     }
@@ -144,7 +149,8 @@ pub enum InboxStatus {
 }
 
 impl InboxStatus {
-    pub(crate) fn code(self) -> &'static str {
+    /// The stored code: `waiting`, `applied` or `rejected`.
+    pub fn code(self) -> &'static str {
         match self {
             InboxStatus::Waiting => "waiting",
             InboxStatus::Applied => "applied",
@@ -152,7 +158,8 @@ impl InboxStatus {
         }
     }
 
-    pub(crate) fn parse(code: &str) -> Option<Self> {
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<Self> {
         match code {
             "waiting" => Some(InboxStatus::Waiting),
             "applied" => Some(InboxStatus::Applied),
