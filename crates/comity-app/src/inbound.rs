@@ -164,7 +164,7 @@ impl App {
     /// Applies one message. `Ok(Err(reason))` is a message that cannot take effect (it
     /// is recorded as rejected); `Err` is a storage failure that rolls everything back.
     /// `Ok(Ok(true))` means outgoing messages were queued in reply.
-    async fn apply_body(
+    pub(crate) async fn apply_body(
         &self,
         tx: &mut Tx,
         message: &InboxMessage,

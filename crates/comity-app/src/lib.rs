@@ -7,11 +7,14 @@
 //!   [`Principal`] every other use case takes as its first argument.
 //! - [`cases`] and [`requests`]: cases, drafts and lifecycle transitions.
 //! - [`inbound`]: applying what peers send, exactly once and in order.
+//! - [`resync`]: bringing two copies of a request back in step; [`alerts`]: operator
+//!   alerts and the operators' inbox and outbox views.
 //! - [`second_factor`]: TOTP and recovery codes; [`sso`]: OpenID Connect log-in.
 //!
 //! Deny by default: every use case that reads or writes checks the principal's
 //! authority and roles before it touches anything.
 
+pub mod alerts;
 pub mod auth;
 pub mod cases;
 pub mod error;
@@ -20,6 +23,7 @@ pub mod law;
 pub mod letters;
 pub mod operations;
 pub mod requests;
+pub mod resync;
 pub mod second_factor;
 pub mod sso;
 
