@@ -181,6 +181,9 @@ fn stands(entry: &OutboxEntry) -> bool {
     }
 }
 
+/// How the reason of a conversation out of step for a conflict begins.
+const CONFLICT: &str = "conflict: ";
+
 const SUPERSEDED_NOTE: &str = "re-issued by a resynchronisation";
 
 fn is_superseded(entry: &OutboxEntry) -> bool {
@@ -356,8 +359,13 @@ impl App {
                     &conflict,
                 )
                 .await?;
-                tx.mark_out_of_step(conversation_id, asker, &conflict, self.now())
-                    .await?;
+                tx.mark_out_of_step(
+                    conversation_id,
+                    asker,
+                    &format!("{CONFLICT}{conflict}"),
+                    self.now(),
+                )
+                .await?;
                 conversations.push(ours);
                 continue;
             }
@@ -476,8 +484,13 @@ impl App {
                         &conflict,
                     )
                     .await?;
-                    tx.mark_out_of_step(conversation_id, peer, &conflict, self.now())
-                        .await?;
+                    tx.mark_out_of_step(
+                        conversation_id,
+                        peer,
+                        &format!("{CONFLICT}{conflict}"),
+                        self.now(),
+                    )
+                    .await?;
                     tx.commit().await?;
                     ConversationReport {
                         conversation_id: conversation_id.to_string(),
@@ -993,6 +1006,7 @@ impl App {
             .all_out_of_step()
             .await?
             .into_iter()
+            .filter(|row| is_sequence_consumed(&row.reason) || row.reason.starts_with(CONFLICT))
             .map(|row| (row.conversation_id, row.peer_node))
             .collect())
     }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 pub mod accounts;
+pub mod federation_ops;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -27,6 +28,7 @@ pub mod second_factor;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
+        .merge(federation_ops::routes())
         .route("/authorities", get(list_authorities))
         .route("/cases", get(list_cases).post(create_case))
         .route("/cases/{case_id}", get(get_case))
@@ -284,7 +286,7 @@ pub async fn request_assessment(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
-    /// `pending`, `delivered` or `dead` (default `dead`).
+    /// `pending`, `delivered`, `dead` or `rejected` (default `dead`).
     #[param(schema_with = outbox_status_schema)]
     pub status: Option<String>,
 }
@@ -301,7 +303,7 @@ pub async fn list_outbox(
     let status = comity_store::OutboxStatus::parse(code).ok_or_else(|| {
         comity_app::AppError::invalid(
             "status",
-            format!("`{code}` is not one of pending, delivered, dead"),
+            format!("`{code}` is not one of pending, delivered, dead, rejected"),
         )
     })?;
     let messages = state.app.outbox(&principal, status).await?;
@@ -440,6 +442,7 @@ fn outbox_status_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
             OutboxStatus::Pending,
             OutboxStatus::Delivered,
             OutboxStatus::Dead,
+            OutboxStatus::Rejected,
         ]
         .map(OutboxStatus::code),
     )

@@ -31,12 +31,14 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::identity::{Peer, PeerEntry, TrustList};
-use crate::outbox::DeliveryError;
+use crate::outbox::{DeliveryError, Settled};
 
 /// The path peers post envelopes to.
 pub const MESSAGES_PATH: &str = "/federation/v1/messages";
 /// The path peers post key announcements to.
 pub const KEYS_PATH: &str = "/federation/v1/keys";
+/// The path peers post resynchronisation statements to.
+pub const RESYNC_PATH: &str = "/federation/v1/resync";
 /// The media type of envelopes and receipts.
 pub const COSE_MEDIA_TYPE: &str = "application/cose";
 
@@ -137,6 +139,11 @@ pub fn routes() -> axum::Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
         )
         .route(
+            RESYNC_PATH,
+            axum::routing::post(receive_resync)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
+        )
+        .route(
             KEYS_PATH,
             axum::routing::post(receive_key_announcement).layer(
                 axum::extract::DefaultBodyLimit::max(comity_crypto::MAX_KEY_ANNOUNCEMENT_BYTES),
@@ -162,10 +169,14 @@ fn refuse_untrusted(reason: String) -> ApiError {
     )
 }
 
-/// Receives one envelope and answers with a signed receipt.
-async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+/// Checks that an envelope is addressed here, that its sender is on the trust list with
+/// a key valid now, verifies its signature and opens it.
+fn open_from_peer(
+    state: &AppState,
+    body: &[u8],
+) -> Result<comity_crypto::OpenedEnvelope, ApiError> {
     let federation = &state.federation;
-    let peeked = comity_crypto::peek_envelope(&body).map_err(|error| {
+    let peeked = comity_crypto::peek_envelope(body).map_err(|error| {
         refuse(
             StatusCode::BAD_REQUEST,
             format!("malformed envelope: {error}"),
@@ -204,13 +215,25 @@ async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response,
                 ),
             )
         })?;
-    let opened =
-        comity_crypto::open(&own_keys, &body, sender_key.signing_key_bytes()).map_err(|error| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                format!("envelope rejected: {error}"),
-            )
-        })?;
+    comity_crypto::open(&own_keys, body, sender_key.signing_key_bytes()).map_err(|error| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            format!("envelope rejected: {error}"),
+        )
+    })
+}
+
+/// Receives one envelope and answers with a signed receipt.
+async fn receive(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let federation = &state.federation;
+    let now = state.app.now().millis();
+    let opened = open_from_peer(&state, &body)?;
+    if opened.header.conversation_id == comity_app::resync::RESYNC_CONVERSATION {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!("resynchronisation envelopes go to {RESYNC_PATH}"),
+        ));
+    }
     let body_text = String::from_utf8(opened.body.clone())
         .map_err(|_| refuse(StatusCode::BAD_REQUEST, "body is not UTF-8 JSON".into()))?;
     let sequence = i64::try_from(opened.header.sequence)
@@ -262,8 +285,9 @@ fn truncate_reason(reason: &str) -> String {
     reason.chars().take(500).collect()
 }
 
-/// Seals and posts one outbox message; returns the verified receipt, base64.
-pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, DeliveryError> {
+/// Seals and posts one outbox message; returns the verified receipt and whether it
+/// refuses the message.
+pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<Settled, DeliveryError> {
     let federation = &state.federation;
     let peer = federation.peer(&message.recipient_node).ok_or_else(|| {
         DeliveryError::Unavailable(format!(
@@ -343,10 +367,17 @@ pub async fn send(state: &AppState, message: &OutboxMessage) -> Result<String, D
             "receipt does not cover the envelope sent".into(),
         ));
     }
-    if let ReceiptOutcome::Rejected(reason) = &receipt.outcome {
-        tracing::warn!(message_id = %message.message_id, %reason, "peer stored the message but rejected it");
-    }
-    Ok(base64::engine::general_purpose::STANDARD.encode(&bytes))
+    let refused = match receipt.outcome {
+        ReceiptOutcome::Rejected(reason) => {
+            tracing::warn!(message_id = %message.message_id, peer = %message.recipient_node, ?reason, "peer stored the message but rejected it");
+            Some(reason)
+        }
+        ReceiptOutcome::Accepted | ReceiptOutcome::Duplicate => None,
+    };
+    Ok(Settled {
+        receipt: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        refused,
+    })
 }
 
 /// How much of a peer's error answer is read, to quote in the outbox's last error.
@@ -729,6 +760,201 @@ async fn receive_key_announcement(
     updated.map_err(|message| refuse(StatusCode::INTERNAL_SERVER_ERROR, message))?;
     tracing::info!(node = %announcement.node_id, key_id = %announcement.new_keys.key_id(), "peer rotated its keys");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Seals `body` to `peer`'s current key as a resynchronisation envelope; returns it
+/// with its message id.
+fn seal_resync(
+    state: &AppState,
+    peer: &Peer,
+    message_type: &str,
+    body: &[u8],
+    in_reply_to: Option<MessageId>,
+) -> Result<(Vec<u8>, MessageId), String> {
+    let now = state.app.now().millis();
+    let recipient_key = peer
+        .current_key(now)
+        .ok_or_else(|| format!("no valid key for {}", peer.node_id))?;
+    let message_id = MessageId::random(&mut rand::rngs::OsRng);
+    let header = EnvelopeHeader {
+        version: ENVELOPE_VERSION,
+        message_id,
+        sender: state.app.node_id().to_string(),
+        recipient: peer.node_id.clone(),
+        message_type: message_type.to_string(),
+        conversation_id: comity_app::resync::RESYNC_CONVERSATION.to_string(),
+        sequence: 0,
+        sent_at_ms: now,
+        in_reply_to,
+    };
+    let envelope = comity_crypto::seal(
+        &state.federation.keys(),
+        recipient_key,
+        &header,
+        body,
+        &mut rand::rngs::OsRng,
+    )
+    .map_err(|error| format!("cannot seal: {error}"))?;
+    Ok((envelope, message_id))
+}
+
+/// A peer states what it has applied of its conversations with this node: answer with
+/// this node's statement and the messages it is missing, sealed to it.
+async fn receive_resync(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    use comity_app::resync::{RESYNC_CONVERSATION, TYPE_RESYNC_ANSWER, TYPE_RESYNC_STATEMENT};
+    let opened = open_from_peer(&state, &body)?;
+    if opened.header.message_type != TYPE_RESYNC_STATEMENT
+        || opened.header.conversation_id != RESYNC_CONVERSATION
+    {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "expected a {TYPE_RESYNC_STATEMENT} envelope in conversation {RESYNC_CONVERSATION}"
+            ),
+        ));
+    }
+    let asker = opened.header.sender.clone();
+    let statement: comity_app::resync::ResyncStatement = serde_json::from_slice(&opened.body)
+        .map_err(|error| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                format!("malformed resynchronisation statement: {error}"),
+            )
+        })?;
+    let (answer, findings) = state.app.answer_resync(&asker, &statement).await?;
+    let answer_bytes = serde_json::to_vec(&answer).map_err(|error| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the answer: {error}"),
+        )
+    })?;
+    let peer = state.federation.peer(&asker).ok_or_else(|| {
+        refuse_untrusted(format!("sender {asker} left the trust list"))
+    })?;
+    let (sealed, _) = seal_resync(
+        &state,
+        &peer,
+        TYPE_RESYNC_ANSWER,
+        &answer_bytes,
+        Some(opened.header.message_id),
+    )
+    .map_err(|message| refuse(StatusCode::INTERNAL_SERVER_ERROR, message))?;
+    tracing::info!(peer = %asker, conversations = statement.conversations.len(), replayed = answer.replay.len(), "answered a resynchronisation");
+    if !findings.behind_in.is_empty() {
+        // The asker holds messages of ours this node lost (it was restored): ask in turn,
+        // once the asker has had time to apply this answer.
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if let Err(error) =
+                resync_with_peer(&state, &asker, Some(findings.behind_in)).await
+            {
+                tracing::warn!(peer = %asker, %error, "resynchronisation in turn failed");
+            }
+        });
+    }
+    let mut response = (StatusCode::OK, sealed).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(COSE_MEDIA_TYPE),
+    );
+    Ok(response)
+}
+
+/// Resynchronises this node's conversations with one peer (the ones named, or all):
+/// sends a sealed statement, opens the sealed answer and catches up.
+pub async fn resync_with_peer(
+    state: &AppState,
+    peer_id: &str,
+    conversations: Option<Vec<String>>,
+) -> Result<comity_app::resync::ResyncReport, String> {
+    use comity_app::resync::{ResyncAnswer, TYPE_RESYNC_ANSWER, TYPE_RESYNC_STATEMENT};
+    let federation = &state.federation;
+    let peer = federation
+        .peer(peer_id)
+        .ok_or_else(|| format!("{peer_id} is not on the trust list"))?;
+    check_endpoint(&peer.endpoint, federation.allow_plain_http_loopback)
+        .map_err(|error| error.to_string())?;
+    let statement = state
+        .app
+        .resync_statement(peer_id, conversations.as_deref())
+        .await
+        .map_err(|error| error.to_string())?;
+    if statement.conversations.is_empty() {
+        return Ok(comity_app::resync::ResyncReport {
+            peer: peer_id.to_string(),
+            conversations: Vec::new(),
+        });
+    }
+    let body = serde_json::to_vec(&statement).map_err(|error| error.to_string())?;
+    let (envelope, message_id) = seal_resync(state, &peer, TYPE_RESYNC_STATEMENT, &body, None)?;
+    let response = federation
+        .client_for(peer_id)?
+        .post(format!("{}{RESYNC_PATH}", peer.endpoint))
+        .header(header::CONTENT_TYPE, COSE_MEDIA_TYPE)
+        .body(envelope)
+        .send()
+        .await
+        .map_err(|error| format!("{}: {error}", peer.endpoint))?;
+    let status = response.status();
+    if !status.is_success() {
+        let detail = read_capped(response, MAX_ERROR_ANSWER_BYTES)
+            .await
+            .map(|bytes| printable_excerpt(&bytes))
+            .unwrap_or_default();
+        return Err(format!("peer answered {status}: {detail}"));
+    }
+    let bytes = read_capped(response, MAX_ENVELOPE_BYTES).await?;
+    let peeked = comity_crypto::peek_envelope(&bytes)
+        .map_err(|error| format!("malformed answer: {error}"))?;
+    let now = state.app.now().millis();
+    let sender_key = peer
+        .key_valid_at(&peeked.sender_key_id, now)
+        .ok_or_else(|| "the answer is signed by a key not valid now".to_string())?;
+    let own_keys = federation
+        .keys_for(&peeked.recipient_key_id)
+        .ok_or_else(|| "the answer is sealed to a key this node does not hold".to_string())?;
+    let opened = comity_crypto::open(&own_keys, &bytes, sender_key.signing_key_bytes())
+        .map_err(|error| format!("answer rejected: {error}"))?;
+    let header = &opened.header;
+    if header.sender != peer_id
+        || header.recipient != state.app.node_id()
+        || header.message_type != TYPE_RESYNC_ANSWER
+        || header.in_reply_to != Some(message_id)
+    {
+        return Err("the answer does not answer this statement".into());
+    }
+    let answer: ResyncAnswer = serde_json::from_slice(&opened.body)
+        .map_err(|error| format!("malformed answer: {error}"))?;
+    let report = state
+        .app
+        .apply_resync(peer_id, &statement, &answer)
+        .await
+        .map_err(|error| error.to_string())?;
+    for conversation in &report.conversations {
+        tracing::info!(peer = %peer_id, conversation = %conversation.conversation_id, outcome = %conversation.outcome, note = %conversation.note, "resynchronised");
+    }
+    Ok(report)
+}
+
+/// Resynchronises every conversation with every peer on the trust list (after a restore,
+/// or when an operator asks): one report, or one error, per peer.
+pub async fn resync_all(
+    state: &AppState,
+) -> Vec<(String, Result<comity_app::resync::ResyncReport, String>)> {
+    let peers = match state.app.conversation_peers().await {
+        Ok(peers) => peers,
+        Err(error) => return vec![(String::new(), Err(error.to_string()))],
+    };
+    let mut reports = Vec::new();
+    for peer in peers {
+        if state.federation.peer(&peer).is_none() {
+            continue;
+        }
+        let report = resync_with_peer(state, &peer, None).await;
+        reports.push((peer, report));
+    }
+    reports
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api;
 use crate::api::accounts;
+use crate::api::federation_ops;
 
 /// The API description served at `/api/openapi.json`.
 #[derive(OpenApi)]
@@ -38,6 +39,8 @@ use crate::api::accounts;
         accounts::change_own_password, accounts::get_user, accounts::update_user,
         accounts::reset_password, accounts::user_sessions, accounts::revoke_sessions,
         accounts::revoke_session,
+        federation_ops::list_alerts, federation_ops::acknowledge_alert, federation_ops::outbox,
+        federation_ops::inbox, federation_ops::out_of_step, federation_ops::resync,
     ),
     components(schemas(
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,

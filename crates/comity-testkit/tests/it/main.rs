@@ -7,6 +7,7 @@ mod browser_security;
 mod contract;
 mod federation;
 mod listener;
+mod resync;
 mod second_factor;
 mod sso;
 mod transport;

@@ -1,0 +1,335 @@
+//! A sender restored from a backup reuses sequence numbers its peer has consumed (D1):
+//! the rejection is never counted as delivered, operators are alerted, the request shows
+//! it is out of step, and a resynchronisation between the two real nodes brings both
+//! copies to the same state and history.
+
+use comity_domain::AuthorityKind;
+use comity_testkit::{ApiClient, Backend, StoppedNode, TestNode, TEST_PASSWORD, sample_draft};
+use serde_json::{Value, json};
+
+/// Spain (the sender that will be restored) and Morocco, trusting each other.
+struct Pair {
+    spain: TestNode,
+    morocco: TestNode,
+    prosecutor: ApiClient,
+    es_officer: ApiClient,
+    ma_officer: ApiClient,
+}
+
+async fn pair(resync_on_rejection: bool) -> Pair {
+    let spain = TestNode::spawn_with(
+        "es-node",
+        Backend::Sqlite,
+        |config| config.federation.resync_on_rejection = resync_on_rejection,
+        std::sync::Arc::new(comity_app::SystemClock),
+    )
+    .await
+    .expect("spain");
+    let morocco = TestNode::spawn("ma-node", Backend::Sqlite)
+        .await
+        .expect("morocco");
+    spain
+        .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
+        .await
+        .expect("es");
+    morocco
+        .local_authority("ma-ca", "MA", AuthorityKind::CentralAuthority)
+        .await
+        .expect("ma");
+    spain.peer_with(&morocco).await.expect("trust");
+    let prosecutor = spain
+        .user("fiscal", "es-ca", &["requesting_prosecutor"])
+        .await
+        .expect("user");
+    let es_officer = spain
+        .user("ana", "es-ca", &["central_authority_officer", "node_operator"])
+        .await
+        .expect("user");
+    let ma_officer = morocco
+        .user(
+            "karim",
+            "ma-ca",
+            &[
+                "central_authority_officer",
+                "executing_officer",
+                "node_operator",
+            ],
+        )
+        .await
+        .expect("user");
+    Pair {
+        spain,
+        morocco,
+        prosecutor,
+        es_officer,
+        ma_officer,
+    }
+}
+
+async fn act(client: &ApiClient, id: &str, action: &str) {
+    let reply = client.act(id, action, Some("per the treaty")).await.expect("act");
+    assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+}
+
+/// Drafts, approves and dispatches a request, and waits until both copies are delivered.
+async fn dispatched(pair: &Pair) -> String {
+    let case = pair
+        .prosecutor
+        .post(
+            "/api/v1/cases",
+            &json!({"reference": "DP 9/2026", "title": "Strait"}),
+        )
+        .await
+        .expect("case");
+    let draft = pair
+        .prosecutor
+        .post(
+            &format!("/api/v1/cases/{}/requests", case.text("id")),
+            &sample_draft("es-ca", "ma-ca"),
+        )
+        .await
+        .expect("draft");
+    assert_eq!(draft.status, 201, "{}", draft.body);
+    let id = draft.text("id");
+    act(&pair.prosecutor, &id, "submit_for_approval").await;
+    act(&pair.es_officer, &id, "approve").await;
+    act(&pair.es_officer, &id, "dispatch").await;
+    pair.prosecutor
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("receipt");
+    pair.ma_officer
+        .wait_for_state(&id, "delivered", 15)
+        .await
+        .expect("arrived");
+    id
+}
+
+/// Kills the node and puts the backup in place of its database, as an operator restoring
+/// it would.
+fn restore(stopped: &StoppedNode, backup: &std::path::Path) {
+    let database = stopped.directory.path().join("comity.db");
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(stopped.directory.path().join(format!("comity.db{suffix}")));
+    }
+    std::fs::copy(backup, &database).expect("restore the backup");
+}
+
+/// The shared part of a request's history: what happened from the dispatch on, as
+/// (action, state after) pairs, without the requesting side's own delivery record.
+fn shared_history(view: &Value) -> Vec<(String, String)> {
+    let history = view["history"].as_array().cloned().unwrap_or_default();
+    let start = history
+        .iter()
+        .position(|entry| entry["action"] == "dispatch")
+        .map_or(history.len(), |index| index + 1);
+    history[start..]
+        .iter()
+        .filter(|entry| entry["action"] != "record_delivery")
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or_default().to_string(),
+                entry["to"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Waits until the request is in `state` on both nodes and neither copy is out of step.
+async fn both_settle(spain: &ApiClient, morocco: &ApiClient, id: &str, state: &str) -> (Value, Value) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let es = spain.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+        let ma = morocco.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+        if es.text("state") == state
+            && ma.text("state") == state
+            && es.body.get("out_of_step").is_none()
+            && ma.body.get("out_of_step").is_none()
+        {
+            return (es.body, ma.body);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the copies did not settle in {state}: spain {} / morocco {}",
+            es.body,
+            ma.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Backs Spain up once the request is delivered, lets both sides act (Spain's own
+/// answer takes sequence 2), restores the backup and logs in again. Returns the
+/// restored Spain and its clients.
+async fn restored_spain(pair: Pair, id: &str) -> (TestNode, TestNode, ApiClient, ApiClient, ApiClient) {
+    let backup_dir = tempfile::tempdir().expect("tempdir");
+    let backup = backup_dir.path().join("spain.db");
+    pair.spain
+        .app()
+        .store()
+        .backup_sqlite_to(&backup)
+        .await
+        .expect("VACUUM INTO");
+    for action in ["acknowledge", "start_assessment", "request_additional_information"] {
+        act(&pair.ma_officer, id, action).await;
+    }
+    pair.prosecutor
+        .wait_for_state(id, "additional_information_requested", 15)
+        .await
+        .expect("spain in step");
+    act(&pair.prosecutor, id, "provide_additional_information").await;
+    pair.ma_officer
+        .wait_for_state(id, "additional_information_provided", 15)
+        .await
+        .expect("morocco in step");
+
+    let stopped = pair.spain.kill();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    restore(&stopped, &backup);
+    let spain = stopped.restart().await.expect("restart from the backup");
+    let prosecutor = ApiClient::login(&spain.url(), "fiscal", TEST_PASSWORD)
+        .await
+        .expect("login");
+    let operator = ApiClient::login(&spain.url(), "ana", TEST_PASSWORD)
+        .await
+        .expect("login");
+    let restored = prosecutor
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert_eq!(restored.text("state"), "delivered", "the backup's state");
+    (spain, pair.morocco, prosecutor, operator, pair.ma_officer)
+}
+
+#[tokio::test]
+async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_copies() {
+    let pair = pair(false).await;
+    let id = dispatched(&pair).await;
+    let (spain, morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id).await;
+
+    // The restored sender's next action reuses sequence 2, which Morocco consumed.
+    act(&prosecutor, &id, "withdraw").await;
+    let mut rejected = Vec::new();
+    for _ in 0..300 {
+        let reply = operator
+            .get("/api/v1/federation/outbox?status=rejected")
+            .await
+            .expect("outbox");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        rejected = reply.body["items"].as_array().cloned().unwrap_or_default();
+        if !rejected.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(rejected.len(), 1, "the rejection is not counted as delivered");
+    assert_eq!(rejected[0]["sequence"], 2);
+    assert_eq!(rejected[0]["receipt_outcome"], "rejected");
+    assert!(
+        rejected[0]["rejection_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sequence 2 already consumed"),
+        "{}",
+        rejected[0]
+    );
+    let delivered = operator
+        .get("/api/v1/federation/outbox?status=delivered")
+        .await
+        .expect("outbox");
+    assert!(
+        delivered.body["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().all(|item| item["sequence"] != 2)),
+        "{}",
+        delivered.body
+    );
+    let alerts = operator.get("/api/v1/alerts").await.expect("alerts");
+    assert_eq!(alerts.status, 200, "{}", alerts.body);
+    assert!(
+        alerts.body["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|alert| alert["kind"] == "message_rejected"
+                && alert["conversation_id"] == id.as_str())),
+        "{}",
+        alerts.body
+    );
+    let view = prosecutor
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert!(
+        view.text("out_of_step").contains("out of step with the other side"),
+        "{}",
+        view.body
+    );
+    // Morocco keeps the refused message in its inbox, rejected with the reason.
+    let inbox = ma_officer
+        .get("/api/v1/federation/inbox?status=rejected")
+        .await
+        .expect("inbox");
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    assert_eq!(inbox.body["items"].as_array().map(Vec::len), Some(1), "{}", inbox.body);
+    // Only operators read these views.
+    assert_eq!(
+        prosecutor.get("/api/v1/alerts").await.expect("get").status,
+        403
+    );
+
+    // The operator asks for a resynchronisation with Morocco.
+    let report = operator
+        .post("/api/v1/federation/resync", &json!({"peer": "ma-node"}))
+        .await
+        .expect("resync");
+    assert_eq!(report.status, 200, "{}", report.body);
+    let conversation = &report.body["peers"][0]["conversations"][0];
+    assert_eq!(conversation["outcome"], "caught_up", "{}", report.body);
+    assert_eq!(conversation["replayed_from_peer"], 3, "{}", report.body);
+    assert_eq!(conversation["restored_own"], 1, "{}", report.body);
+    assert_eq!(conversation["reissued"], 1, "{}", report.body);
+
+    let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
+    assert_eq!(shared_history(&es), shared_history(&ma));
+    assert_eq!(
+        shared_history(&es)
+            .iter()
+            .map(|(action, _)| action.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "acknowledge",
+            "start_assessment",
+            "request_additional_information",
+            "provide_additional_information",
+            "withdraw"
+        ]
+    );
+    // A second resynchronisation finds nothing to do.
+    let again = comity_node::federation::resync_with_peer(spain.node.state(), "ma-node", None)
+        .await
+        .expect("resync");
+    assert!(
+        again
+            .conversations
+            .iter()
+            .all(|conversation| conversation.outcome == "in_step"),
+        "{again:?}"
+    );
+    drop(morocco);
+}
+
+#[tokio::test]
+async fn the_rejection_itself_starts_the_resynchronisation() {
+    let pair = pair(true).await;
+    let id = dispatched(&pair).await;
+    let (_spain, _morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id).await;
+    act(&prosecutor, &id, "withdraw").await;
+    let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
+    assert_eq!(shared_history(&es), shared_history(&ma));
+    let alerts = operator.get("/api/v1/alerts").await.expect("alerts");
+    let kinds: Vec<&str> = alerts.body["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|alert| alert["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(kinds.contains(&"message_rejected"), "{kinds:?}");
+    assert!(kinds.contains(&"resync_replayed"), "{kinds:?}");
+}
