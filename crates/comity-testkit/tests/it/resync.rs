@@ -105,14 +105,12 @@ async fn dispatched(pair: &Pair) -> String {
     id
 }
 
-/// Kills the node and puts the backup in place of its database, as an operator restoring
-/// it would.
-fn restore(stopped: &StoppedNode, backup: &std::path::Path) {
-    let database = stopped.directory.path().join("comity.db");
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(stopped.directory.path().join(format!("comity.db{suffix}")));
-    }
+/// Puts the backup in place of a stopped node's database, as an operator restoring it
+/// would.
+fn restore(stopped: &mut StoppedNode, backup: &std::path::Path) {
+    let database = stopped.directory.path().join("restored.db");
     std::fs::copy(backup, &database).expect("restore the backup");
+    stopped.config.database_url = Some(comity_store::Store::sqlite_url(&database));
 }
 
 /// The shared part of a request's history: what happened from the dispatch on, as
@@ -183,9 +181,15 @@ async fn restored_spain(pair: Pair, id: &str) -> (TestNode, TestNode, ApiClient,
         .await
         .expect("morocco in step");
 
-    let stopped = pair.spain.kill();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    restore(&stopped, &backup);
+    // The operator stops the node and restores the backup.
+    let TestNode {
+        node,
+        directory,
+        config,
+    } = pair.spain;
+    node.stop().await;
+    let mut stopped = StoppedNode { directory, config };
+    restore(&mut stopped, &backup);
     let spain = stopped.restart().await.expect("restart from the backup");
     let prosecutor = ApiClient::login(&spain.url(), "fiscal", TEST_PASSWORD)
         .await
