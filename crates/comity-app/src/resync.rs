@@ -1011,3 +1011,37 @@ impl App {
             .collect())
     }
 }
+
+/// The node setting that asks for a resynchronisation of every conversation at the next
+/// start (written by `comity node restore`).
+pub const RESYNC_AFTER_RESTORE_SETTING: &str = "resync_after_restore";
+
+impl App {
+    /// Whether the database was restored from a backup and has not been resynchronised
+    /// since.
+    pub async fn restore_pending(&self) -> Result<bool, AppError> {
+        let mut tx = self.store().begin().await?;
+        Ok(tx
+            .setting(RESYNC_AFTER_RESTORE_SETTING)
+            .await?
+            .is_some_and(|value| !value.is_empty()))
+    }
+
+    /// Records that the database was restored from a backup: the node resynchronises
+    /// every conversation when it next starts.
+    pub async fn mark_restore_pending(&self) -> Result<(), AppError> {
+        let mut tx = self.store().begin().await?;
+        tx.set_setting(RESYNC_AFTER_RESTORE_SETTING, &self.now().to_rfc3339())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The resynchronisation after a restore is done.
+    pub async fn clear_restore_pending(&self) -> Result<(), AppError> {
+        let mut tx = self.store().begin().await?;
+        tx.set_setting(RESYNC_AFTER_RESTORE_SETTING, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

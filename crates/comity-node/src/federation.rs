@@ -957,6 +957,68 @@ pub async fn resync_all(
     reports
 }
 
+/// After a restore from a backup (or when configured), resynchronises every
+/// conversation with every peer, logging and alerting what was replayed; peers that
+/// cannot be reached are tried again a few times.
+pub async fn resync_after_restore(state: AppState) {
+    const ATTEMPTS: u32 = 10;
+    for attempt in 1..=ATTEMPTS {
+        let results = resync_all(&state).await;
+        let mut failed = 0;
+        let mut summary = Vec::new();
+        for (peer, result) in &results {
+            match result {
+                Ok(report) => {
+                    let replayed: usize = report
+                        .conversations
+                        .iter()
+                        .map(|c| c.replayed_from_peer + c.restored_own + c.reissued)
+                        .sum();
+                    let conflicts = report
+                        .conversations
+                        .iter()
+                        .filter(|c| c.outcome == "conflict")
+                        .count();
+                    tracing::info!(%peer, conversations = report.conversations.len(), replayed, conflicts, "resynchronised after a restore");
+                    summary.push(format!(
+                        "{peer}: {} conversations compared, {replayed} messages replayed or re-issued, {conflicts} conflicts",
+                        report.conversations.len()
+                    ));
+                }
+                Err(error) => {
+                    failed += 1;
+                    tracing::warn!(%peer, %error, attempt, "resynchronisation after a restore failed; will retry");
+                }
+            }
+        }
+        if failed == 0 {
+            let message = if summary.is_empty() {
+                "resynchronised after a restore: no conversation with a peer".to_string()
+            } else {
+                format!("resynchronised after a restore: {}", summary.join("; "))
+            };
+            let _ = state
+                .app
+                .raise_alert(comity_app::alerts::kinds::RESYNC_REPLAYED, None, None, &message)
+                .await;
+            if let Err(error) = state.app.clear_restore_pending().await {
+                tracing::warn!(%error, "cannot record that the resynchronisation after a restore is done");
+            }
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(u64::from(attempt) * 2)).await;
+    }
+    let _ = state
+        .app
+        .raise_alert(
+            comity_app::alerts::kinds::RESYNC_FAILED,
+            None,
+            None,
+            "resynchronisation after a restore did not reach every peer; run `comity node resync`",
+        )
+        .await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_endpoint;

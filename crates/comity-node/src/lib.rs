@@ -225,6 +225,15 @@ impl Node {
             shutdown_signal.clone(),
         ));
         let sender = tokio::spawn(outbox::run_sender(state.clone(), shutdown_signal));
+        let mut tasks = vec![server, sender];
+        let restored = app
+            .restore_pending()
+            .await
+            .map_err(|error| NodeError::Registry(error.to_string()))?;
+        if restored || state.config.federation.resync_on_start {
+            tracing::info!(restored, "resynchronising every conversation with the peers");
+            tasks.push(tokio::spawn(federation::resync_after_restore(state.clone())));
+        }
         tracing::info!(node_id = %app.node_id(), %address, "node listening");
         Ok(Node {
             app,
@@ -232,7 +241,7 @@ impl Node {
             address,
             public_url,
             shutdown,
-            tasks: vec![server, sender],
+            tasks,
         })
     }
 
