@@ -314,6 +314,16 @@ pub async fn restore(data_dir: &Path, backup: &Path) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot remove {}", stale.display()))?;
         }
     }
+    if target.exists() {
+        // Kept, not deleted: the restore can be undone.
+        let kept = data_dir.join(format!(
+            "comity.db.before-restore-{}",
+            comity_app::Clock::now(&SystemClock).millis()
+        ));
+        std::fs::rename(&target, &kept)
+            .with_context(|| format!("cannot move {} aside", target.display()))?;
+        println!("the database it replaces is kept as {}", kept.display());
+    }
     identity::write_secret_file(&target, &bytes)?;
     let store = Store::open(&Store::sqlite_url(&target)).await?;
     let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock))?;

@@ -159,7 +159,11 @@ async fn both_settle(spain: &ApiClient, morocco: &ApiClient, id: &str, state: &s
 /// Backs Spain up once the request is delivered, lets both sides act (Spain's own
 /// answer takes sequence 2), restores the backup and logs in again. Returns the
 /// restored Spain and its clients.
-async fn restored_spain(pair: Pair, id: &str) -> (TestNode, TestNode, ApiClient, ApiClient, ApiClient) {
+async fn restored_spain(
+    pair: Pair,
+    id: &str,
+    resync_at_start: bool,
+) -> (TestNode, TestNode, ApiClient, ApiClient, ApiClient) {
     let backup_dir = tempfile::tempdir().expect("tempdir");
     let backup = backup_dir.path().join("spain.db");
     pair.spain
@@ -190,6 +194,19 @@ async fn restored_spain(pair: Pair, id: &str) -> (TestNode, TestNode, ApiClient,
     node.stop().await;
     let mut stopped = StoppedNode { directory, config };
     restore(&mut stopped, &backup);
+    if resync_at_start {
+        // What `comity node restore` records in the restored database.
+        let url = stopped.config.database_url().expect("database");
+        let store = comity_store::Store::open(&url).await.expect("open");
+        let app = comity_app::App::new(
+            store,
+            "es-node",
+            std::sync::Arc::new(comity_app::SystemClock),
+        )
+        .expect("app");
+        app.mark_restore_pending().await.expect("mark");
+        app.store().close().await;
+    }
     let spain = stopped.restart().await.expect("restart from the backup");
     let prosecutor = ApiClient::login(&spain.url(), "fiscal", TEST_PASSWORD)
         .await
@@ -197,11 +214,13 @@ async fn restored_spain(pair: Pair, id: &str) -> (TestNode, TestNode, ApiClient,
     let operator = ApiClient::login(&spain.url(), "ana", TEST_PASSWORD)
         .await
         .expect("login");
-    let restored = prosecutor
-        .get(&format!("/api/v1/requests/{id}"))
-        .await
-        .expect("get");
-    assert_eq!(restored.text("state"), "delivered", "the backup's state");
+    if !resync_at_start {
+        let restored = prosecutor
+            .get(&format!("/api/v1/requests/{id}"))
+            .await
+            .expect("get");
+        assert_eq!(restored.text("state"), "delivered", "the backup's state");
+    }
     (spain, pair.morocco, prosecutor, operator, pair.ma_officer)
 }
 
@@ -209,7 +228,7 @@ async fn restored_spain(pair: Pair, id: &str) -> (TestNode, TestNode, ApiClient,
 async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_copies() {
     let pair = pair(false).await;
     let id = dispatched(&pair).await;
-    let (spain, morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id).await;
+    let (spain, morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id, false).await;
 
     // The restored sender's next action reuses sequence 2, which Morocco consumed.
     act(&prosecutor, &id, "withdraw").await;
@@ -325,7 +344,7 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
 async fn the_rejection_itself_starts_the_resynchronisation() {
     let pair = pair(true).await;
     let id = dispatched(&pair).await;
-    let (_spain, _morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id).await;
+    let (_spain, _morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id, false).await;
     act(&prosecutor, &id, "withdraw").await;
     let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
     assert_eq!(shared_history(&es), shared_history(&ma));
@@ -336,4 +355,45 @@ async fn the_rejection_itself_starts_the_resynchronisation() {
         .unwrap_or_default();
     assert!(kinds.contains(&"message_rejected"), "{kinds:?}");
     assert!(kinds.contains(&"resync_replayed"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_node_restored_from_a_backup_resynchronises_every_conversation_at_start() {
+    let pair = pair(true).await;
+    let id = dispatched(&pair).await;
+    let (spain, _morocco, prosecutor, operator, ma_officer) =
+        restored_spain(pair, &id, true).await;
+    // Without anyone acting, the restored copy catches up with what it lost.
+    let (es, ma) =
+        both_settle(&prosecutor, &ma_officer, &id, "additional_information_provided").await;
+    assert_eq!(shared_history(&es), shared_history(&ma));
+    assert_eq!(shared_history(&es).len(), 4, "{es}");
+    // The report of what was replayed is an alert, and the flag is cleared.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let alerts = operator.get("/api/v1/alerts").await.expect("alerts");
+        let report = alerts.body["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|alert| alert["message"].as_str().unwrap_or_default().contains("after a restore"))
+                .cloned()
+        });
+        if let Some(report) = report {
+            assert!(
+                report["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("ma-node: 1 conversations compared, 4 messages replayed"),
+                "{report}"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{}", alerts.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!spain.app().restore_pending().await.expect("flag"));
+    // The next action takes the next free sequence number and is accepted.
+    act(&prosecutor, &id, "withdraw").await;
+    let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
+    assert_eq!(shared_history(&es), shared_history(&ma));
 }
