@@ -9,11 +9,13 @@
 //!   whole node in [`crate::browser`].
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
 //!   `session`, `accounts`, `cases`, `requests` and `draft` hold the pages; `second_factor`
-//!   and `sso` the second factor's enrolment and reset, and single sign-on.
+//!   and `sso` the second factor's enrolment and reset, and single sign-on;
+//!   `federation_ops` the node operators' alerts, outbox and inbox.
 
 mod accounts;
 mod cases;
 mod draft;
+mod federation_ops;
 mod layout;
 mod legal;
 mod requests;
@@ -80,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{request_id}/letter", get(requests::letter))
         .merge(second_factor::routes())
         .merge(sso::routes())
+        .merge(federation_ops::routes())
 }
 
 pub(crate) use layout::STYLESHEET;

@@ -133,6 +133,18 @@ fn shared_history(view: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A page as the client's user sees it (status 200), as text.
+async fn html(client: &ApiClient, path: &str) -> String {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", client.base))
+        .bearer_auth(&client.token)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.expect("text")
+}
+
 /// Waits until the request is in `state` on both nodes and neither copy is out of step.
 async fn both_settle(spain: &ApiClient, morocco: &ApiClient, id: &str, state: &str) -> (Value, Value) {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -286,6 +298,16 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
         "{}",
         view.body
     );
+    // The same, as pages: the operator's outbox and alerts, and the request page.
+    let outbox_page = html(&operator, "/operator/outbox?status=rejected").await;
+    assert!(outbox_page.contains("sequence 2 already consumed"), "{outbox_page}");
+    let alerts_page = html(&operator, "/operator/alerts").await;
+    assert!(alerts_page.contains("message_rejected"), "{alerts_page}");
+    let request_page = html(&prosecutor, &format!("/requests/{id}")).await;
+    assert!(
+        request_page.contains("Out of step with the other side."),
+        "{request_page}"
+    );
     // Morocco keeps the refused message in its inbox, rejected with the reason.
     let inbox = ma_officer
         .get("/api/v1/federation/inbox?status=rejected")
@@ -293,6 +315,16 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
         .expect("inbox");
     assert_eq!(inbox.status, 200, "{}", inbox.body);
     assert_eq!(inbox.body["items"].as_array().map(Vec::len), Some(1), "{}", inbox.body);
+    assert!(
+        inbox.body["items"][0]["outcome"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already consumed"),
+        "{}",
+        inbox.body
+    );
+    let inbox_page = html(&ma_officer, "/operator/inbox?status=rejected").await;
+    assert!(inbox_page.contains("already consumed"), "{inbox_page}");
     // Only operators read these views.
     assert_eq!(
         prosecutor.get("/api/v1/alerts").await.expect("get").status,
@@ -312,6 +344,7 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
     assert_eq!(conversation["reissued"], 1, "{}", report.body);
 
     let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
+    assert!(!html(&prosecutor, &format!("/requests/{id}")).await.contains("Out of step"));
     assert_eq!(shared_history(&es), shared_history(&ma));
     assert_eq!(
         shared_history(&es)
