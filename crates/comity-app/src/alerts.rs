@@ -192,7 +192,12 @@ impl App {
             .out_of_step(request_id)
             .await?
             .into_iter()
-            .map(|row| format!("out of step with the other side ({}): {}", row.peer_node, row.reason))
+            .map(|row| {
+                format!(
+                    "out of step with the other side ({}): {}",
+                    row.peer_node, row.reason
+                )
+            })
             .collect();
         Ok(if notes.is_empty() {
             None

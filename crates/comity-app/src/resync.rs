@@ -204,10 +204,9 @@ fn consumed_ids(inbox: &[InboxMessage], next_incoming: i64) -> Vec<String> {
                     message.sequence == sequence
                         && match message.status {
                             InboxStatus::Applied => true,
-                            InboxStatus::Rejected => !message
-                                .outcome
-                                .as_deref()
-                                .is_some_and(is_sequence_consumed),
+                            InboxStatus::Rejected => {
+                                !message.outcome.as_deref().is_some_and(is_sequence_consumed)
+                            }
                             InboxStatus::Waiting => false,
                         }
                 })
@@ -558,14 +557,18 @@ impl App {
         }
         // A message the peer consumed but refused (the lifecycle did not allow it there)
         // leaves the copies apart: replaying cannot mend that.
-        if let Some(entry) = outbox.iter().find(|entry| {
-            entry.message.status == OutboxStatus::Rejected && stands(entry)
-        }) {
+        if let Some(entry) = outbox
+            .iter()
+            .find(|entry| entry.message.status == OutboxStatus::Rejected && stands(entry))
+        {
             return Ok(Err(format!(
                 "{peer} refused this node's message {} (sequence {}): {}; an operator must reconcile the copies",
                 entry.message.message_id,
                 entry.message.sequence,
-                entry.rejection_reason.as_deref().unwrap_or("no reason given")
+                entry
+                    .rejection_reason
+                    .as_deref()
+                    .unwrap_or("no reason given")
             )));
         }
         let Some(request) = copy_shared_with(&mut tx, conversation_id, peer).await? else {
@@ -584,11 +587,13 @@ impl App {
             .iter()
             .filter(|entry| !peer_applied.contains(entry.message.message_id.as_str()))
             .filter(|entry| match entry.message.status {
-                OutboxStatus::Rejected => entry
-                    .rejection_reason
-                    .as_deref()
-                    .is_some_and(is_sequence_consumed)
-                    && !is_superseded(entry),
+                OutboxStatus::Rejected => {
+                    entry
+                        .rejection_reason
+                        .as_deref()
+                        .is_some_and(is_sequence_consumed)
+                        && !is_superseded(entry)
+                }
                 OutboxStatus::Pending | OutboxStatus::Dead => true,
                 OutboxStatus::Delivered => false,
             })
@@ -596,7 +601,8 @@ impl App {
             .collect();
         let must_reissue = reissue.iter().any(|entry| {
             entry.message.status == OutboxStatus::Rejected
-                || usize::try_from(entry.message.sequence).is_ok_and(|sequence| sequence <= consumed)
+                || usize::try_from(entry.message.sequence)
+                    .is_ok_and(|sequence| sequence <= consumed)
         });
         if !must_reissue {
             reissue.clear();

@@ -828,9 +828,10 @@ async fn receive_resync(State(state): State<AppState>, body: Bytes) -> Result<Re
             format!("cannot write the answer: {error}"),
         )
     })?;
-    let peer = state.federation.peer(&asker).ok_or_else(|| {
-        refuse_untrusted(format!("sender {asker} left the trust list"))
-    })?;
+    let peer = state
+        .federation
+        .peer(&asker)
+        .ok_or_else(|| refuse_untrusted(format!("sender {asker} left the trust list")))?;
     let (sealed, _) = seal_resync(
         &state,
         &peer,
@@ -846,9 +847,7 @@ async fn receive_resync(State(state): State<AppState>, body: Bytes) -> Result<Re
         let state = state.clone();
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            if let Err(error) =
-                resync_with_peer(&state, &asker, Some(findings.behind_in)).await
-            {
+            if let Err(error) = resync_with_peer(&state, &asker, Some(findings.behind_in)).await {
                 tracing::warn!(peer = %asker, %error, "resynchronisation in turn failed");
             }
         });
@@ -999,7 +998,12 @@ pub async fn resync_after_restore(state: AppState) {
             };
             let _ = state
                 .app
-                .raise_alert(comity_app::alerts::kinds::RESYNC_REPLAYED, None, None, &message)
+                .raise_alert(
+                    comity_app::alerts::kinds::RESYNC_REPLAYED,
+                    None,
+                    None,
+                    &message,
+                )
                 .await;
             if let Err(error) = state.app.clear_restore_pending().await {
                 tracing::warn!(%error, "cannot record that the resynchronisation after a restore is done");

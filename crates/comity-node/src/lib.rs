@@ -231,8 +231,13 @@ impl Node {
             .await
             .map_err(|error| NodeError::Registry(error.to_string()))?;
         if restored || state.config.federation.resync_on_start {
-            tracing::info!(restored, "resynchronising every conversation with the peers");
-            tasks.push(tokio::spawn(federation::resync_after_restore(state.clone())));
+            tracing::info!(
+                restored,
+                "resynchronising every conversation with the peers"
+            );
+            tasks.push(tokio::spawn(federation::resync_after_restore(
+                state.clone(),
+            )));
         }
         tracing::info!(node_id = %app.node_id(), %address, "node listening");
         Ok(Node {

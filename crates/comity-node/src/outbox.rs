@@ -222,7 +222,9 @@ async fn send_conversation(
                         )
                         .await
                         {
-                            Ok(report) => tracing::info!(%peer, ?conversation, ?report, "resynchronised after a rejection"),
+                            Ok(report) => {
+                                tracing::info!(%peer, ?conversation, ?report, "resynchronised after a rejection")
+                            }
                             Err(error) => {
                                 tracing::warn!(%peer, ?conversation, %error, "resynchronisation after a rejection failed");
                                 let _ = state

@@ -255,7 +255,11 @@ impl Tx {
 
     /// Settles a queued message as delivered without sending it: the peer already holds
     /// it (a resynchronisation restored this node's record of it from the peer's).
-    pub async fn mark_restored(&mut self, message_id: &str, at: Timestamp) -> Result<(), StoreError> {
+    pub async fn mark_restored(
+        &mut self,
+        message_id: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET status = 'delivered', receipt_outcome = 'restored', finished_at = $1 \
              WHERE message_id = $2",
@@ -288,7 +292,10 @@ impl Tx {
     }
 
     /// One outgoing message with its receipt's outcome.
-    pub async fn outbox_entry(&mut self, message_id: &str) -> Result<Option<OutboxEntry>, StoreError> {
+    pub async fn outbox_entry(
+        &mut self,
+        message_id: &str,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {ENTRY_COLUMNS} FROM outbox WHERE message_id = $1"
         ))

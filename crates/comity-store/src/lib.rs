@@ -19,11 +19,11 @@ mod second_factor;
 pub mod test_support;
 mod tx;
 
+pub use alerts::{AlertRecord, OutOfStep, OutboxEntry};
 pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,
 };
-pub use alerts::{AlertRecord, OutOfStep, OutboxEntry};
 pub use second_factor::{ExternalIdentity, SecondFactorRecord, SsoLoginRecord};
 pub use tx::{DeliveredMessage, Tx};
 

@@ -243,9 +243,10 @@ fn alert_view(alert: &AlertRecord) -> AlertView {
 /// The outbox row as operators see it.
 pub fn outbox_entry_view(entry: &OutboxEntry) -> OutboxEntryView {
     let message = &entry.message;
-    let receipt_outcome = entry.receipt_outcome.clone().or_else(|| {
-        (message.status == OutboxStatus::Delivered).then(|| "accepted".to_string())
-    });
+    let receipt_outcome = entry
+        .receipt_outcome
+        .clone()
+        .or_else(|| (message.status == OutboxStatus::Delivered).then(|| "accepted".to_string()));
     OutboxEntryView {
         message_id: message.message_id.clone(),
         recipient_node: message.recipient_node.clone(),

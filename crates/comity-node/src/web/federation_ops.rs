@@ -155,7 +155,10 @@ pub async fn acknowledge(
     user: WebUser,
     Path(alert_id): Path<String>,
 ) -> Result<Response, WebError> {
-    state.app.acknowledge_alert(&user.principal, &alert_id).await?;
+    state
+        .app
+        .acknowledge_alert(&user.principal, &alert_id)
+        .await?;
     Ok(see_other("/operator/alerts"))
 }
 

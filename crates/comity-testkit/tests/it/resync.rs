@@ -4,7 +4,7 @@
 //! copies to the same state and history.
 
 use comity_domain::AuthorityKind;
-use comity_testkit::{ApiClient, Backend, StoppedNode, TestNode, TEST_PASSWORD, sample_draft};
+use comity_testkit::{ApiClient, Backend, StoppedNode, TEST_PASSWORD, TestNode, sample_draft};
 use serde_json::{Value, json};
 
 /// Spain (the sender that will be restored) and Morocco, trusting each other.
@@ -42,7 +42,11 @@ async fn pair(resync_on_rejection: bool) -> Pair {
         .await
         .expect("user");
     let es_officer = spain
-        .user("ana", "es-ca", &["central_authority_officer", "node_operator"])
+        .user(
+            "ana",
+            "es-ca",
+            &["central_authority_officer", "node_operator"],
+        )
         .await
         .expect("user");
     let ma_officer = morocco
@@ -67,7 +71,10 @@ async fn pair(resync_on_rejection: bool) -> Pair {
 }
 
 async fn act(client: &ApiClient, id: &str, action: &str) {
-    let reply = client.act(id, action, Some("per the treaty")).await.expect("act");
+    let reply = client
+        .act(id, action, Some("per the treaty"))
+        .await
+        .expect("act");
     assert_eq!(reply.status, 200, "{action}: {}", reply.body);
 }
 
@@ -146,11 +153,22 @@ async fn html(client: &ApiClient, path: &str) -> String {
 }
 
 /// Waits until the request is in `state` on both nodes and neither copy is out of step.
-async fn both_settle(spain: &ApiClient, morocco: &ApiClient, id: &str, state: &str) -> (Value, Value) {
+async fn both_settle(
+    spain: &ApiClient,
+    morocco: &ApiClient,
+    id: &str,
+    state: &str,
+) -> (Value, Value) {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let es = spain.get(&format!("/api/v1/requests/{id}")).await.expect("get");
-        let ma = morocco.get(&format!("/api/v1/requests/{id}")).await.expect("get");
+        let es = spain
+            .get(&format!("/api/v1/requests/{id}"))
+            .await
+            .expect("get");
+        let ma = morocco
+            .get(&format!("/api/v1/requests/{id}"))
+            .await
+            .expect("get");
         if es.text("state") == state
             && ma.text("state") == state
             && es.body.get("out_of_step").is_none()
@@ -184,7 +202,11 @@ async fn restored_spain(
         .backup_sqlite_to(&backup)
         .await
         .expect("VACUUM INTO");
-    for action in ["acknowledge", "start_assessment", "request_additional_information"] {
+    for action in [
+        "acknowledge",
+        "start_assessment",
+        "request_additional_information",
+    ] {
         act(&pair.ma_officer, id, action).await;
     }
     pair.prosecutor
@@ -257,7 +279,11 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    assert_eq!(rejected.len(), 1, "the rejection is not counted as delivered");
+    assert_eq!(
+        rejected.len(),
+        1,
+        "the rejection is not counted as delivered"
+    );
     assert_eq!(rejected[0]["sequence"], 2);
     assert_eq!(rejected[0]["receipt_outcome"], "rejected");
     assert!(
@@ -282,9 +308,9 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
     let alerts = operator.get("/api/v1/alerts").await.expect("alerts");
     assert_eq!(alerts.status, 200, "{}", alerts.body);
     assert!(
-        alerts.body["items"]
-            .as_array()
-            .is_some_and(|items| items.iter().any(|alert| alert["kind"] == "message_rejected"
+        alerts.body["items"].as_array().is_some_and(|items| items
+            .iter()
+            .any(|alert| alert["kind"] == "message_rejected"
                 && alert["conversation_id"] == id.as_str())),
         "{}",
         alerts.body
@@ -294,13 +320,17 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
         .await
         .expect("get");
     assert!(
-        view.text("out_of_step").contains("out of step with the other side"),
+        view.text("out_of_step")
+            .contains("out of step with the other side"),
         "{}",
         view.body
     );
     // The same, as pages: the operator's outbox and alerts, and the request page.
     let outbox_page = html(&operator, "/operator/outbox?status=rejected").await;
-    assert!(outbox_page.contains("sequence 2 already consumed"), "{outbox_page}");
+    assert!(
+        outbox_page.contains("sequence 2 already consumed"),
+        "{outbox_page}"
+    );
     let alerts_page = html(&operator, "/operator/alerts").await;
     assert!(alerts_page.contains("message_rejected"), "{alerts_page}");
     let request_page = html(&prosecutor, &format!("/requests/{id}")).await;
@@ -314,7 +344,12 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
         .await
         .expect("inbox");
     assert_eq!(inbox.status, 200, "{}", inbox.body);
-    assert_eq!(inbox.body["items"].as_array().map(Vec::len), Some(1), "{}", inbox.body);
+    assert_eq!(
+        inbox.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        inbox.body
+    );
     assert!(
         inbox.body["items"][0]["outcome"]
             .as_str()
@@ -344,7 +379,11 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
     assert_eq!(conversation["reissued"], 1, "{}", report.body);
 
     let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
-    assert!(!html(&prosecutor, &format!("/requests/{id}")).await.contains("Out of step"));
+    assert!(
+        !html(&prosecutor, &format!("/requests/{id}"))
+            .await
+            .contains("Out of step")
+    );
     assert_eq!(shared_history(&es), shared_history(&ma));
     assert_eq!(
         shared_history(&es)
@@ -377,14 +416,20 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
 async fn the_rejection_itself_starts_the_resynchronisation() {
     let pair = pair(true).await;
     let id = dispatched(&pair).await;
-    let (_spain, _morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id, false).await;
+    let (_spain, _morocco, prosecutor, operator, ma_officer) =
+        restored_spain(pair, &id, false).await;
     act(&prosecutor, &id, "withdraw").await;
     let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
     assert_eq!(shared_history(&es), shared_history(&ma));
     let alerts = operator.get("/api/v1/alerts").await.expect("alerts");
     let kinds: Vec<&str> = alerts.body["items"]
         .as_array()
-        .map(|items| items.iter().filter_map(|alert| alert["kind"].as_str()).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|alert| alert["kind"].as_str())
+                .collect()
+        })
         .unwrap_or_default();
     assert!(kinds.contains(&"message_rejected"), "{kinds:?}");
     assert!(kinds.contains(&"resync_replayed"), "{kinds:?}");
@@ -394,11 +439,15 @@ async fn the_rejection_itself_starts_the_resynchronisation() {
 async fn a_node_restored_from_a_backup_resynchronises_every_conversation_at_start() {
     let pair = pair(true).await;
     let id = dispatched(&pair).await;
-    let (spain, _morocco, prosecutor, operator, ma_officer) =
-        restored_spain(pair, &id, true).await;
+    let (spain, _morocco, prosecutor, operator, ma_officer) = restored_spain(pair, &id, true).await;
     // Without anyone acting, the restored copy catches up with what it lost.
-    let (es, ma) =
-        both_settle(&prosecutor, &ma_officer, &id, "additional_information_provided").await;
+    let (es, ma) = both_settle(
+        &prosecutor,
+        &ma_officer,
+        &id,
+        "additional_information_provided",
+    )
+    .await;
     assert_eq!(shared_history(&es), shared_history(&ma));
     assert_eq!(shared_history(&es).len(), 4, "{es}");
     // The report of what was replayed is an alert, and the flag is cleared.
@@ -408,7 +457,12 @@ async fn a_node_restored_from_a_backup_resynchronises_every_conversation_at_star
         let report = alerts.body["items"].as_array().and_then(|items| {
             items
                 .iter()
-                .find(|alert| alert["message"].as_str().unwrap_or_default().contains("after a restore"))
+                .find(|alert| {
+                    alert["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("after a restore")
+                })
                 .cloned()
         });
         if let Some(report) = report {
