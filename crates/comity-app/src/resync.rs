@@ -349,6 +349,24 @@ impl App {
                     }
                 }
             }
+            // And what the asker counts as sent at a sequence we consumed must not be a
+            // message we refused there (a node that took a refusal for delivery).
+            if conflict.is_none() {
+                conflict = ours.applied.iter().enumerate().find_map(|(index, applied)| {
+                    let sent = theirs.sent.get(index)?;
+                    let refused_here = inbox.iter().any(|message| {
+                        &message.message_id == sent
+                            && message.status == InboxStatus::Rejected
+                            && message.outcome.as_deref().is_some_and(is_sequence_consumed)
+                    });
+                    (sent != applied && refused_here).then(|| {
+                        format!(
+                            "at sequence {} this node applied message {applied}, but {asker} counts its message {sent} there, which this node refused",
+                            index + 1
+                        )
+                    })
+                });
+            }
             if let Some(conflict) = conflict {
                 self.raise_alert_in(
                     &mut tx,

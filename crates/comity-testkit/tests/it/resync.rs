@@ -484,3 +484,71 @@ async fn a_node_restored_from_a_backup_resynchronises_every_conversation_at_star
     let (es, ma) = both_settle(&prosecutor, &ma_officer, &id, "withdrawn").await;
     assert_eq!(shared_history(&es), shared_history(&ma));
 }
+
+#[tokio::test]
+async fn a_conflict_is_shown_to_both_operators_and_the_request_stays_out_of_step() {
+    let pair = pair(false).await;
+    let id = dispatched(&pair).await;
+    let (spain, _morocco, prosecutor, operator, ma_officer) =
+        restored_spain(pair, &id, false).await;
+    act(&prosecutor, &id, "withdraw").await;
+    let mut rejected = Vec::new();
+    for _ in 0..300 {
+        let reply = operator
+            .get("/api/v1/federation/outbox?status=rejected")
+            .await
+            .expect("outbox");
+        rejected = reply.body["items"].as_array().cloned().unwrap_or_default();
+        if !rejected.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let message_id = rejected
+        .first()
+        .and_then(|entry| entry["message_id"].as_str())
+        .expect("a rejected message")
+        .to_string();
+    // What a node built before this change did: it counted the refusal as delivery.
+    // Now both copies claim a different message at sequence 2.
+    let mut tx = spain.app().store().begin().await.expect("tx");
+    tx.mark_delivered(&message_id, "counted as delivered", spain.app().now())
+        .await
+        .expect("mark");
+    tx.commit().await.expect("commit");
+
+    let report = operator
+        .post("/api/v1/federation/resync", &json!({"peer": "ma-node"}))
+        .await
+        .expect("resync");
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(
+        report.body["peers"][0]["conversations"][0]["outcome"], "conflict",
+        "{}",
+        report.body
+    );
+    for (client, side) in [(&operator, "spain"), (&ma_officer, "morocco")] {
+        let alerts = client.get("/api/v1/alerts").await.expect("alerts");
+        assert!(
+            alerts.body["items"].as_array().is_some_and(|items| items
+                .iter()
+                .any(|alert| alert["kind"] == "resync_conflict"
+                    && alert["conversation_id"] == id.as_str())),
+            "{side}: {}",
+            alerts.body
+        );
+    }
+    let es = prosecutor
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    let ma = ma_officer
+        .get(&format!("/api/v1/requests/{id}"))
+        .await
+        .expect("get");
+    assert!(es.text("out_of_step").contains("conflict"), "{}", es.body);
+    assert!(ma.text("out_of_step").contains("conflict"), "{}", ma.body);
+    // Nothing was replayed into either copy.
+    assert_eq!(es.text("state"), "withdrawn");
+    assert_eq!(ma.text("state"), "additional_information_provided");
+}
