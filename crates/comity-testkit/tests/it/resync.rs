@@ -17,17 +17,19 @@ struct Pair {
 }
 
 async fn pair(resync_on_rejection: bool) -> Pair {
+    pair_on(Backend::Sqlite, resync_on_rejection).await
+}
+
+async fn pair_on(backend: Backend, resync_on_rejection: bool) -> Pair {
     let spain = TestNode::spawn_with(
         "es-node",
-        Backend::Sqlite,
+        backend,
         |config| config.federation.resync_on_rejection = resync_on_rejection,
         std::sync::Arc::new(comity_app::SystemClock),
     )
     .await
     .expect("spain");
-    let morocco = TestNode::spawn("ma-node", Backend::Sqlite)
-        .await
-        .expect("morocco");
+    let morocco = TestNode::spawn("ma-node", backend).await.expect("morocco");
     spain
         .local_authority("es-ca", "ES", AuthorityKind::CentralAuthority)
         .await
@@ -551,4 +553,69 @@ async fn a_conflict_is_shown_to_both_operators_and_the_request_stays_out_of_step
     // Nothing was replayed into either copy.
     assert_eq!(es.text("state"), "withdrawn");
     assert_eq!(ma.text("state"), "additional_information_provided");
+}
+
+#[tokio::test]
+async fn copies_in_step_resynchronise_to_nothing_on_every_backend() {
+    for backend in comity_testkit::backends() {
+        let pair = pair_on(backend, true).await;
+        let id = dispatched(&pair).await;
+        act(&pair.ma_officer, &id, "acknowledge").await;
+        pair.prosecutor
+            .wait_for_state(&id, "registered", 15)
+            .await
+            .expect("in step");
+        for (client, peer) in [(&pair.es_officer, "ma-node"), (&pair.ma_officer, "es-node")] {
+            let report = client
+                .post("/api/v1/federation/resync", &json!({"peer": peer}))
+                .await
+                .expect("resync");
+            assert_eq!(report.status, 200, "{backend:?}: {}", report.body);
+            assert_eq!(
+                report.body["peers"][0]["conversations"][0]["outcome"], "in_step",
+                "{backend:?}: {}",
+                report.body
+            );
+        }
+        let all = pair
+            .es_officer
+            .post("/api/v1/federation/resync", &json!({}))
+            .await
+            .expect("resync");
+        assert_eq!(all.body["peers"][0]["peer"], "ma-node", "{}", all.body);
+        for path in [
+            "/api/v1/alerts?all=true&page=1&per_page=10",
+            "/api/v1/federation/outbox?status=delivered",
+            "/api/v1/federation/inbox?status=applied&page=1",
+            "/api/v1/federation/out-of-step",
+        ] {
+            let reply = pair.es_officer.get(path).await.expect("get");
+            assert_eq!(reply.status, 200, "{backend:?} {path}: {}", reply.body);
+        }
+        let delivered = pair
+            .es_officer
+            .get("/api/v1/federation/outbox?status=delivered")
+            .await
+            .expect("outbox");
+        assert_eq!(
+            delivered.body["items"][0]["receipt_outcome"], "accepted",
+            "{}",
+            delivered.body
+        );
+        // Bad filters and pages are refused, naming the field.
+        for (path, field) in [
+            ("/api/v1/federation/outbox?status=lost", "status"),
+            ("/api/v1/federation/inbox?page=0", "page"),
+            ("/api/v1/alerts?per_page=1000", "per_page"),
+        ] {
+            let reply = pair.es_officer.get(path).await.expect("get");
+            comity_testkit::assert_problem(&reply, 422, Some(field));
+        }
+        let unknown = pair
+            .es_officer
+            .post("/api/v1/federation/resync", &json!({"peer": "xx-node"}))
+            .await
+            .expect("resync");
+        comity_testkit::assert_problem(&unknown, 404, None);
+    }
 }
