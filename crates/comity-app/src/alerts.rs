@@ -104,13 +104,18 @@ impl App {
             acknowledged_by: None,
         };
         tx.insert_alert(&alert).await?;
-        tracing::error!(
-            alert = kind,
-            peer = ?peer_node,
-            conversation = ?conversation_id,
-            ?message,
-            "OPERATOR ALERT"
-        );
+        if kind == kinds::RESYNC_REPLAYED {
+            // A report of what a resynchronisation mended, not a fault.
+            tracing::info!(alert = kind, peer = ?peer_node, conversation = ?conversation_id, ?message, "operator notice");
+        } else {
+            tracing::error!(
+                alert = kind,
+                peer = ?peer_node,
+                conversation = ?conversation_id,
+                ?message,
+                "OPERATOR ALERT"
+            );
+        }
         Ok(alert)
     }
 
