@@ -16,6 +16,7 @@
 pub mod config;
 pub mod identity;
 pub mod outbox;
+pub mod resync;
 pub mod transport;
 
 use std::sync::Arc;
@@ -39,4 +40,6 @@ pub struct FederationState {
     pub federation: Arc<Federation>,
     /// How the outbox sender retries.
     pub outbox: Arc<OutboxConfig>,
+    /// How the node talks to peers.
+    pub config: Arc<FederationConfig>,
 }

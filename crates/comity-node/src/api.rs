@@ -16,6 +16,7 @@ use utoipa::IntoParams;
 
 pub mod accounts;
 pub mod assessment;
+pub mod federation_ops;
 pub mod peers;
 
 use crate::AppState;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
         .merge(peers::routes())
+        .merge(federation_ops::routes())
         .route("/authorities", get(list_authorities))
         .route("/cases", get(list_cases).post(create_case))
         .route("/cases/{case_id}", get(get_case))
@@ -283,7 +285,7 @@ pub async fn request_assessment(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
-    /// `pending`, `delivered` or `dead` (default `dead`).
+    /// `pending`, `delivered`, `dead` or `rejected` (default `dead`).
     #[param(schema_with = outbox_status_schema)]
     pub status: Option<String>,
 }
@@ -300,7 +302,7 @@ pub async fn list_outbox(
     let status = comity_store::OutboxStatus::parse(code).ok_or_else(|| {
         comity_app::AppError::invalid(
             "status",
-            format!("`{code}` is not one of pending, delivered, dead"),
+            format!("`{code}` is not one of pending, delivered, dead, rejected"),
         )
     })?;
     let messages = state.app.outbox(&principal, status).await?;
@@ -455,6 +457,7 @@ fn outbox_status_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
             OutboxStatus::Pending,
             OutboxStatus::Delivered,
             OutboxStatus::Dead,
+            OutboxStatus::Rejected,
         ]
         .map(OutboxStatus::code),
     )

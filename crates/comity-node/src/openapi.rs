@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api;
 use crate::api::accounts;
+use crate::api::federation_ops;
 use crate::api::peers;
 
 /// The API description served at `/api/openapi.json`.
@@ -41,6 +42,8 @@ use crate::api::peers;
         accounts::revoke_session,
         peers::list_peers, peers::add_peer, peers::update_peer, peers::remove_peer,
         peers::list_pending_keys, peers::accept_key, peers::recover_keys,
+        federation_ops::list_alerts, federation_ops::acknowledge_alert, federation_ops::outbox,
+        federation_ops::inbox, federation_ops::out_of_step, federation_ops::resync,
     ),
     components(schemas(
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,
