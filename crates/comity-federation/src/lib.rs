@@ -13,6 +13,7 @@
 //! decided in `comity_app` (the inbox and the use cases); this crate moves bytes and
 //! keeps keys.
 
+pub mod api;
 pub mod config;
 pub mod identity;
 pub mod outbox;
@@ -42,4 +43,10 @@ pub struct FederationState {
     pub outbox: Arc<OutboxConfig>,
     /// How the node talks to peers.
     pub config: Arc<FederationConfig>,
+}
+
+impl axum::extract::FromRef<FederationState> for App {
+    fn from_ref(state: &FederationState) -> App {
+        state.app.clone()
+    }
 }

@@ -15,6 +15,7 @@
 //! - [`refusal_grounds`]: the prevailing instrument's grounds, flagged where raised.
 //! - [`wording`]: warnings as a [`FindingCode`] with typed parameters, and the tables
 //!   ([`Wording`]) that write them in a language; English only for now.
+//! - [`json`]: the assessment's serialized form, for the API and the CLI.
 //!
 //! The crate reads nothing but its catalog files and never reads a clock: the date is an
 //! argument. It knows no state or instrument by name; the catalog data decides.
@@ -22,6 +23,7 @@
 pub mod assessment;
 pub mod catalog;
 pub mod engine;
+pub mod json;
 pub mod model;
 pub mod wording;
 

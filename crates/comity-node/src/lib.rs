@@ -281,7 +281,10 @@ pub fn router(state: AppState, web: WebState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi_json))
-        .nest("/api/v1", api::routes())
+        .nest(
+            "/api/v1",
+            api::routes().merge(federation::api::routes(state.federation.clone())),
+        )
         .merge(federation::routes(state.federation.clone()))
         .merge(comity_web::routes(web))
         .fallback(comity_web::not_found)

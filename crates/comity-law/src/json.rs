@@ -1,7 +1,7 @@
 //! The serialized form of a legal-basis assessment (`comity_law::Assessment`), for the
 //! API and the CLI's `law assess --json`: plain strings for every code, converted by hand.
 //!
-//! It lives with the API rather than in `comity-wire` so that storage, which never needs
+//! It lives with the law rather than in `comity-wire` so that storage, which never needs
 //! the law, does not depend on `comity-law` (an edit of the catalog then rebuilds only the
 //! crates that read it).
 //!
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use comity_law::{
+use crate::{
     Assessment, ChannelUse, Citation, ContentCheck, DeadlineFinding, DualCriminalityFinding,
     Finding, GroundKind, LanguageBasis, ParameterValue, RefusalGround,
 };

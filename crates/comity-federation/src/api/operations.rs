@@ -12,9 +12,9 @@ use comity_store::AlertRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
+use crate::FederationState;
+use comity_http::ApiError;
+use comity_http::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
 
 pub use comity_http::operator_views::{
     InboxEntryView, OutboxEntryView, inbox_entry_view, inbox_status, outbox_entry_view,
@@ -22,7 +22,7 @@ pub use comity_http::operator_views::{
 };
 
 /// The operator routes, nested under `/api/v1`.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<FederationState> {
     Router::new()
         .route("/alerts", get(list_alerts))
         .route("/alerts/{alert_id}/acknowledge", post(acknowledge_alert))
@@ -193,7 +193,7 @@ fn alert_view(alert: &AlertRecord) -> AlertView {
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertParams),
     responses((status = 200, description = "A page of alerts", body = AlertPage), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_alerts(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiQuery(params): ApiQuery<AlertParams>,
 ) -> Result<Json<AlertPage>, ApiError> {
@@ -210,7 +210,7 @@ pub async fn list_alerts(
 #[utoipa::path(post, path = "/api/v1/alerts/{alert_id}/acknowledge", params(("alert_id" = String, Path)),
     responses((status = 204, description = "The alert is acknowledged"), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn acknowledge_alert(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiPath(alert_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -222,7 +222,7 @@ pub async fn acknowledge_alert(
 #[utoipa::path(get, path = "/api/v1/federation/outbox", params(MessageParams),
     responses((status = 200, description = "A page of the outbox", body = OutboxPage), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn outbox(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiQuery(params): ApiQuery<MessageParams>,
 ) -> Result<Json<OutboxPage>, ApiError> {
@@ -241,7 +241,7 @@ pub async fn outbox(
 #[utoipa::path(get, path = "/api/v1/federation/inbox", params(MessageParams),
     responses((status = 200, description = "A page of the inbox", body = InboxPage), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn inbox(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiQuery(params): ApiQuery<MessageParams>,
 ) -> Result<Json<InboxPage>, ApiError> {
@@ -259,7 +259,7 @@ pub async fn inbox(
 #[utoipa::path(get, path = "/api/v1/federation/out-of-step",
     responses((status = 200, description = "Conversations out of step", body = [OutOfStepView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn out_of_step(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
 ) -> Result<Json<Vec<OutOfStepView>>, ApiError> {
     let rows = state.app.conversations_out_of_step(&principal).await?;
@@ -280,21 +280,20 @@ pub async fn out_of_step(
 #[utoipa::path(post, path = "/api/v1/federation/resync", request_body = ResyncInput,
     responses((status = 200, description = "What was compared and replayed", body = ResyncView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn resync(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiJson(input): ApiJson<ResyncInput>,
 ) -> Result<Json<ResyncView>, ApiError> {
     principal.require_any(&[Role::NodeOperator], "resynchronise with peers")?;
     let results = match input.peer {
         Some(peer) => {
-            if state.federation.federation.peer(&peer).is_none() {
+            if state.federation.peer(&peer).is_none() {
                 return Err(comity_app::AppError::NotFound(format!("peer {peer}")).into());
             }
-            let result =
-                crate::federation::resync::resync_with_peer(&state.federation, &peer, None).await;
+            let result = crate::resync::resync_with_peer(&state, &peer, None).await;
             vec![(peer, result)]
         }
-        None => crate::federation::resync::resync_all(&state.federation).await,
+        None => crate::resync::resync_all(&state).await,
     };
     Ok(Json(resync_view(results)))
 }
