@@ -195,8 +195,12 @@ impl App {
         tx: &mut Tx,
         request_id: &str,
     ) -> Result<Option<String>, AppError> {
+        // Conversations are keyed `request:<uuid>`; a bare id is read as the same one.
+        let conversation = comity_wire::federation::ConversationId::parse(request_id)
+            .map(|conversation| conversation.to_string())
+            .unwrap_or_else(|_| request_id.to_string());
         let notes: Vec<String> = tx
-            .out_of_step(request_id)
+            .out_of_step(&conversation)
             .await?
             .into_iter()
             .map(|row| {

@@ -15,11 +15,9 @@
 
 use std::collections::HashSet;
 
-use comity_domain::{
-    Action, Actor, Origin, Request, RequestState, Side, Timestamp, TransitionRecord,
-};
+use comity_domain::{Action, Actor, Origin, Request, RequestState, Timestamp, TransitionRecord};
 use comity_store::{InboxMessage, InboxStatus, OutboxEntry, OutboxMessage, OutboxStatus, Tx};
-use comity_wire::federation::{FederationBody, request};
+use comity_wire::federation::{ConversationId, FederationBody, Topic, request};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -889,16 +887,18 @@ async fn conversation_statement(
 /// The copy of a request this node holds whose other side is hosted by `peer`.
 async fn copy_shared_with(
     tx: &mut Tx,
-    request_id: &str,
+    conversation_id: &str,
     peer: &str,
 ) -> Result<Option<Request>, AppError> {
-    for request in tx.request_sides(request_id).await? {
-        let counterpart = match request.side {
-            Side::Requesting => &request.content.requested_authority,
-            Side::Requested => &request.content.requesting_authority,
-        };
+    let request_id = match ConversationId::parse(conversation_id) {
+        Ok(conversation) if conversation.topic() == Topic::Request => {
+            conversation.subject().to_string()
+        }
+        _ => return Ok(None),
+    };
+    for request in tx.request_sides(&request_id).await? {
         if tx
-            .authority(counterpart)
+            .authority(request.counterpart())
             .await?
             .is_some_and(|record| record.node_id == peer)
         {

@@ -191,7 +191,13 @@ pub struct Connection {
     )]
     pub url: String,
     /// A bearer token from `comity login`.
-    #[arg(long, env = "COMITY_TOKEN", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "COMITY_TOKEN",
+        hide_env_values = true,
+        global = true,
+        allow_hyphen_values = true
+    )]
     pub token: Option<String>,
 }
 

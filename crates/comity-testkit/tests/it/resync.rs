@@ -313,7 +313,7 @@ async fn a_rejected_receipt_after_a_restore_is_an_alert_and_resync_reunites_the_
         alerts.body["items"].as_array().is_some_and(|items| items
             .iter()
             .any(|alert| alert["kind"] == "message_rejected"
-                && alert["conversation_id"] == id.as_str())),
+                && alert["conversation_id"] == format!("request:{id}"))),
         "{}",
         alerts.body
     );
@@ -536,7 +536,7 @@ async fn a_conflict_is_shown_to_both_operators_and_the_request_stays_out_of_step
             alerts.body["items"].as_array().is_some_and(|items| items
                 .iter()
                 .any(|alert| alert["kind"] == "resync_conflict"
-                    && alert["conversation_id"] == id.as_str())),
+                    && alert["conversation_id"] == format!("request:{id}"))),
             "{side}: {}",
             alerts.body
         );
