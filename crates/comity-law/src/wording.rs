@@ -1,11 +1,13 @@
 //! Findings as codes with parameters, and the wording that turns them into sentences.
 //!
-//! The engine never writes a warning's sentence itself: it records a [`FindingCode`] and
-//! named, typed [`FindingParameter`]s, and [`render`] turns them into text through one
-//! language's [`Wording`] table, replacing each `{name}` of the code's template by the
-//! parameter of that name. Only the English table exists ([`ENGLISH`]); a translation is
-//! one more `Wording` value, found by [`wording_for`], and needs no new code. A code
-//! missing from a translation falls back to English.
+//! The engine never writes a sentence itself (a warning, why an instrument prevails, a
+//! channel, a checklist item...): it records a [`FindingCode`] and named, typed
+//! [`FindingParameter`]s (a parameter may itself be a [`Sentence`], where one sentence
+//! cites others), and [`render`] turns them into text through one language's [`Wording`]
+//! table, replacing each `{name}` of the code's template by the parameter of that name.
+//! Only the English table exists ([`ENGLISH`]); a translation is one more `Wording` value,
+//! found by [`wording_for`], and needs no new code. A code missing from a translation
+//! falls back to English.
 //!
 //! Countries and measures are written with the domain's English names until the
 //! interface's translations carry their own lists.
@@ -887,6 +889,100 @@ mod tests {
         assert!(
             render(FindingCode::MinorProsecuted, &with, &ENGLISH)
                 .ends_with("apply. CRC art. 40: treat the child fairly")
+        );
+    }
+
+    #[test]
+    fn every_channel_and_fact_has_an_english_name() {
+        for channel in [
+            ChannelKind::CentralAuthority,
+            ChannelKind::DirectJudicial,
+            ChannelKind::Interpol,
+            ChannelKind::Network247,
+            ChannelKind::Diplomatic,
+        ] {
+            assert!(
+                ENGLISH.channels.iter().any(|(named, _)| *named == channel),
+                "{}",
+                channel.code()
+            );
+        }
+        for trigger in [
+            Trigger::PoliticalOffence,
+            Trigger::FiscalOffence,
+            Trigger::NoDualCriminality,
+            Trigger::DeathPenalty,
+        ] {
+            assert!(
+                ENGLISH.triggers.iter().any(|(named, _)| *named == trigger),
+                "{}",
+                trigger.code()
+            );
+        }
+    }
+
+    #[test]
+    fn nested_sentences_are_written_in_the_same_wording() {
+        let reason = |provision: &str| {
+            Sentence::new(
+                FindingCode::OffenceNotListed,
+                vec![FindingParameter::new(ParameterName::Provision, provision)],
+            )
+        };
+        let dual = Sentence::new(
+            FindingCode::DualCriminalityListExceptionFails,
+            vec![
+                FindingParameter::new(ParameterName::Rule, "Required."),
+                FindingParameter::new(ParameterName::Measure, MeasureKind::SearchAndSeizure),
+                FindingParameter::new(
+                    ParameterName::Reasons,
+                    ParameterValue::Sentences(vec![reason("art. 1"), reason("art. 2")]),
+                ),
+            ],
+        );
+        let expected_dual = format!(
+            "Required. The list exception does not apply to {}: art. 1 is not a listed \
+             category; art. 2 is not a listed category.",
+            MeasureKind::SearchAndSeizure.label()
+        );
+        assert_eq!(dual.text(&ENGLISH), expected_dual);
+        let warning = Sentence::new(
+            FindingCode::CoerciveWithoutDualCriminality,
+            vec![
+                FindingParameter::new(ParameterName::Measure, MeasureKind::SearchAndSeizure),
+                FindingParameter::new(ParameterName::Instrument, "MLAT"),
+                FindingParameter::new(ParameterName::DualCriminality, dual.clone()),
+            ],
+        );
+        assert!(warning.text(&ENGLISH).ends_with(&expected_dual));
+        let (code, parameters, english) = warning.clone().into_parts();
+        assert_eq!(code, FindingCode::CoerciveWithoutDualCriminality);
+        assert_eq!(parameters, warning.parameters);
+        assert_eq!(english, warning.text(&ENGLISH));
+    }
+
+    #[test]
+    fn an_absent_nested_sentence_adds_nothing() {
+        let parameters = [FindingParameter::new(
+            ParameterName::Baseline,
+            ParameterValue::Sentence(None),
+        )];
+        assert_eq!(
+            render(FindingCode::ContentFactsGiven, &parameters, &ENGLISH),
+            "A summary of the relevant facts is given."
+        );
+        let baseline = Sentence::new(
+            FindingCode::ContentBaseline,
+            vec![
+                FindingParameter::new(ParameterName::Instrument, "MLAT"),
+                FindingParameter::new(ParameterName::BaselineInstrument, "UNTOC"),
+            ],
+        );
+        let parameters = [FindingParameter::new(ParameterName::Baseline, baseline)];
+        assert_eq!(
+            render(FindingCode::ContentFactsGiven, &parameters, &ENGLISH),
+            "A summary of the relevant facts is given. (MLAT's own list of contents is not in \
+             the catalog; UNTOC is used as a baseline.)"
         );
     }
 
