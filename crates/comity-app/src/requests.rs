@@ -30,6 +30,8 @@ pub struct RequestDetails {
     pub overdue: bool,
     /// Display names of this node's users who appear in the history, by user id.
     pub actor_names: HashMap<String, String>,
+    /// Why this copy is out of step with the other side's, when it is.
+    pub out_of_step: Option<String>,
 }
 
 /// Which requests to list.
@@ -112,6 +114,7 @@ impl App {
         let history = tx.history(&request.id, request.side).await?;
         let mut details = self.details(principal, request, history);
         details.actor_names = actor_names(&mut tx, &details.history).await?;
+        details.out_of_step = self.out_of_step_note(&mut tx, &details.request.id).await?;
         Ok(details)
     }
 
@@ -358,6 +361,7 @@ impl App {
             available_actions: actions,
             overdue,
             actor_names: HashMap::new(),
+            out_of_step: None,
         }
     }
 }

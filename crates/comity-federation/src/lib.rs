@@ -13,9 +13,11 @@
 //! decided in `comity_app` (the inbox and the use cases); this crate moves bytes and
 //! keeps keys.
 
+pub mod api;
 pub mod config;
 pub mod identity;
 pub mod outbox;
+pub mod resync;
 pub mod transport;
 
 use std::sync::Arc;
@@ -39,4 +41,12 @@ pub struct FederationState {
     pub federation: Arc<Federation>,
     /// How the outbox sender retries.
     pub outbox: Arc<OutboxConfig>,
+    /// How the node talks to peers.
+    pub config: Arc<FederationConfig>,
+}
+
+impl axum::extract::FromRef<FederationState> for App {
+    fn from_ref(state: &FederationState) -> App {
+        state.app.clone()
+    }
 }

@@ -17,6 +17,17 @@ use crate::FederationState;
 use crate::config::OutboxConfig;
 use crate::transport::DeliveryError;
 
+/// A delivery that reached the recipient: its signed receipt (base64) and, when the
+/// receipt refuses the message, the recipient's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The receipt to store.
+    pub receipt: String,
+    /// The recipient's reason, when the receipt says `rejected`: the message is then
+    /// never counted as delivered.
+    pub refused: Option<String>,
+}
+
 /// Runs until `shutdown` turns true.
 ///
 /// Each conversation (with one recipient) is delivered by a task of its own, in order;
@@ -143,6 +154,9 @@ async fn start_due(
         tx.due_messages(now, i64::try_from(limit).unwrap_or(i64::MAX))
             .await?
     };
+    // A conversation out of step waits for its resynchronisation, which renumbers what
+    // it holds.
+    let out_of_step = state.app.held_conversations().await?;
     let mut conversations: Vec<(ConversationKey, Vec<OutboxMessage>)> = Vec::new();
     let mut index: HashMap<ConversationKey, usize> = HashMap::new();
     for message in due {
@@ -150,6 +164,9 @@ async fn start_due(
             message.conversation_id.clone(),
             message.recipient_node.clone(),
         );
+        if out_of_step.contains(&key) {
+            continue;
+        }
         match index.get(&key) {
             Some(position) => conversations[*position].1.push(message),
             None => {
@@ -194,12 +211,62 @@ async fn send_conversation(
         }
         held.release(&message.message_id);
         match deliver(state, &message).await {
-            Ok(receipt) => {
+            Ok(Settled {
+                receipt,
+                refused: None,
+            }) => {
                 state
                     .app
                     .record_receipt(&message.message_id, &receipt)
                     .await?;
                 sent += 1;
+            }
+            Ok(Settled {
+                receipt,
+                refused: Some(reason),
+            }) => {
+                let consumed = state
+                    .app
+                    .record_rejection(&message.message_id, &receipt, &reason)
+                    .await?;
+                if consumed
+                    && state.config.resync_on_rejection
+                    && message.recipient_node != state.app.node_id()
+                {
+                    // The peer consumed this sequence number with another message: this
+                    // node lost part of the conversation (a restore). Compare and catch up.
+                    let state = state.clone();
+                    let peer = message.recipient_node.clone();
+                    let conversation = message.conversation_id.clone();
+                    tokio::spawn(async move {
+                        match crate::resync::resync_with_peer(
+                            &state,
+                            &peer,
+                            Some(vec![conversation.clone()]),
+                        )
+                        .await
+                        {
+                            Ok(report) => {
+                                tracing::info!(%peer, ?conversation, ?report, "resynchronised after a rejection")
+                            }
+                            Err(error) => {
+                                tracing::warn!(%peer, ?conversation, %error, "resynchronisation after a rejection failed");
+                                let _ = state
+                                    .app
+                                    .raise_alert(
+                                        comity_app::alerts::kinds::RESYNC_FAILED,
+                                        Some(&peer),
+                                        Some(&conversation),
+                                        &format!("resynchronisation failed: {error}"),
+                                    )
+                                    .await;
+                            }
+                        }
+                    });
+                }
+                // What follows in this conversation was numbered after the refused
+                // message: it waits for the resynchronisation.
+                break;
             }
             Err(error) => {
                 record_failure(state, &message, &error).await?;
@@ -297,11 +364,11 @@ pub fn backoff(config: &OutboxConfig, attempts: i64) -> Duration {
     Duration::from_millis(jittered)
 }
 
-/// One attempt to deliver a message; returns the receipt to store.
+/// One attempt to deliver a message; returns the receipt to store and its outcome.
 async fn deliver(
     state: &FederationState,
     message: &OutboxMessage,
-) -> Result<String, DeliveryError> {
+) -> Result<Settled, DeliveryError> {
     if message.recipient_node == state.app.node_id() {
         return deliver_locally(state, message).await;
     }
@@ -312,7 +379,7 @@ async fn deliver(
 async fn deliver_locally(
     state: &FederationState,
     message: &OutboxMessage,
-) -> Result<String, DeliveryError> {
+) -> Result<Settled, DeliveryError> {
     let outcome = state
         .app
         .accept_incoming(&IncomingMessage {
@@ -326,11 +393,14 @@ async fn deliver_locally(
         })
         .await
         .map_err(|error| DeliveryError::Unavailable(error.to_string()))?;
-    let outcome = match outcome {
-        InboundOutcome::Applied => "applied".to_string(),
-        InboundOutcome::Queued => "queued".to_string(),
-        InboundOutcome::Duplicate => "duplicate".to_string(),
-        InboundOutcome::Rejected(reason) => format!("rejected: {reason}"),
+    let (outcome, refused) = match outcome {
+        InboundOutcome::Applied => ("applied".to_string(), None),
+        InboundOutcome::Queued => ("queued".to_string(), None),
+        InboundOutcome::Duplicate => ("duplicate".to_string(), None),
+        InboundOutcome::Rejected(reason) => (format!("rejected: {reason}"), Some(reason)),
     };
-    Ok(format!("local delivery: {outcome}"))
+    Ok(Settled {
+        receipt: format!("local delivery: {outcome}"),
+        refused,
+    })
 }

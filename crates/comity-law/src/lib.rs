@@ -16,6 +16,7 @@
 //! - [`wording`]: every sentence of an assessment as a [`FindingCode`] with typed
 //!   parameters, and the tables ([`Wording`]) that write them in a language; English only
 //!   for now.
+//! - [`json`]: the assessment's serialized form, for the API and the CLI.
 //!
 //! The crate reads nothing but its catalog files and never reads a clock: the date is an
 //! argument. It knows no state or instrument by name; the catalog data decides.
@@ -23,6 +24,7 @@
 pub mod assessment;
 pub mod catalog;
 pub mod engine;
+pub mod json;
 pub mod model;
 pub mod wording;
 

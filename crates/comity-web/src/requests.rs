@@ -296,6 +296,11 @@ async fn request_page(
         Section::Requests,
         html! {
             h1 dir="auto" { (title) }
+            @if let Some(note) = &details.out_of_step {
+                div.error-summary role="alert" id="out-of-step" {
+                    p { strong { "Out of step with the other side." } " " (note) }
+                }
+            }
             @if let Some(flash) = flash {
                 div.flash role="status" { p { (flash) } }
             }

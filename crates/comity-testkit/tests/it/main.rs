@@ -8,6 +8,7 @@ mod contract;
 mod federation;
 mod federation_keys;
 mod listener;
+mod resync;
 mod second_factor;
 mod sso;
 mod transport;

@@ -4,7 +4,7 @@
 //! `parameters` (`reason_code`, `reason_parameters` for the prevailing instrument), from
 //! which a client writes it in its own language.
 //!
-//! It lives with the API rather than in `comity-wire` so that storage, which never needs
+//! It lives with the law rather than in `comity-wire` so that storage, which never needs
 //! the law, does not depend on `comity-law` (an edit of the catalog then rebuilds only the
 //! crates that read it).
 //!
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use comity_law::{
+use crate::{
     Assessment, ChannelUse, Citation, ContentCheck, DeadlineFinding, DualCriminalityFinding,
     Finding, FindingParameter, GroundKind, LanguageBasis, ParameterValue, RefusalGround, Sentence,
 };
