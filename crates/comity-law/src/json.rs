@@ -575,7 +575,7 @@ impl From<&Assessment> for AssessmentDto {
 #[cfg(test)]
 mod tests {
     use comity_domain::MeasureKind;
-    use comity_law::{FindingCode, FindingKind, ParameterName, Severity};
+    use crate::{FindingCode, FindingKind, ParameterName, Severity};
     use serde_json::json;
 
     use super::*;
