@@ -568,7 +568,7 @@ fn approve_gate(
             p { (legal::severity_badge(comity_law::Severity::Blocking)) " Mandatory content is missing:" }
             ul {
                 @for check in missing {
-                    li { (check.explanation) (legal::citation(&check.citation)) }
+                    li { (check.text(comity_law::wording_for("en"))) (legal::citation(&check.citation)) }
                 }
             }
         }
