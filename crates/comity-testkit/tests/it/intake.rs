@@ -16,6 +16,7 @@ use crate::federation::{action_body, post_envelope, seal_from};
 
 const MESSAGES: &str = "/federation/v1/messages";
 const KEYS: &str = "/federation/v1/keys";
+const RESYNC: &str = "/federation/v1/resync";
 /// How long a test waits for an answer once it has stopped sending.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -192,15 +193,17 @@ async fn a_stranger_is_refused_after_the_first_bytes_of_a_large_body() {
         post_envelope(&morocco, envelope_to(&morocco, &stranger, "xx-node")).await;
     assert_eq!(status, 403);
 
-    for (sender, framing) in [
-        ("xx-node", Framing::Length(total)),
-        ("xx-node", Framing::Chunked),
+    for (path, sender, framing) in [
+        (MESSAGES, "xx-node", Framing::Length(total)),
+        (MESSAGES, "xx-node", Framing::Chunked),
         // A trusted node's name with a key it never had.
-        ("es-node", Framing::Length(total)),
+        (MESSAGES, "es-node", Framing::Length(total)),
+        // Resynchronisation statements are envelopes too.
+        (RESYNC, "xx-node", Framing::Chunked),
     ] {
         let body = padded(&envelope_to(&morocco, &stranger, sender), total);
         let chunks: Vec<&[u8]> = body.chunks(64 * 1024).collect();
-        let (answer, sent) = send_then_wait(address, MESSAGES, framing, &chunks, false).await;
+        let (answer, sent) = send_then_wait(address, path, framing, &chunks, false).await;
         assert_eq!(answer.status, 403, "{sender}: {}", answer.detail());
         // The refusal came while the client was still sending: at most a few chunks of
         // the 15 MiB (those already on their way) left it.
