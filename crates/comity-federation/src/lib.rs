@@ -5,7 +5,9 @@
 //!   trust list of peers (TOML) with the claims a peer may make.
 //! - [`transport`]: the receiving routes (`POST /federation/v1/messages`, key
 //!   announcements), [`transport::send`] (seal, post, verify the receipt), peer
-//!   management and key rotation.
+//!   management and key rotation. Their bodies are read by `intake`: streamed, with the
+//!   size limit enforced while reading, and a stranger refused once the first bytes name
+//!   the signer.
 //! - [`outbox`]: the background sender that delivers committed outbox messages, one task
 //!   per conversation, with retries and dead letters.
 //!
@@ -16,6 +18,7 @@
 pub mod api;
 pub mod config;
 pub mod identity;
+mod intake;
 pub mod outbox;
 pub mod resync;
 pub mod transport;

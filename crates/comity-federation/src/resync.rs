@@ -64,9 +64,11 @@ fn seal_resync(
 /// this node's statement and the messages it is missing, sealed to it.
 pub(crate) async fn receive_resync(
     State(state): State<FederationState>,
-    body: Bytes,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     use comity_app::resync::{RESYNC_CONVERSATION, TYPE_RESYNC_ANSWER, TYPE_RESYNC_STATEMENT};
+    let body: Bytes = crate::intake::read_envelope(&state, &headers, body).await?;
     let opened = open_from_peer(&state, &body)?;
     if opened.header.message_type != TYPE_RESYNC_STATEMENT
         || opened.header.conversation_id != RESYNC_CONVERSATION

@@ -246,7 +246,12 @@ pub(crate) fn open_from_peer(
 }
 
 /// Receives one envelope and answers with a signed receipt.
-async fn receive(State(state): State<FederationState>, body: Bytes) -> Result<Response, ApiError> {
+async fn receive(
+    State(state): State<FederationState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let body: Bytes = crate::intake::read_envelope(&state, &headers, body).await?;
     let federation = &state.federation;
     let now = state.app.now().millis();
     let opened = open_from_peer(&state, &body)?;
@@ -1167,8 +1172,9 @@ fn apply_announced_key(
 async fn receive_key_announcement(
     State(state): State<FederationState>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<StatusCode, ApiError> {
+    let body: Bytes = crate::intake::read_key_announcement(&state, &headers, body).await?;
     let now = state.app.now().millis();
     let peers: Vec<Peer> = state
         .federation

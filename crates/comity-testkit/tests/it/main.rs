@@ -7,6 +7,7 @@ mod browser_security;
 mod contract;
 mod federation;
 mod federation_keys;
+mod intake;
 mod listener;
 mod resync;
 mod second_factor;
