@@ -50,6 +50,21 @@ impl App {
         message: &IncomingMessage,
     ) -> Result<InboundOutcome, AppError> {
         let mut tx = self.store().begin().await?;
+        let (outcome, queued_replies) = self.accept_incoming_in(&mut tx, message).await?;
+        tx.commit().await?;
+        if queued_replies {
+            self.outbox_signal().notify_one();
+        }
+        Ok(outcome)
+    }
+
+    /// [`App::accept_incoming`] inside a transaction the caller commits (one message or
+    /// a whole batch). Also says whether replies were queued in the outbox.
+    pub(crate) async fn accept_incoming_in(
+        &self,
+        tx: &mut Tx,
+        message: &IncomingMessage,
+    ) -> Result<(InboundOutcome, bool), AppError> {
         let stored = InboxMessage {
             message_id: message.message_id.clone(),
             sender_node: message.sender_node.clone(),
@@ -64,7 +79,7 @@ impl App {
         };
         let fresh = tx.insert_inbox(&stored).await?;
         if !fresh {
-            return Ok(InboundOutcome::Duplicate);
+            return Ok((InboundOutcome::Duplicate, false));
         }
         let expected = tx
             .expected_incoming_sequence(&message.conversation_id, &message.sender_node)
@@ -81,18 +96,16 @@ impl App {
                 self.now(),
             )
             .await?;
-            tx.commit().await?;
-            return Ok(InboundOutcome::Rejected(reason));
+            return Ok((InboundOutcome::Rejected(reason), false));
         }
         if message.sequence > expected {
-            tx.commit().await?;
-            return Ok(InboundOutcome::Queued);
+            return Ok((InboundOutcome::Queued, false));
         }
         let mut outcome = InboundOutcome::Applied;
         let mut next = Some(stored);
         let mut queued_replies = false;
         while let Some(current) = next {
-            let result = self.apply_body(&mut tx, &current).await?;
+            let result = self.apply_body(tx, &current).await?;
             let (status, note) = match &result {
                 Ok(replied) => {
                     queued_replies |= *replied;
@@ -117,17 +130,26 @@ impl App {
                 )
                 .await?;
         }
-        tx.commit().await?;
-        if queued_replies {
-            self.outbox_signal().notify_one();
-        }
-        Ok(outcome)
+        Ok((outcome, queued_replies))
     }
 
     /// Records the recipient's signed receipt for an outgoing message; a receipt for a
     /// dispatched request also records its delivery.
     pub async fn record_receipt(&self, message_id: &str, receipt: &str) -> Result<(), AppError> {
         let mut tx = self.store().begin().await?;
+        self.record_receipt_in(&mut tx, message_id, receipt).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`App::record_receipt`] inside a transaction the caller commits (one receipt or a
+    /// whole batch's).
+    pub(crate) async fn record_receipt_in(
+        &self,
+        tx: &mut Tx,
+        message_id: &str,
+        receipt: &str,
+    ) -> Result<(), AppError> {
         let Some(message) = tx.mark_delivered(message_id, receipt, self.now()).await? else {
             // Delivered before (a duplicate receipt), or not ours at all.
             if tx.outbox_message(message_id).await?.is_none() {
@@ -155,9 +177,8 @@ impl App {
                 reason: Some(format!("signed receipt from {}", message.recipient_node)),
                 grounds: Vec::new(),
             };
-            move_request(&mut tx, request, &record).await?;
+            move_request(tx, request, &record).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

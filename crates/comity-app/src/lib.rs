@@ -6,13 +6,15 @@
 //! - [`auth`]: local accounts (Argon2id), sessions and bearer tokens, and the
 //!   [`Principal`] every other use case takes as its first argument.
 //! - [`cases`] and [`requests`]: cases, drafts and lifecycle transitions.
-//! - [`inbound`]: applying what peers send, exactly once and in order.
+//! - [`inbound`]: applying what peers send, exactly once and in order; [`batches`]: the
+//!   same for several messages or receipts in one transaction.
 //! - [`second_factor`]: TOTP and recovery codes; [`sso`]: OpenID Connect log-in.
 //!
 //! Deny by default: every use case that reads or writes checks the principal's
 //! authority and roles before it touches anything.
 
 pub mod auth;
+pub mod batches;
 pub mod cases;
 pub mod error;
 pub mod inbound;

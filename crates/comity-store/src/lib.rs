@@ -13,6 +13,7 @@
 //! a version, and an update that finds another version fails with [`StoreError::Conflict`].
 
 mod migrations;
+mod outbox_batches;
 mod records;
 mod second_factor;
 pub mod test_support;

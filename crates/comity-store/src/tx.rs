@@ -966,7 +966,7 @@ impl Tx {
     }
 }
 
-const OUTBOX_COLUMNS: &str = "message_id, recipient_node, conversation_id, sequence, message_type, \
+pub(crate) const OUTBOX_COLUMNS: &str = "message_id, recipient_node, conversation_id, sequence, message_type, \
     in_reply_to, body, status, attempts, next_attempt_at, created_at, last_error, receipt";
 
 const INBOX_COLUMNS: &str = "message_id, sender_node, conversation_id, sequence, message_type, body, \
@@ -1091,7 +1091,7 @@ fn history_from_row(row: &AnyRow) -> Result<TransitionRecord, StoreError> {
     })
 }
 
-fn outbox_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
+pub(crate) fn outbox_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(OutboxMessage {
         message_id: row.try_get("message_id")?,
