@@ -54,7 +54,9 @@ async fn due_messages_are_read_per_peer() {
             .await
             .expect("due");
         assert_eq!(
-            to_b.iter().map(|m| m.message_id.as_str()).collect::<Vec<_>>(),
+            to_b.iter()
+                .map(|m| m.message_id.as_str())
+                .collect::<Vec<_>>(),
             ["b1", "b2"],
             "pending only, in sequence order"
         );
