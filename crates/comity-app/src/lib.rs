@@ -11,6 +11,7 @@
 //!   `request_messages` is the request topic's part.
 //! - [`resync`]: bringing two copies of a request back in step; [`alerts`]: operator
 //!   alerts and the operators' inbox and outbox views.
+//! - [`batches`]: several incoming messages or receipts in one transaction.
 //! - [`second_factor`]: TOTP and recovery codes; [`sso`]: OpenID Connect log-in.
 //!
 //! Deny by default: every use case that reads or writes checks the principal's
@@ -18,6 +19,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod batches;
 pub mod cases;
 pub mod error;
 pub mod federation;

@@ -47,6 +47,40 @@ pub(crate) async fn read_envelope(
     .await
 }
 
+/// Reads a batch posted to `/federation/v1/batches`, at most
+/// [`crate::batch::MAX_BATCH_BYTES`]: once the array's head and its first envelope's
+/// protected header have arrived, a batch of too many envelopes, or whose first envelope
+/// comes from a stranger or is addressed to another node, is refused before the rest is
+/// read (the route checks every envelope again once the batch is whole).
+pub(crate) async fn read_batch(
+    state: &FederationState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    read_checking_prefix(
+        headers,
+        body,
+        crate::batch::MAX_BATCH_BYTES,
+        |prefix| {
+            let Some(first_envelope) = crate::batch::first_envelope_prefix(prefix)? else {
+                return Ok(false);
+            };
+            match comity_crypto::peek_envelope_prefix(first_envelope) {
+                Ok(PrefixPeek::NeedMoreBytes) => Ok(false),
+                Ok(PrefixPeek::Complete(claimed)) => {
+                    check_claimed_sender(state, &claimed).map(|()| true)
+                }
+                Err(error) => Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed envelope 0: {error}"),
+                )),
+            }
+        },
+        "truncated or empty batch: the body ends before its first envelope's protected header",
+    )
+    .await
+}
+
 /// Reads a key announcement posted to `/federation/v1/keys`, at most
 /// [`comity_crypto::MAX_KEY_ANNOUNCEMENT_BYTES`], refusing one whose signer is no key of
 /// any peer as soon as its protected header has arrived.

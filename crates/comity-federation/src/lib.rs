@@ -8,14 +8,17 @@
 //!   management and key rotation. Their bodies are read by `intake`: streamed, with the
 //!   size limit enforced while reading, and a stranger refused once the first bytes name
 //!   the signer.
-//! - [`outbox`]: the background sender that delivers committed outbox messages, one task
-//!   per conversation, with retries and dead letters.
+//! - [`batch`]: several envelopes in one request (`POST /federation/v1/batches`), accepted
+//!   in one transaction and answered by one receipt each.
+//! - [`outbox`]: the background sender that delivers committed outbox messages in batches
+//!   per peer, conversations independent, with retries and dead letters.
 //!
 //! The order of use is outbox → transport → identity, never back. What messages mean is
 //! decided in `comity_app` (the inbox and the use cases); this crate moves bytes and
 //! keeps keys.
 
 pub mod api;
+pub mod batch;
 pub mod config;
 pub mod identity;
 mod intake;

@@ -165,6 +165,12 @@ pub fn routes<S: Clone + Send + Sync + 'static>(state: FederationState) -> axum:
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
         )
         .route(
+            crate::batch::BATCHES_PATH,
+            axum::routing::post(crate::batch::receive_batch).layer(
+                axum::extract::DefaultBodyLimit::max(crate::batch::MAX_BATCH_BYTES),
+            ),
+        )
+        .route(
             KEYS_PATH,
             axum::routing::post(receive_key_announcement).layer(
                 axum::extract::DefaultBodyLimit::max(comity_crypto::MAX_KEY_ANNOUNCEMENT_BYTES),
@@ -311,7 +317,7 @@ async fn receive(
     Ok(response)
 }
 
-fn truncate_reason(reason: &str) -> String {
+pub(crate) fn truncate_reason(reason: &str) -> String {
     reason.chars().take(500).collect()
 }
 
@@ -326,7 +332,8 @@ pub enum DeliveryError {
     Permanent(String),
 }
 
-/// Seals and posts one outbox message; returns the verified receipt, base64.
+/// Seals and posts one outbox message; returns the verified receipt and whether it
+/// refuses the message.
 pub async fn send(
     state: &FederationState,
     message: &OutboxMessage,
@@ -343,6 +350,64 @@ pub async fn send(
         DeliveryError::Unavailable(format!("no valid key for {}", message.recipient_node))
     })?;
     check_endpoint(&peer.endpoint, federation.allow_plain_http_loopback)?;
+    let (message_id, envelope) = seal_message(state, recipient_key, message, now)?;
+    let envelope_hash: [u8; 32] = Sha256::digest(&envelope).into();
+    let response = federation
+        .client_for(&peer.node_id)
+        .map_err(DeliveryError::Unavailable)?
+        .post(format!("{}{MESSAGES_PATH}", peer.endpoint))
+        .header(header::CONTENT_TYPE, COSE_MEDIA_TYPE)
+        .body(envelope)
+        .send()
+        .await
+        .map_err(|error| DeliveryError::Unavailable(format!("{}: {error}", peer.endpoint)))?;
+    let status = response.status();
+    if !status.is_success() {
+        let detail = read_capped(response, MAX_ERROR_ANSWER_BYTES)
+            .await
+            .map(|bytes| printable_excerpt(&bytes))
+            .unwrap_or_default();
+        return Err(DeliveryError::Unavailable(format!(
+            "peer answered {status}: {detail}"
+        )));
+    }
+    let bytes = read_capped(response, comity_crypto::MAX_RECEIPT_BYTES)
+        .await
+        .map_err(|error| DeliveryError::Unavailable(format!("receipt: {error}")))?;
+    let receipt = verify_peer_receipt(&peer, recipient_key, &bytes, now)?;
+    if receipt.message_id != message_id || receipt.envelope_hash != envelope_hash {
+        return Err(DeliveryError::Unavailable(
+            "receipt does not cover the envelope sent".into(),
+        ));
+    }
+    Ok(settled(message, receipt, &bytes))
+}
+
+/// What a verified receipt settles: the receipt to store (base64) and, when the peer
+/// refused the message, why.
+pub(crate) fn settled(message: &OutboxMessage, receipt: Receipt, bytes: &[u8]) -> Settled {
+    let refused = match receipt.outcome {
+        ReceiptOutcome::Rejected(reason) => {
+            tracing::warn!(message_id = %message.message_id, peer = %message.recipient_node, ?reason, "peer stored the message but rejected it");
+            Some(reason)
+        }
+        ReceiptOutcome::Accepted | ReceiptOutcome::Duplicate => None,
+    };
+    Settled {
+        receipt: base64::engine::general_purpose::STANDARD.encode(bytes),
+        refused,
+    }
+}
+
+/// Seals one outbox message to `recipient_key` as sent at `now`; returns its message id
+/// and the envelope bytes.
+pub(crate) fn seal_message(
+    state: &FederationState,
+    recipient_key: &comity_crypto::PublicKeys,
+    message: &OutboxMessage,
+    now: i64,
+) -> Result<(MessageId, Vec<u8>), DeliveryError> {
+    let federation = &state.federation;
     let message_id: MessageId = message
         .message_id
         .parse()
@@ -370,57 +435,28 @@ pub async fn send(
         &mut rand::rngs::OsRng,
     )
     .map_err(|error| DeliveryError::Permanent(format!("cannot seal: {error}")))?;
-    let envelope_hash: [u8; 32] = Sha256::digest(&envelope).into();
-    let response = federation
-        .client_for(&peer.node_id)
-        .map_err(DeliveryError::Unavailable)?
-        .post(format!("{}{MESSAGES_PATH}", peer.endpoint))
-        .header(header::CONTENT_TYPE, COSE_MEDIA_TYPE)
-        .body(envelope)
-        .send()
-        .await
-        .map_err(|error| DeliveryError::Unavailable(format!("{}: {error}", peer.endpoint)))?;
-    let status = response.status();
-    if !status.is_success() {
-        let detail = read_capped(response, MAX_ERROR_ANSWER_BYTES)
-            .await
-            .map(|bytes| printable_excerpt(&bytes))
-            .unwrap_or_default();
-        return Err(DeliveryError::Unavailable(format!(
-            "peer answered {status}: {detail}"
-        )));
-    }
-    let bytes = read_capped(response, comity_crypto::MAX_RECEIPT_BYTES)
-        .await
-        .map_err(|error| DeliveryError::Unavailable(format!("receipt: {error}")))?;
-    let receipt = comity_crypto::verify_receipt(&bytes, recipient_key.signing_key_bytes())
+    Ok((message_id, envelope))
+}
+
+/// Verifies a peer's receipt under the key sealed to or, during a rotation, another of
+/// the peer's keys valid at `now`.
+pub(crate) fn verify_peer_receipt(
+    peer: &Peer,
+    recipient_key: &comity_crypto::PublicKeys,
+    bytes: &[u8],
+    now: i64,
+) -> Result<Receipt, DeliveryError> {
+    comity_crypto::verify_receipt(bytes, recipient_key.signing_key_bytes())
         .or_else(|first_error| {
-            // The peer may have signed with another of its valid keys (during rotation).
             peer.keys
                 .iter()
                 .filter(|key| key.is_valid_at(now))
                 .find_map(|key| {
-                    comity_crypto::verify_receipt(&bytes, key.keys.signing_key_bytes()).ok()
+                    comity_crypto::verify_receipt(bytes, key.keys.signing_key_bytes()).ok()
                 })
                 .ok_or(first_error)
         })
-        .map_err(|error| DeliveryError::Unavailable(format!("receipt does not verify: {error}")))?;
-    if receipt.message_id != message_id || receipt.envelope_hash != envelope_hash {
-        return Err(DeliveryError::Unavailable(
-            "receipt does not cover the envelope sent".into(),
-        ));
-    }
-    let refused = match receipt.outcome {
-        ReceiptOutcome::Rejected(reason) => {
-            tracing::warn!(message_id = %message.message_id, peer = %message.recipient_node, ?reason, "peer stored the message but rejected it");
-            Some(reason)
-        }
-        ReceiptOutcome::Accepted | ReceiptOutcome::Duplicate => None,
-    };
-    Ok(Settled {
-        receipt: base64::engine::general_purpose::STANDARD.encode(&bytes),
-        refused,
-    })
+        .map_err(|error| DeliveryError::Unavailable(format!("receipt does not verify: {error}")))
 }
 
 /// How much of a peer's error answer is read, to quote in the outbox's last error.

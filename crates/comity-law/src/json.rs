@@ -574,8 +574,8 @@ impl From<&Assessment> for AssessmentDto {
 
 #[cfg(test)]
 mod tests {
-    use comity_domain::MeasureKind;
     use crate::{FindingCode, FindingKind, ParameterName, Severity};
+    use comity_domain::MeasureKind;
     use serde_json::json;
 
     use super::*;

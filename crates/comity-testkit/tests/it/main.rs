@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api;
+mod batches;
 mod browser;
 mod browser_security;
 mod contract;
