@@ -10,13 +10,18 @@
 //! - [`federation`]: applying what peers send, exactly once and in order (a generic
 //!   inbox and a dispatcher by topic), and receipts for what this node sent;
 //!   `request_messages` is the request topic's part.
+//! - [`resync`]: bringing two copies of a request back in step; [`alerts`]: operator
+//!   alerts and the operators' inbox and outbox views.
+//! - [`batches`]: several incoming messages or receipts in one transaction.
 //! - [`second_factor`]: TOTP and recovery codes; [`sso`]: OpenID Connect log-in.
 //!
 //! Deny by default: every use case that reads or writes checks the principal's
 //! authority and roles before it touches anything. The exceptions, writes made before
 //! anyone can log in, go through [`Bootstrap`] ([`App::bootstrap`]).
 
+pub mod alerts;
 pub mod auth;
+pub mod batches;
 pub mod bootstrap;
 pub mod cases;
 pub mod error;
@@ -28,6 +33,7 @@ pub mod letters;
 pub mod operations;
 pub mod request_messages;
 pub mod requests;
+pub mod resync;
 pub mod second_factor;
 pub mod sso;
 

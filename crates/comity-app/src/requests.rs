@@ -29,6 +29,8 @@ pub struct RequestDetails {
     pub overdue: bool,
     /// Display names of this node's users who appear in the history, by user id.
     pub actor_names: HashMap<UserId, String>,
+    /// Why this copy is out of step with the other side's, when it is.
+    pub out_of_step: Option<String>,
 }
 
 /// Which requests to list.
@@ -111,6 +113,7 @@ impl App {
         let history = tx.history(&request.id, request.side).await?;
         let mut details = self.details(principal, request, history);
         details.actor_names = actor_names(&mut tx, &details.history).await?;
+        details.out_of_step = self.out_of_step_note(&mut tx, &details.request.id).await?;
         Ok(details)
     }
 
@@ -338,6 +341,7 @@ impl App {
             available_actions: actions,
             overdue,
             actor_names: HashMap::new(),
+            out_of_step: None,
         }
     }
 }

@@ -17,6 +17,10 @@
 //! - [`KeyAnnouncement`] and [`TrustedKey`]: key rotation, signed by the previous key, and the
 //!   validity window of each trusted key.
 //!
+//! - [`peek_envelope_prefix`] and [`peek_key_announcement_prefix`]: who claims to have signed
+//!   an envelope or announcement, read from its first bytes so that a receiver can refuse a
+//!   stranger before reading the rest. Unverified; only for refusing early.
+//!
 //! - [`SecretBox`]: a node-local key that seals small secrets kept in the database (TOTP
 //!   secrets), bound to the row they belong to.
 //!
@@ -31,6 +35,7 @@ mod keys;
 mod receipt;
 mod rotation;
 mod secret_box;
+mod signed_prefix;
 
 pub use cose_sign1::{Sign1Error, verify_cose_sign1_ed25519};
 pub use envelope::{
@@ -53,3 +58,7 @@ pub use rotation::{
     KeyAnnouncementError, MAX_KEY_ANNOUNCEMENT_BYTES, MAX_NODE_ID_BYTES, TrustedKey,
 };
 pub use secret_box::{SECRET_BOX_KEY_BYTES, SecretBox, SecretBoxError};
+pub use signed_prefix::{
+    EnvelopePrefix, KeyAnnouncementPrefix, MAX_PROTECTED_HEADER_BYTES, PrefixPeek,
+    SignedPrefixError, peek_envelope_prefix, peek_key_announcement_prefix,
+};

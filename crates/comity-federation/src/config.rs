@@ -55,11 +55,34 @@ impl OutboxConfig {
 }
 
 /// How the node talks to peers.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FederationConfig {
     /// Allow plain HTTP to peers on loopback addresses (tests and the demo only).
     /// Default false: peers are reached over HTTPS.
     #[serde(default)]
     pub allow_plain_http_loopback: bool,
+    /// Whether a receipt saying a message reused a consumed sequence number starts a
+    /// resynchronisation with that peer at once (default true; tests turn it off to
+    /// look at the conversation while it is out of step).
+    #[serde(default = "default_true")]
+    pub resync_on_rejection: bool,
+    /// Resynchronise every conversation with every peer when the node starts (set for
+    /// one start after a restore from a backup; `comity node restore` arranges it).
+    #[serde(default)]
+    pub resync_on_start: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            allow_plain_http_loopback: false,
+            resync_on_rejection: true,
+            resync_on_start: false,
+        }
+    }
 }

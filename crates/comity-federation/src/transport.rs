@@ -32,6 +32,7 @@ use comity_http::ApiError;
 
 use crate::FederationState;
 use crate::identity::{Keyring, Peer, PeerEntry, PendingKey, TrustList};
+use crate::outbox::Settled;
 
 /// The path peers post envelopes to.
 pub const MESSAGES_PATH: &str = "/federation/v1/messages";
@@ -112,7 +113,7 @@ impl Federation {
     }
 
     /// The keys (current or retired) an envelope was sealed to, by key id.
-    fn keys_for(&self, key_id: &str) -> Option<Arc<NodeKeys>> {
+    pub(crate) fn keys_for(&self, key_id: &str) -> Option<Arc<NodeKeys>> {
         let keyring = self.keyring.read().ok()?;
         std::iter::once(&keyring.current)
             .chain(keyring.previous.iter())
@@ -122,7 +123,7 @@ impl Federation {
 
     /// The HTTP client for one peer. There is no fallback: a peer whose pinned
     /// certificate cannot be read is not reached at all.
-    fn client_for(&self, node_id: &str) -> Result<reqwest::Client, String> {
+    pub(crate) fn client_for(&self, node_id: &str) -> Result<reqwest::Client, String> {
         let clients = self
             .peer_clients
             .read()
@@ -159,6 +160,17 @@ pub fn routes<S: Clone + Send + Sync + 'static>(state: FederationState) -> axum:
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
         )
         .route(
+            crate::resync::RESYNC_PATH,
+            axum::routing::post(crate::resync::receive_resync)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
+        )
+        .route(
+            crate::batch::BATCHES_PATH,
+            axum::routing::post(crate::batch::receive_batch).layer(
+                axum::extract::DefaultBodyLimit::max(crate::batch::MAX_BATCH_BYTES),
+            ),
+        )
+        .route(
             KEYS_PATH,
             axum::routing::post(receive_key_announcement).layer(
                 axum::extract::DefaultBodyLimit::max(comity_crypto::MAX_KEY_ANNOUNCEMENT_BYTES),
@@ -167,7 +179,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(state: FederationState) -> axum:
         .with_state(state)
 }
 
-fn refuse(status: StatusCode, reason: String) -> ApiError {
+pub(crate) fn refuse(status: StatusCode, reason: String) -> ApiError {
     // The reason may quote what an unauthenticated sender wrote: Debug-escaped in the log.
     tracing::warn!(?reason, "federation message refused");
     ApiError::new(status, "envelope-refused", "Envelope refused", reason)
@@ -175,7 +187,7 @@ fn refuse(status: StatusCode, reason: String) -> ApiError {
 
 /// A refusal before the signature is checked. The log says why; the answer does not, so
 /// that nobody can learn who is on the trust list by trying names and keys.
-fn refuse_untrusted(reason: String) -> ApiError {
+pub(crate) fn refuse_untrusted(reason: String) -> ApiError {
     tracing::warn!(?reason, "federation message refused");
     ApiError::new(
         StatusCode::FORBIDDEN,
@@ -185,10 +197,14 @@ fn refuse_untrusted(reason: String) -> ApiError {
     )
 }
 
-/// Receives one envelope and answers with a signed receipt.
-async fn receive(State(state): State<FederationState>, body: Bytes) -> Result<Response, ApiError> {
+/// Checks that an envelope is addressed here, that its sender is on the trust list with
+/// a key valid now, verifies its signature and opens it.
+pub(crate) fn open_from_peer(
+    state: &FederationState,
+    body: &[u8],
+) -> Result<comity_crypto::OpenedEnvelope, ApiError> {
     let federation = &state.federation;
-    let peeked = comity_crypto::peek_envelope(&body).map_err(|error| {
+    let peeked = comity_crypto::peek_envelope(body).map_err(|error| {
         refuse(
             StatusCode::BAD_REQUEST,
             format!("malformed envelope: {error}"),
@@ -227,13 +243,33 @@ async fn receive(State(state): State<FederationState>, body: Bytes) -> Result<Re
                 ),
             )
         })?;
-    let opened =
-        comity_crypto::open(&own_keys, &body, sender_key.signing_key_bytes()).map_err(|error| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                format!("envelope rejected: {error}"),
-            )
-        })?;
+    comity_crypto::open(&own_keys, body, sender_key.signing_key_bytes()).map_err(|error| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            format!("envelope rejected: {error}"),
+        )
+    })
+}
+
+/// Receives one envelope and answers with a signed receipt.
+async fn receive(
+    State(state): State<FederationState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let body: Bytes = crate::intake::read_envelope(&state, &headers, body).await?;
+    let federation = &state.federation;
+    let now = state.app.now().millis();
+    let opened = open_from_peer(&state, &body)?;
+    if opened.header.conversation_id == comity_app::resync::RESYNC_CONVERSATION {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "resynchronisation envelopes go to {}",
+                crate::resync::RESYNC_PATH
+            ),
+        ));
+    }
     let body_text = String::from_utf8(opened.body.clone())
         .map_err(|_| refuse(StatusCode::BAD_REQUEST, "body is not UTF-8 JSON".into()))?;
     let sequence = i64::try_from(opened.header.sequence)
@@ -281,7 +317,7 @@ async fn receive(State(state): State<FederationState>, body: Bytes) -> Result<Re
     Ok(response)
 }
 
-fn truncate_reason(reason: &str) -> String {
+pub(crate) fn truncate_reason(reason: &str) -> String {
     reason.chars().take(500).collect()
 }
 
@@ -296,11 +332,12 @@ pub enum DeliveryError {
     Permanent(String),
 }
 
-/// Seals and posts one outbox message; returns the verified receipt, base64.
+/// Seals and posts one outbox message; returns the verified receipt and whether it
+/// refuses the message.
 pub async fn send(
     state: &FederationState,
     message: &OutboxMessage,
-) -> Result<String, DeliveryError> {
+) -> Result<Settled, DeliveryError> {
     let federation = &state.federation;
     let peer = federation.peer(&message.recipient_node).ok_or_else(|| {
         DeliveryError::Unavailable(format!(
@@ -313,6 +350,64 @@ pub async fn send(
         DeliveryError::Unavailable(format!("no valid key for {}", message.recipient_node))
     })?;
     check_endpoint(&peer.endpoint, federation.allow_plain_http_loopback)?;
+    let (message_id, envelope) = seal_message(state, recipient_key, message, now)?;
+    let envelope_hash: [u8; 32] = Sha256::digest(&envelope).into();
+    let response = federation
+        .client_for(&peer.node_id)
+        .map_err(DeliveryError::Unavailable)?
+        .post(format!("{}{MESSAGES_PATH}", peer.endpoint))
+        .header(header::CONTENT_TYPE, COSE_MEDIA_TYPE)
+        .body(envelope)
+        .send()
+        .await
+        .map_err(|error| DeliveryError::Unavailable(format!("{}: {error}", peer.endpoint)))?;
+    let status = response.status();
+    if !status.is_success() {
+        let detail = read_capped(response, MAX_ERROR_ANSWER_BYTES)
+            .await
+            .map(|bytes| printable_excerpt(&bytes))
+            .unwrap_or_default();
+        return Err(DeliveryError::Unavailable(format!(
+            "peer answered {status}: {detail}"
+        )));
+    }
+    let bytes = read_capped(response, comity_crypto::MAX_RECEIPT_BYTES)
+        .await
+        .map_err(|error| DeliveryError::Unavailable(format!("receipt: {error}")))?;
+    let receipt = verify_peer_receipt(&peer, recipient_key, &bytes, now)?;
+    if receipt.message_id != message_id || receipt.envelope_hash != envelope_hash {
+        return Err(DeliveryError::Unavailable(
+            "receipt does not cover the envelope sent".into(),
+        ));
+    }
+    Ok(settled(message, receipt, &bytes))
+}
+
+/// What a verified receipt settles: the receipt to store (base64) and, when the peer
+/// refused the message, why.
+pub(crate) fn settled(message: &OutboxMessage, receipt: Receipt, bytes: &[u8]) -> Settled {
+    let refused = match receipt.outcome {
+        ReceiptOutcome::Rejected(reason) => {
+            tracing::warn!(message_id = %message.message_id, peer = %message.recipient_node, ?reason, "peer stored the message but rejected it");
+            Some(reason)
+        }
+        ReceiptOutcome::Accepted | ReceiptOutcome::Duplicate => None,
+    };
+    Settled {
+        receipt: base64::engine::general_purpose::STANDARD.encode(bytes),
+        refused,
+    }
+}
+
+/// Seals one outbox message to `recipient_key` as sent at `now`; returns its message id
+/// and the envelope bytes.
+pub(crate) fn seal_message(
+    state: &FederationState,
+    recipient_key: &comity_crypto::PublicKeys,
+    message: &OutboxMessage,
+    now: i64,
+) -> Result<(MessageId, Vec<u8>), DeliveryError> {
+    let federation = &state.federation;
     let message_id: MessageId = message
         .message_id
         .parse()
@@ -340,57 +435,38 @@ pub async fn send(
         &mut rand::rngs::OsRng,
     )
     .map_err(|error| DeliveryError::Permanent(format!("cannot seal: {error}")))?;
-    let envelope_hash: [u8; 32] = Sha256::digest(&envelope).into();
-    let response = federation
-        .client_for(&peer.node_id)
-        .map_err(DeliveryError::Unavailable)?
-        .post(format!("{}{MESSAGES_PATH}", peer.endpoint))
-        .header(header::CONTENT_TYPE, COSE_MEDIA_TYPE)
-        .body(envelope)
-        .send()
-        .await
-        .map_err(|error| DeliveryError::Unavailable(format!("{}: {error}", peer.endpoint)))?;
-    let status = response.status();
-    if !status.is_success() {
-        let detail = read_capped(response, MAX_ERROR_ANSWER_BYTES)
-            .await
-            .map(|bytes| printable_excerpt(&bytes))
-            .unwrap_or_default();
-        return Err(DeliveryError::Unavailable(format!(
-            "peer answered {status}: {detail}"
-        )));
-    }
-    let bytes = read_capped(response, comity_crypto::MAX_RECEIPT_BYTES)
-        .await
-        .map_err(|error| DeliveryError::Unavailable(format!("receipt: {error}")))?;
-    let receipt = comity_crypto::verify_receipt(&bytes, recipient_key.signing_key_bytes())
+    Ok((message_id, envelope))
+}
+
+/// Verifies a peer's receipt under the key sealed to or, during a rotation, another of
+/// the peer's keys valid at `now`.
+pub(crate) fn verify_peer_receipt(
+    peer: &Peer,
+    recipient_key: &comity_crypto::PublicKeys,
+    bytes: &[u8],
+    now: i64,
+) -> Result<Receipt, DeliveryError> {
+    comity_crypto::verify_receipt(bytes, recipient_key.signing_key_bytes())
         .or_else(|first_error| {
-            // The peer may have signed with another of its valid keys (during rotation).
             peer.keys
                 .iter()
                 .filter(|key| key.is_valid_at(now))
                 .find_map(|key| {
-                    comity_crypto::verify_receipt(&bytes, key.keys.signing_key_bytes()).ok()
+                    comity_crypto::verify_receipt(bytes, key.keys.signing_key_bytes()).ok()
                 })
                 .ok_or(first_error)
         })
-        .map_err(|error| DeliveryError::Unavailable(format!("receipt does not verify: {error}")))?;
-    if receipt.message_id != message_id || receipt.envelope_hash != envelope_hash {
-        return Err(DeliveryError::Unavailable(
-            "receipt does not cover the envelope sent".into(),
-        ));
-    }
-    if let ReceiptOutcome::Rejected(reason) = &receipt.outcome {
-        tracing::warn!(message_id = %message.message_id, %reason, "peer stored the message but rejected it");
-    }
-    Ok(base64::engine::general_purpose::STANDARD.encode(&bytes))
+        .map_err(|error| DeliveryError::Unavailable(format!("receipt does not verify: {error}")))
 }
 
 /// How much of a peer's error answer is read, to quote in the outbox's last error.
-const MAX_ERROR_ANSWER_BYTES: usize = 4096;
+pub(crate) const MAX_ERROR_ANSWER_BYTES: usize = 4096;
 
 /// Reads a peer's answer, refusing one longer than `limit` bytes before holding it.
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, String> {
     let too_long = || format!("the answer exceeds the {limit}-byte limit");
     if response
         .content_length()
@@ -409,7 +485,7 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Ve
 }
 
 /// The start of a peer's answer, with control characters escaped.
-fn printable_excerpt(bytes: &[u8]) -> String {
+pub(crate) fn printable_excerpt(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes)
         .chars()
         .take(300)
@@ -419,7 +495,10 @@ fn printable_excerpt(bytes: &[u8]) -> String {
 
 /// Refuses an endpoint that is not HTTPS, unless plain HTTP to a loopback address is
 /// allowed and the parsed host is one (an IP address that is loopback, or `localhost`).
-fn check_endpoint(endpoint: &str, allow_plain_http_loopback: bool) -> Result<(), DeliveryError> {
+pub(crate) fn check_endpoint(
+    endpoint: &str,
+    allow_plain_http_loopback: bool,
+) -> Result<(), DeliveryError> {
     let refused = |why: &str| DeliveryError::Unavailable(format!("{endpoint:?}: {why}"));
     let url = reqwest::Url::parse(endpoint).map_err(|_| refused("not a URL"))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -1041,11 +1120,10 @@ pub struct KeyAnnouncementAlert<'a> {
 
 /// Tells this node's operators about a key announcement from a peer (every one that
 /// verifies under a key of a peer on the trust list, whatever became of it): a peer's
-/// key is changing, or someone holding one of its keys is trying to change it.
-///
-/// Logged at warn. This is the one place to connect the operator alerts table
-/// (`App::raise_alert`) when it exists.
-pub fn alert_key_announcement(_state: &FederationState, alert: &KeyAnnouncementAlert<'_>) {
+/// key is changing, or someone holding one of its keys is trying to change it. Logged at
+/// warn and raised as an operator alert (written in the background: the answer to the
+/// peer does not wait for it).
+pub fn alert_key_announcement(state: &FederationState, alert: &KeyAnnouncementAlert<'_>) {
     tracing::warn!(
         alert = "key-announcement",
         node = ?alert.node_id,
@@ -1054,6 +1132,25 @@ pub fn alert_key_announcement(_state: &FederationState, alert: &KeyAnnouncementA
         outcome = %alert.outcome,
         "operator alert: a peer announced a new key"
     );
+    let app = state.app.clone();
+    let peer = alert.node_id.to_string();
+    let message = format!(
+        "{} announced key {} (fingerprint {}): {}",
+        alert.node_id, alert.key_id, alert.fingerprint, alert.outcome
+    );
+    tokio::spawn(async move {
+        if let Err(error) = app
+            .raise_alert(
+                comity_app::alerts::kinds::KEY_ANNOUNCEMENT,
+                Some(&peer),
+                None,
+                &message,
+            )
+            .await
+        {
+            tracing::warn!(%error, "cannot record the key announcement alert");
+        }
+    });
 }
 
 /// Which keys of a peer an announcement that takes effect retires.
@@ -1112,8 +1209,9 @@ fn apply_announced_key(
 async fn receive_key_announcement(
     State(state): State<FederationState>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<StatusCode, ApiError> {
+    let body: Bytes = crate::intake::read_key_announcement(&state, &headers, body).await?;
     let now = state.app.now().millis();
     let peers: Vec<Peer> = state
         .federation

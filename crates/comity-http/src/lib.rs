@@ -7,8 +7,11 @@
 //!   the authenticated principal (bearer token or session cookie) and the client's
 //!   address. They work with any router state from which an [`comity_app::App`] can be
 //!   taken (`App: FromRef<S>`).
+//! - [`operator_views`]: the federation's outbox and inbox rows as node operators see
+//!   them, in the API and on the operators' pages.
 
 pub mod error;
 pub mod extract;
+pub mod operator_views;
 
 pub use error::ApiError;

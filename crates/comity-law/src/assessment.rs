@@ -1,11 +1,41 @@
 //! What the engine concludes about a request: the [`Assessment`] and its findings,
-//! each with a [`Severity`], a plain-language explanation and a [`Citation`]; warnings
-//! also as a [`FindingCode`] with parameters, for other languages.
+//! each with a [`Citation`], and each sentence both as a [`FindingCode`] with parameters,
+//! for any language, and in English (`explanation`, `reason`).
 
 use comity_domain::{CountryCode, Date, DeadlinePolicy, MeasureKind, coded_enum};
 
 use crate::model::{ChannelKind, ContentItem, DeadlineRuleKind, GroundKind, Trigger};
 use crate::wording::{ENGLISH, FindingCode, FindingParameter, Wording, render};
+
+/// The `text` of an item that holds a `code` and `parameters`: its sentence in a language.
+macro_rules! worded {
+    ($($item:ty),* $(,)?) => {
+        $(
+            impl $item {
+                /// What it says, in the language of `wording`.
+                pub fn text(&self, wording: &Wording) -> String {
+                    render(self.code, &self.parameters, wording)
+                }
+            }
+        )*
+    };
+}
+
+worded!(
+    MeasureBasis,
+    ChannelFinding,
+    LanguageAdvice,
+    ContentCheck,
+    DualCriminalityFinding,
+    DeadlineFinding,
+);
+
+impl Prevailing {
+    /// Why it prevails, in the language of `wording`.
+    pub fn reason_text(&self, wording: &Wording) -> String {
+        render(self.reason_code, &self.reason_parameters, wording)
+    }
+}
 
 coded_enum! {
     /// How much a finding matters.
@@ -127,8 +157,13 @@ pub struct Prevailing {
     pub instrument_id: String,
     /// Title.
     pub title: String,
-    /// Why it prevails, in plain English.
+    /// Why it prevails, in plain English: `reason_code` and `reason_parameters` through
+    /// the English wording.
     pub reason: String,
+    /// The form of the sentence saying why it prevails.
+    pub reason_code: FindingCode,
+    /// The values that sentence refers to.
+    pub reason_parameters: Vec<FindingParameter>,
     /// The rule that decides it.
     pub citation: Citation,
 }
@@ -140,7 +175,11 @@ pub struct MeasureBasis {
     pub measure: MeasureKind,
     /// The governing instrument, or `None` if none covers it.
     pub instrument_id: Option<String>,
-    /// Why, in plain English.
+    /// The form of the sentence saying why.
+    pub code: FindingCode,
+    /// The values it refers to.
+    pub parameters: Vec<FindingParameter>,
+    /// Why, in plain English: `code` and `parameters` through the English wording.
     pub explanation: String,
 }
 
@@ -164,7 +203,12 @@ pub struct ChannelFinding {
     pub kind: ChannelKind,
     /// When.
     pub use_: ChannelUse,
-    /// In plain English, with its conditions.
+    /// The form of the sentence describing it.
+    pub code: FindingCode,
+    /// The values it refers to.
+    pub parameters: Vec<FindingParameter>,
+    /// In plain English, with its conditions: `code` and `parameters` through the English
+    /// wording.
     pub explanation: String,
     /// The rule.
     pub citation: Citation,
@@ -188,7 +232,11 @@ pub struct LanguageAdvice {
     pub languages: Vec<String>,
     /// How they are known.
     pub basis: LanguageBasis,
-    /// In plain English.
+    /// The form of the sentence saying so.
+    pub code: FindingCode,
+    /// The values it refers to.
+    pub parameters: Vec<FindingParameter>,
+    /// In plain English: `code` and `parameters` through the English wording.
     pub explanation: String,
 }
 
@@ -201,7 +249,11 @@ pub struct ContentCheck {
     pub satisfied: bool,
     /// Required only where possible: a gap does not block approval.
     pub where_possible: bool,
-    /// In plain English.
+    /// The form of the sentence saying how it stands.
+    pub code: FindingCode,
+    /// The values it refers to.
+    pub parameters: Vec<FindingParameter>,
+    /// In plain English: `code` and `parameters` through the English wording.
     pub explanation: String,
     /// The rule.
     pub citation: Citation,
@@ -239,7 +291,11 @@ pub struct DualCriminalityFinding {
     pub outcome: DualCriminalityOutcome,
     /// How much it matters.
     pub severity: Severity,
-    /// In plain English.
+    /// The form of the sentence explaining it.
+    pub code: FindingCode,
+    /// The values it refers to.
+    pub parameters: Vec<FindingParameter>,
+    /// In plain English: `code` and `parameters` through the English wording.
     pub explanation: String,
     /// The rule.
     pub citation: Citation,
@@ -271,7 +327,11 @@ pub struct DeadlineFinding {
     pub kind: DeadlineRuleKind,
     /// Days, where fixed.
     pub days: Option<u32>,
-    /// In plain English.
+    /// The form of the sentence stating it.
+    pub code: FindingCode,
+    /// The values it refers to.
+    pub parameters: Vec<FindingParameter>,
+    /// In plain English: `code` and `parameters` through the English wording.
     pub explanation: String,
     /// The rule.
     pub citation: Citation,

@@ -108,10 +108,13 @@ impl<'a> Engine<'a> {
         };
         let prevailing = chosen.map(|(index, decision)| {
             let candidate = &candidates[index];
+            let (reason_code, reason_parameters, reason) = decision.reason.into_parts();
             Prevailing {
                 instrument_id: candidate.instrument.id.clone(),
                 title: candidate.instrument.title.clone(),
-                reason: decision.reason,
+                reason,
+                reason_code,
+                reason_parameters,
                 citation: decision.citation,
             }
         });

@@ -13,8 +13,10 @@
 //!   measure, warnings raised by the facts, grounds for refusal and deadlines. Each
 //!   finding has a [`Severity`] and a [`Citation`] (instrument, article, source).
 //! - [`refusal_grounds`]: the prevailing instrument's grounds, flagged where raised.
-//! - [`wording`]: warnings as a [`FindingCode`] with typed parameters, and the tables
-//!   ([`Wording`]) that write them in a language; English only for now.
+//! - [`wording`]: every sentence of an assessment as a [`FindingCode`] with typed
+//!   parameters, and the tables ([`Wording`]) that write them in a language; English only
+//!   for now.
+//! - [`json`]: the assessment's serialized form, for the API and the CLI.
 //!
 //! The crate reads nothing but its catalog files and never reads a clock: the date is an
 //! argument. It knows no state or instrument by name; the catalog data decides.
@@ -22,6 +24,7 @@
 pub mod assessment;
 pub mod catalog;
 pub mod engine;
+pub mod json;
 pub mod model;
 pub mod wording;
 
@@ -37,6 +40,6 @@ pub use model::{
     InstrumentRole, Trigger,
 };
 pub use wording::{
-    CitedRule, FindingCode, FindingParameter, ParameterName, ParameterValue, Wording, render,
-    wording_for,
+    CitedRule, FindingCode, FindingParameter, ParameterName, ParameterValue, Sentence, Wording,
+    render, wording_for,
 };

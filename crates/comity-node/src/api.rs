@@ -15,21 +15,19 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 pub mod accounts;
-pub mod assessment;
-pub mod peers;
+pub mod second_factor;
+
+pub use comity_law::json as assessment;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
 use crate::views;
 
-pub mod second_factor;
-
 /// The API routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
-        .merge(peers::routes())
         .route("/authorities", get(list_authorities))
         .route("/cases", get(list_cases).post(create_case))
         .route("/cases/{case_id}", get(get_case))
@@ -40,8 +38,6 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{request_id}/assessment", get(request_assessment))
         .route("/requests/{request_id}/letter", get(request_letter))
         .route("/assessments", post(assess_draft))
-        .route("/node/keys/rotate", post(rotate_keys))
-        .route("/node/keys/announce", post(announce_keys))
         .route("/outbox", get(list_outbox))
         .route("/outbox/{message_id}/retry", post(retry_outbox))
         .merge(second_factor::routes())
@@ -295,7 +291,7 @@ pub async fn request_assessment(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
-    /// `pending`, `delivered` or `dead` (default `dead`).
+    /// `pending`, `delivered`, `dead` or `rejected` (default `dead`).
     #[param(schema_with = outbox_status_schema)]
     pub status: Option<String>,
 }
@@ -312,7 +308,7 @@ pub async fn list_outbox(
     let status = comity_store::OutboxStatus::parse(code).ok_or_else(|| {
         comity_app::AppError::invalid(
             "status",
-            format!("`{code}` is not one of pending, delivered, dead"),
+            format!("`{code}` is not one of pending, delivered, dead, rejected"),
         )
     })?;
     let messages = state.app.outbox(&principal, status).await?;
@@ -346,98 +342,6 @@ pub async fn retry_outbox(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The outcome of a key rotation or announcement.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct KeyRotationView {
-    /// The node's current key id.
-    pub key_id: String,
-    /// The current keys' fingerprint: give it to peers' operators out of band, so they
-    /// can confirm the new key (`comity peer accept`).
-    pub fingerprint: String,
-    /// Peers that received the announcement.
-    pub announced_to: Vec<String>,
-    /// Of those, peers that keep the new key until their operator confirms the
-    /// fingerprint.
-    pub awaiting_confirmation: Vec<String>,
-    /// Peers that did not: announce again later.
-    pub failed: Vec<AnnouncementFailure>,
-}
-
-/// The view of a rotation's report.
-pub fn rotation_view(report: crate::federation::RotationReport) -> KeyRotationView {
-    KeyRotationView {
-        key_id: report.key_id,
-        fingerprint: report.fingerprint,
-        announced_to: report.announced_to,
-        awaiting_confirmation: report.awaiting_confirmation,
-        failed: failures(report.failed),
-    }
-}
-
-/// A peer that did not accept a key announcement.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct AnnouncementFailure {
-    /// The peer's node id.
-    pub node_id: String,
-    /// Why, as far as this node could tell.
-    pub reason: String,
-}
-
-fn failures(failed: Vec<(String, String)>) -> Vec<AnnouncementFailure> {
-    failed
-        .into_iter()
-        .map(|(node_id, reason)| AnnouncementFailure { node_id, reason })
-        .collect()
-}
-
-/// Rotate this node's keys and announce the new ones to every peer, signed by the old
-/// key (node operators).
-#[utoipa::path(post, path = "/api/v1/node/keys/rotate",
-    responses((status = 200, description = "New keys, and the peers told of them", body = KeyRotationView), (status = 403, body = comity_wire::Problem), (status = 500, body = comity_wire::Problem)), security(("bearer" = [])))]
-pub async fn rotate_keys(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-) -> Result<Json<KeyRotationView>, ApiError> {
-    principal.require_any(
-        &[comity_domain::Role::NodeOperator],
-        "rotate the node's keys",
-    )?;
-    let report = crate::federation::rotate_keys(&state.federation)
-        .await
-        .map_err(|message| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "rotation-failed",
-                "Key rotation failed",
-                message,
-            )
-        })?;
-    tracing::info!(key_id = %report.key_id, "node keys rotated");
-    Ok(Json(rotation_view(report)))
-}
-
-/// Send the last key announcement again to every peer (node operators).
-#[utoipa::path(post, path = "/api/v1/node/keys/announce",
-    responses((status = 200, description = "The peers told of the current keys", body = KeyRotationView), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
-pub async fn announce_keys(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-) -> Result<Json<KeyRotationView>, ApiError> {
-    principal.require_any(
-        &[comity_domain::Role::NodeOperator],
-        "announce the node's keys",
-    )?;
-    let report = crate::federation::announce(&state.federation).await;
-    let keys = state.federation.federation.keys();
-    Ok(Json(KeyRotationView {
-        key_id: keys.key_id().to_string(),
-        fingerprint: crate::identity::key_fingerprint(&keys.public_identity()),
-        announced_to: report.announced_to,
-        awaiting_confirmation: report.awaiting_confirmation,
-        failed: failures(report.failed),
-    }))
-}
-
 /// Options of the letter of request.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -467,6 +371,7 @@ fn outbox_status_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
             OutboxStatus::Pending,
             OutboxStatus::Delivered,
             OutboxStatus::Dead,
+            OutboxStatus::Rejected,
         ]
         .map(OutboxStatus::code),
     )

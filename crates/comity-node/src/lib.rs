@@ -153,6 +153,7 @@ impl Node {
                 tls_certificate,
             ),
             outbox: Arc::new(config.outbox.clone()),
+            config: Arc::new(config.federation.clone()),
         };
         // The effective public URL, so that cookies, origins and HSTS see what browsers see.
         let mut config = config;
@@ -187,6 +188,20 @@ impl Node {
             state.federation.clone(),
             shutdown_signal,
         ));
+        let mut tasks = vec![server, sender];
+        let restored = app
+            .restore_pending()
+            .await
+            .map_err(|error| NodeError::Registry(error.to_string()))?;
+        if restored || state.federation.config.resync_on_start {
+            tracing::info!(
+                restored,
+                "resynchronising every conversation with the peers"
+            );
+            tasks.push(tokio::spawn(federation::resync::resync_after_restore(
+                state.federation.clone(),
+            )));
+        }
         tracing::info!(node_id = %app.node_id(), %address, "node listening");
         Ok(Node {
             app,
@@ -194,7 +209,7 @@ impl Node {
             address,
             public_url,
             shutdown,
-            tasks: vec![server, sender],
+            tasks,
         })
     }
 
@@ -266,7 +281,10 @@ pub fn router(state: AppState, web: WebState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi_json))
-        .nest("/api/v1", api::routes())
+        .nest(
+            "/api/v1",
+            api::routes().merge(federation::api::routes(state.federation.clone())),
+        )
         .merge(federation::routes(state.federation.clone()))
         .merge(comity_web::routes(web))
         .fallback(comity_web::not_found)

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api;
 use crate::api::accounts;
-use crate::api::peers;
+use comity_federation::api::{self as federation_api, operations as federation_ops, peers};
 
 /// The API description served at `/api/openapi.json`.
 #[derive(OpenApi)]
@@ -33,7 +33,7 @@ use crate::api::peers;
         accounts::list_users, accounts::create_user, api::list_cases, api::create_case, api::get_case, api::create_request,
         api::list_requests, api::get_request, api::update_draft, api::transition,
         api::assess_draft, api::request_assessment, api::list_outbox, api::retry_outbox,
-        api::rotate_keys, api::announce_keys, api::request_letter,
+        federation_api::rotate_keys, federation_api::announce_keys, api::request_letter,
         api::second_factor::status, api::second_factor::enrol, api::second_factor::confirm,
         api::second_factor::reset,
         accounts::change_own_password, accounts::get_user, accounts::update_user,
@@ -41,11 +41,13 @@ use crate::api::peers;
         accounts::revoke_session,
         peers::list_peers, peers::add_peer, peers::update_peer, peers::remove_peer,
         peers::list_pending_keys, peers::accept_key, peers::recover_keys,
+        federation_ops::list_alerts, federation_ops::acknowledge_alert, federation_ops::outbox,
+        federation_ops::inbox, federation_ops::out_of_step, federation_ops::resync,
     ),
     components(schemas(
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,
         comity_wire::content::MeasureDto, comity_wire::content::PersonDto,
-        comity_wire::content::AttachmentDto, api::KeyRotationView, api::AnnouncementFailure,
+        comity_wire::content::AttachmentDto, federation_api::KeyRotationView, federation_api::AnnouncementFailure,
         peers::PeerView, peers::PeerKeyView, peers::PendingKeyView, peers::PeerAddInput,
         peers::PeerAddedView, peers::PeerUpdateInput, peers::KeyAcceptInput,
         peers::KeyRecoveryInput, crate::identity::PeerEntry, crate::identity::PeerAuthority,

@@ -139,6 +139,7 @@ pub fn request_view(details: &RequestDetails, now: Timestamp) -> RequestView {
             .collect(),
         created_at: request.created_at.to_rfc3339(),
         updated_at: request.updated_at.to_rfc3339(),
+        out_of_step: details.out_of_step.clone(),
     }
 }
 

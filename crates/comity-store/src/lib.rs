@@ -12,12 +12,14 @@
 //! suite in `tests/it` runs against each. Concurrency is optimistic: a request row carries
 //! a version, and an update that finds another version fails with [`StoreError::Conflict`].
 
+mod alerts;
 mod migrations;
 mod outbox_hold;
 mod records;
 pub mod test_support;
 mod tx;
 
+pub use alerts::{AlertRecord, OutOfStep, OutboxEntry};
 pub use records::{
     AuthorityRecord, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, RequestFilter,
     SessionRecord, UserRecord,

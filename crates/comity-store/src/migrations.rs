@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_core.sql")),
     (2, include_str!("../migrations/0002_accounts.sql")),
     (3, include_str!("../migrations/0003_second_factor_sso.sql")),
+    (4, include_str!("../migrations/0004_federation_alerts.sql")),
 ];
 
 /// The table in which the hand-written runner recorded applied versions.

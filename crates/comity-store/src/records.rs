@@ -78,11 +78,14 @@ comity_domain::coded_enum! {
         Delivered = ("delivered", "Delivered"),
         /// Given up after the configured time; an operator must look.
         Dead = ("dead", "Dead letter"),
+        /// The recipient signed for it but refused it (the reason is kept); an
+        /// operator alert was raised.
+        Rejected = ("rejected", "Rejected"),
     }
 }
 
 impl OutboxStatus {
-    /// Parses a stored code: `pending`, `delivered` or `dead`.
+    /// Parses a stored code: `pending`, `delivered`, `dead` or `rejected`.
     pub fn parse(code: &str) -> Option<Self> {
         code.parse().ok()
     }

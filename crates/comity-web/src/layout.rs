@@ -126,6 +126,9 @@ pub fn page(title: &str, user: Option<&Principal>, section: Section, body: Marku
                                 @if user.has(comity_domain::Role::Administrator) {
                                     (nav_link("/users", "Users", Section::Users))
                                 }
+                                @if user.has(comity_domain::Role::NodeOperator) {
+                                    (nav_link("/operator/alerts", "Federation", Section::None))
+                                }
                                 (nav_link("/account/password", "My password", Section::Account))
                             }
                         }

@@ -1,8 +1,10 @@
 //! The "Legal basis" panel: what the legal-basis engine concludes about a request or a
 //! draft, every item with its citation ("instrument art. article", linking the text).
 //! States are written out in words and marked with a symbol, never shown by colour alone.
-//! Warnings are written from their code and parameters in the reader's language
-//! ([`finding_text`]); English is the only wording the law crate has so far.
+//! Every sentence of the engine (warnings, why an instrument prevails, measure bases,
+//! channels, languages, checklist, dual criminality, time limits) is written from its code
+//! and parameters in the reader's language ([`finding_text`] for warnings); English is the
+//! only wording the law crate has so far.
 
 use comity_law::{
     Assessment, ChannelUse, Citation, ContentCheck, DualCriminalityOutcome, Finding, GroundKind,
@@ -110,6 +112,7 @@ pub fn panel(assessment: &Assessment) -> Markup {
 
 /// The whole panel, its findings written in `language` (ISO 639-1).
 pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
+    let wording = wording_for(language);
     let missing = assessment.missing_mandatory_content();
     let mut warnings: Vec<_> = assessment.warnings.iter().collect();
     warnings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
@@ -139,7 +142,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                 p id="legal-prevailing" {
                     strong { (prevailing.title) } " (" code { (prevailing.instrument_id) } ")"
                 }
-                p { (prevailing.reason) (citation(&prevailing.citation)) }
+                p { (prevailing.reason_text(wording)) (citation(&prevailing.citation)) }
             } @else if let Some(fallback) = &assessment.fallback {
                 p id="legal-prevailing" { strong { "No instrument binds both states: reciprocity" } }
                 p { (finding_text(fallback, language)) (citation(&fallback.citation)) }
@@ -164,7 +167,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                                 Some(id) => { code { (id) } },
                                 None => { "no instrument covers it" },
                             }
-                            " — " (basis.explanation)
+                            " — " (basis.text(wording))
                         }
                     }
                 }
@@ -178,7 +181,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                     @for channel in &assessment.channels {
                         li {
                             strong { (channel_use(channel.use_)) ": " (humanize(channel.kind.code())) }
-                            " — " (channel.explanation) (citation(&channel.citation))
+                            " — " (channel.text(wording)) (citation(&channel.citation))
                         }
                     }
                 }
@@ -192,7 +195,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                     strong { (assessment.languages.languages.iter().map(|code| code.to_uppercase()).collect::<Vec<_>>().join(", ")) }
                     ". "
                 }
-                (assessment.languages.explanation)
+                (assessment.languages.text(wording))
                 @if let LanguageBasis::Declared(declared) = &assessment.languages.basis {
                     (citation(declared))
                 }
@@ -209,7 +212,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                             span.mark aria-hidden="true" { (symbol) }
                             " "
                             strong { (words) ": " (humanize(check.item.code())) }
-                            " — " (check.explanation) (citation(&check.citation))
+                            " — " (check.text(wording)) (citation(&check.citation))
                         }
                     }
                 }
@@ -224,7 +227,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                         li {
                             (severity_badge(finding.severity)) " "
                             strong { (sentence_case(finding.measure.label())) ": " (dual_outcome(finding.outcome)) }
-                            " — " (finding.explanation) (citation(&finding.citation))
+                            " — " (finding.text(wording)) (citation(&finding.citation))
                         }
                     }
                 }
@@ -255,7 +258,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                                 (humanize(deadline.kind.code()))
                                 @if let Some(days) = deadline.days { ": " (days) " days" }
                             }
-                            " — " (deadline.explanation) (citation(&deadline.citation))
+                            " — " (deadline.text(wording)) (citation(&deadline.citation))
                         }
                     }
                 }

@@ -10,12 +10,14 @@
 //! - [`oidc`] talks to the OpenID Connect provider for single sign-on.
 //! - `layout` renders the page shell and shared pieces; `legal` the legal-basis panel;
 //!   `session`, `accounts`, `cases`, `requests` and `draft` hold the pages; `second_factor`
-//!   and `sso` the second factor's enrolment and reset, and single sign-on.
+//!   and `sso` the second factor's enrolment and reset, and single sign-on;
+//!   `federation_ops` the node operators' alerts, outbox and inbox.
 
 mod accounts;
 pub mod browser;
 mod cases;
 mod draft;
+mod federation_ops;
 mod layout;
 mod legal;
 pub mod oidc;
@@ -107,6 +109,7 @@ fn pages() -> Router<WebState> {
         .route("/requests/{request_id}/letter", get(requests::letter))
         .merge(second_factor::routes())
         .merge(sso::routes())
+        .merge(federation_ops::routes())
 }
 
 pub use layout::STYLESHEET;

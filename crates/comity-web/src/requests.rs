@@ -303,6 +303,11 @@ async fn request_page(
         Section::Requests,
         html! {
             h1 dir="auto" { (title) }
+            @if let Some(note) = &details.out_of_step {
+                div.error-summary role="alert" id="out-of-step" {
+                    p { strong { "Out of step with the other side." } " " (note) }
+                }
+            }
             @if let Some(flash) = flash {
                 div.flash role="status" { p { (flash) } }
             }
@@ -570,7 +575,7 @@ fn approve_gate(
             p { (legal::severity_badge(comity_law::Severity::Blocking)) " Mandatory content is missing:" }
             ul {
                 @for check in missing {
-                    li { (check.explanation) (legal::citation(&check.citation)) }
+                    li { (check.text(comity_law::wording_for("en"))) (legal::citation(&check.citation)) }
                 }
             }
         }

@@ -188,6 +188,11 @@ pub struct RequestView {
     /// RFC 3339.
     #[schema(schema_with = crate::schema::date_time)]
     pub updated_at: String,
+    /// Present when this copy is out of step with the other side's: why. A
+    /// resynchronisation between the two nodes brings them together, or an operator
+    /// alert says what conflicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_step: Option<String>,
 }
 
 /// A deadline.

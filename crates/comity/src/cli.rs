@@ -158,6 +158,25 @@ pub enum NodeCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Put a backup's database in place of a stopped node's: when the node next starts it
+    /// resynchronises every conversation with its peers and reports what was replayed.
+    Restore {
+        /// The data directory of the stopped node.
+        #[arg(long, env = "COMITY_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The backup: a folder made by `comity node backup`, or its `comity.db`.
+        file: PathBuf,
+    },
+    /// Resynchronise a running node's conversations with one peer, or with all (node
+    /// operators): each side states what it has applied, the node catches up or reports
+    /// the conflicts.
+    Resync {
+        #[command(flatten)]
+        connection: Connection,
+        /// Only this peer (its node id).
+        #[arg(long)]
+        peer: Option<String>,
+    },
 }
 
 /// Where the node is and who is calling.
@@ -172,7 +191,13 @@ pub struct Connection {
     )]
     pub url: String,
     /// A bearer token from `comity login`.
-    #[arg(long, env = "COMITY_TOKEN", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "COMITY_TOKEN",
+        hide_env_values = true,
+        global = true,
+        allow_hyphen_values = true
+    )]
     pub token: Option<String>,
 }
 
@@ -265,6 +290,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node {
             command: NodeCommand::Backup { data_dir, output },
         } => crate::local::backup(&data_dir, &output).await,
+        Command::Node {
+            command: NodeCommand::Restore { data_dir, file },
+        } => crate::local::restore(&data_dir, &file).await,
+        Command::Node {
+            command: NodeCommand::Resync { connection, peer },
+        } => {
+            let client = Client::new(&connection.url, connection.token);
+            let reply = client
+                .post(
+                    "/api/v1/federation/resync",
+                    &serde_json::json!({"peer": peer}),
+                )
+                .await?;
+            print_json(&reply)
+        }
         Command::Node {
             command:
                 NodeCommand::RotateKeys {

@@ -340,34 +340,51 @@ pub async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> anyhow::Resul
     if let Some(listen) = listen {
         config.listen = listen;
     }
+    // Listening for the signals before saying the node is up: a service manager (or a
+    // test) that stops the node as soon as it reads that line must not kill it mid-start.
+    let shutdown = ShutdownSignal::install()?;
     let node = Node::build(config).await?;
     println!(
         "comity node {} listening on {}",
         node.app().node_id(),
         node.url()
     );
-    shutdown_signal().await?;
+    shutdown.wait().await?;
     tracing::info!("stopping: finishing work in progress");
     node.stop().await;
     Ok(())
 }
 
-/// Waits for Ctrl-C or, on Unix, SIGTERM (what service managers send to stop a node).
-async fn shutdown_signal() -> anyhow::Result<()> {
+/// Ctrl-C or, on Unix, SIGTERM (what service managers send to stop a node), listened for
+/// from the moment it is installed.
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result?,
-            _ = terminate.recv() => {}
-        }
-        Ok(())
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> anyhow::Result<ShutdownSignal> {
+        Ok(ShutdownSignal {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await?;
-        Ok(())
+
+    /// Waits for either signal.
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => result?,
+                _ = self.terminate.recv() => {}
+            }
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await?;
+            Ok(())
+        }
     }
 }
 
@@ -460,6 +477,59 @@ pub async fn backup(data_dir: &Path, output: &Path) -> anyhow::Result<()> {
         config.node_id,
         output.display(),
         output.display()
+    );
+    Ok(())
+}
+
+/// `comity node restore`: copies a backup's database over a stopped node's (SQLite),
+/// and records that the node must resynchronise every conversation when it next starts.
+pub async fn restore(data_dir: &Path, backup: &Path) -> anyhow::Result<()> {
+    let config = NodeConfig::load(data_dir)?;
+    let source = if backup.is_dir() {
+        backup.join("comity.db")
+    } else {
+        backup.to_path_buf()
+    };
+    if !source.is_file() {
+        bail!("{} is not a backup database", source.display());
+    }
+    if config.database_url.is_some() {
+        bail!(
+            "this node's database is not the SQLite file in its data directory; restore it with the database's own tools, then start the node with federation.resync_on_start = true"
+        );
+    }
+    let target = data_dir.join("comity.db");
+    let bytes =
+        std::fs::read(&source).with_context(|| format!("cannot read {}", source.display()))?;
+    if !bytes.starts_with(b"SQLite format 3\0") {
+        bail!("{} is not an SQLite database", source.display());
+    }
+    for suffix in ["-wal", "-shm"] {
+        let stale = data_dir.join(format!("comity.db{suffix}"));
+        if stale.exists() {
+            std::fs::remove_file(&stale)
+                .with_context(|| format!("cannot remove {}", stale.display()))?;
+        }
+    }
+    if target.exists() {
+        // Kept, not deleted: the restore can be undone.
+        let kept = data_dir.join(format!(
+            "comity.db.before-restore-{}",
+            comity_app::Clock::now(&SystemClock).millis()
+        ));
+        std::fs::rename(&target, &kept)
+            .with_context(|| format!("cannot move {} aside", target.display()))?;
+        println!("the database it replaces is kept as {}", kept.display());
+    }
+    identity::write_secret_file(&target, &bytes)?;
+    let store = Store::open(&Store::sqlite_url(&target)).await?;
+    let app = App::new(store, config.node_id.clone(), Arc::new(SystemClock))?;
+    app.mark_restore_pending().await?;
+    app.store().close().await;
+    println!(
+        "restored node {} from {}; stop it first if it runs. When it starts it resynchronises every conversation with its peers and reports what was replayed (operator alerts, log)",
+        config.node_id,
+        source.display()
     );
     Ok(())
 }

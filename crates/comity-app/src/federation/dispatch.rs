@@ -13,7 +13,7 @@ impl App {
     /// Applies one stored message. `Outcome::Rejected` is a message that cannot take
     /// effect (it is recorded as rejected); `Err` is a storage failure that rolls
     /// everything back.
-    pub(super) async fn dispatch(
+    pub(crate) async fn dispatch(
         &self,
         tx: &mut Tx,
         message: &InboxMessage,

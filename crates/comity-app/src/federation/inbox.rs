@@ -5,7 +5,7 @@
 //! its predecessor) and replays (an earlier sequence under a new id) are decided here on
 //! the conversation id and the sender alone; what a message means is the dispatcher's.
 
-use comity_store::{InboxMessage, InboxStatus};
+use comity_store::{InboxMessage, InboxStatus, Tx};
 use comity_wire::federation::ConversationId;
 
 use super::{InboundOutcome, IncomingMessage, Outcome, Rejection};
@@ -18,6 +18,19 @@ impl App {
         &self,
         message: &IncomingMessage,
     ) -> Result<InboundOutcome, AppError> {
+        let mut tx = self.store().begin().await?;
+        let outcome = self.accept_incoming_in(&mut tx, message).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// [`App::accept_incoming`] inside a transaction the caller commits (one message or
+    /// a whole batch).
+    pub(crate) async fn accept_incoming_in(
+        &self,
+        tx: &mut Tx,
+        message: &IncomingMessage,
+    ) -> Result<InboundOutcome, AppError> {
         // The inbox and the sequence counters key on the canonical conversation id, so a
         // conversation keeps one order whichever form (bare or prefixed) the sender wrote.
         let conversation = ConversationId::parse(&message.conversation_id);
@@ -25,7 +38,6 @@ impl App {
             Ok(conversation) => conversation.to_string(),
             Err(_) => message.conversation_id.clone(),
         };
-        let mut tx = self.store().begin().await?;
         let stored = InboxMessage {
             message_id: message.message_id.clone(),
             sender_node: message.sender_node.clone(),
@@ -49,7 +61,6 @@ impl App {
                     .expected_incoming_sequence(&stored.conversation_id, &stored.sender_node)
                     .await?;
                 if message.sequence > expected {
-                    tx.commit().await?;
                     return Ok(InboundOutcome::Queued);
                 }
                 (message.sequence < expected).then_some(Rejection::Replay {
@@ -67,13 +78,12 @@ impl App {
                 self.now(),
             )
             .await?;
-            tx.commit().await?;
             return Ok(InboundOutcome::Rejected(reason));
         }
         let mut outcome = InboundOutcome::Applied;
         let mut next = Some(stored);
         while let Some(current) = next {
-            let (status, reason) = match self.dispatch(&mut tx, &current).await? {
+            let (status, reason) = match self.dispatch(tx, &current).await? {
                 Outcome::Applied => (InboxStatus::Applied, None),
                 Outcome::Rejected(rejection) => {
                     (InboxStatus::Rejected, Some(rejection.to_string()))
@@ -96,7 +106,6 @@ impl App {
                 )
                 .await?;
         }
-        tx.commit().await?;
         Ok(outcome)
     }
 }

@@ -1,5 +1,7 @@
 //! What this node sent: the recipient's signed receipt closes an outgoing message.
 
+use comity_store::Tx;
+
 use crate::{App, AppError};
 
 impl App {
@@ -8,6 +10,19 @@ impl App {
     /// a dispatched request records the request's delivery).
     pub async fn record_receipt(&self, message_id: &str, receipt: &str) -> Result<(), AppError> {
         let mut tx = self.store().begin().await?;
+        self.record_receipt_in(&mut tx, message_id, receipt).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`App::record_receipt`] inside a transaction the caller commits (one receipt or a
+    /// whole batch's).
+    pub(crate) async fn record_receipt_in(
+        &self,
+        tx: &mut Tx,
+        message_id: &str,
+        receipt: &str,
+    ) -> Result<(), AppError> {
         let Some(message) = tx.mark_delivered(message_id, receipt, self.now()).await? else {
             // Delivered before (a duplicate receipt), or not ours at all.
             if tx.outbox_message(message_id).await?.is_none() {
@@ -15,8 +30,7 @@ impl App {
             }
             return Ok(());
         };
-        self.delivered(&mut tx, &message).await?;
-        tx.commit().await?;
+        self.delivered(tx, &message).await?;
         Ok(())
     }
 }

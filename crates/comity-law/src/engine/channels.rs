@@ -2,7 +2,8 @@
 
 use super::{Candidate, Engine, cite, short_title};
 use crate::assessment::{ChannelFinding, ChannelUse, LanguageAdvice, LanguageBasis, MeasureBasis};
-use crate::model::{ChannelKind, ChannelRule, ChannelWhen, Instrument};
+use crate::model::{ChannelRule, ChannelWhen, Instrument};
+use crate::wording::{FindingCode, FindingParameter, ParameterName, ParameterValue, Sentence};
 
 impl<'a> Engine<'a> {
     pub(super) fn channels(
@@ -22,17 +23,29 @@ impl<'a> Engine<'a> {
                 channels.push(finding);
             }
         };
-        let describe = |instrument: &Instrument, rule: &ChannelRule| {
-            let mut text = format!(
-                "{} under {}",
-                channel_label(rule.kind),
-                short_title(instrument)
-            );
-            if !rule.text.is_empty() {
-                text.push_str(": ");
-                text.push_str(&rule.text);
+        let finding = |instrument: &Instrument, rule: &ChannelRule, use_: ChannelUse| {
+            let mut parameters = vec![
+                FindingParameter::new(ParameterName::Channel, rule.kind),
+                FindingParameter::new(ParameterName::Instrument, short_title(instrument)),
+            ];
+            let code = if rule.text.is_empty() {
+                FindingCode::Channel
+            } else {
+                parameters.push(FindingParameter::new(
+                    ParameterName::Rule,
+                    rule.text.as_str(),
+                ));
+                FindingCode::ChannelWithConditions
+            };
+            let (code, parameters, explanation) = Sentence::new(code, parameters).into_parts();
+            ChannelFinding {
+                kind: rule.kind,
+                use_,
+                code,
+                parameters,
+                explanation,
+                citation: cite(instrument, &rule.article),
             }
-            text
         };
         let mut primary_taken = false;
         for instrument in std::iter::once(base).chain(supplements.iter().copied()) {
@@ -48,23 +61,13 @@ impl<'a> Engine<'a> {
                     ChannelWhen::ForMeasures => {
                         for &measure in &self.measures {
                             if rule.measures.contains(&measure) {
-                                push(ChannelFinding {
-                                    kind: rule.kind,
-                                    use_: ChannelUse::ForMeasure(measure),
-                                    explanation: describe(instrument, rule),
-                                    citation: cite(instrument, &rule.article),
-                                });
+                                push(finding(instrument, rule, ChannelUse::ForMeasure(measure)));
                             }
                         }
                         continue;
                     }
                 };
-                push(ChannelFinding {
-                    kind: rule.kind,
-                    use_,
-                    explanation: describe(instrument, rule),
-                    citation: cite(instrument, &rule.article),
-                });
+                push(finding(instrument, rule, use_));
             }
         }
         // Channels of instruments that govern single measures (the 24/7 network...).
@@ -86,12 +89,11 @@ impl<'a> Engine<'a> {
                     ChannelWhen::Always => false,
                 };
                 if applies {
-                    push(ChannelFinding {
-                        kind: rule.kind,
-                        use_: ChannelUse::ForMeasure(basis.measure),
-                        explanation: describe(instrument, rule),
-                        citation: cite(instrument, &rule.article),
-                    });
+                    push(finding(
+                        instrument,
+                        rule,
+                        ChannelUse::ForMeasure(basis.measure),
+                    ));
                 }
             }
         }
@@ -107,50 +109,68 @@ impl<'a> Engine<'a> {
         for instrument in std::iter::once(base).chain(supplements.iter().copied()) {
             for declaration in &instrument.declarations {
                 if declaration.state == requested && !declaration.languages.is_empty() {
+                    let (code, parameters, explanation) = Sentence::new(
+                        FindingCode::LanguagesDeclared,
+                        vec![
+                            FindingParameter::new(ParameterName::RequestedCountry, requested),
+                            FindingParameter::new(
+                                ParameterName::Instrument,
+                                short_title(instrument),
+                            ),
+                            FindingParameter::new(
+                                ParameterName::Article,
+                                declaration.article.as_str(),
+                            ),
+                            FindingParameter::new(
+                                ParameterName::Languages,
+                                ParameterValue::Texts(declaration.languages.clone()),
+                            ),
+                            FindingParameter::new(
+                                ParameterName::Source,
+                                declaration.source.as_str(),
+                            ),
+                        ],
+                    )
+                    .into_parts();
                     return LanguageAdvice {
                         languages: declaration.languages.clone(),
                         basis: LanguageBasis::Declared(cite(instrument, &declaration.article)),
-                        explanation: format!(
-                            "{} declared under {} art. {} that it accepts requests in: {} (source: {}).",
-                            requested.english_name(),
-                            short_title(instrument),
-                            declaration.article,
-                            declaration.languages.join(", "),
-                            declaration.source
-                        ),
+                        code,
+                        parameters,
+                        explanation,
                     };
                 }
             }
         }
-        match self.catalog.official_languages(requested) {
-            Some(languages) => LanguageAdvice {
-                languages: languages.to_vec(),
-                basis: LanguageBasis::OfficialLanguageNotVerified,
-                explanation: format!(
-                    "Official language(s) of {}: {}. No declaration on accepted languages is verified \
-                     in the catalog; confirm with the central authority.",
-                    requested.english_name(),
-                    languages.join(", ")
+        let country = FindingParameter::new(ParameterName::RequestedCountry, requested);
+        let (languages, basis, sentence) = match self.catalog.official_languages(requested) {
+            Some(languages) => (
+                languages.to_vec(),
+                LanguageBasis::OfficialLanguageNotVerified,
+                Sentence::new(
+                    FindingCode::LanguagesOfficial,
+                    vec![
+                        country,
+                        FindingParameter::new(
+                            ParameterName::Languages,
+                            ParameterValue::Texts(languages.to_vec()),
+                        ),
+                    ],
                 ),
-            },
-            None => LanguageAdvice {
-                languages: Vec::new(),
-                basis: LanguageBasis::Unknown,
-                explanation: format!(
-                    "The catalog holds no language information for {}; ask its central authority.",
-                    requested.english_name()
-                ),
-            },
+            ),
+            None => (
+                Vec::new(),
+                LanguageBasis::Unknown,
+                Sentence::new(FindingCode::LanguagesUnknown, vec![country]),
+            ),
+        };
+        let (code, parameters, explanation) = sentence.into_parts();
+        LanguageAdvice {
+            languages,
+            basis,
+            code,
+            parameters,
+            explanation,
         }
-    }
-}
-
-fn channel_label(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::CentralAuthority => "Between central authorities",
-        ChannelKind::DirectJudicial => "Directly between judicial authorities",
-        ChannelKind::Interpol => "Through INTERPOL",
-        ChannelKind::Network247 => "Through the 24/7 network of contact points",
-        ChannelKind::Diplomatic => "Through the diplomatic channel",
     }
 }

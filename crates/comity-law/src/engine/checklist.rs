@@ -5,6 +5,7 @@ use comity_domain::MeasureKind;
 use super::{Engine, cite, short_title};
 use crate::assessment::ContentCheck;
 use crate::model::{ContentItem, Instrument};
+use crate::wording::{FindingCode, FindingParameter, ParameterName, ParameterValue, Sentence};
 
 impl<'a> Engine<'a> {
     pub(super) fn checklist(&self, base: &Instrument) -> Vec<ContentCheck> {
@@ -17,10 +18,15 @@ impl<'a> Engine<'a> {
             {
                 Some(baseline) => (
                     baseline,
-                    Some(format!(
-                        " ({}'s own list of contents is not in the catalog; {} is used as a baseline.)",
-                        short_title(base),
-                        short_title(baseline)
+                    Some(Sentence::new(
+                        FindingCode::ContentBaseline,
+                        vec![
+                            FindingParameter::new(ParameterName::Instrument, short_title(base)),
+                            FindingParameter::new(
+                                ParameterName::BaselineInstrument,
+                                short_title(baseline),
+                            ),
+                        ],
                     )),
                 ),
                 None => (base, None),
@@ -30,14 +36,18 @@ impl<'a> Engine<'a> {
             .content
             .iter()
             .map(|rule| {
-                let (satisfied, mut explanation) = self.check_item(rule.item);
-                if let Some(note) = &baseline_note {
-                    explanation.push_str(note);
-                }
+                let (satisfied, code, mut parameters) = self.check_item(rule.item);
+                parameters.push(FindingParameter::new(
+                    ParameterName::Baseline,
+                    ParameterValue::Sentence(baseline_note.clone().map(Box::new)),
+                ));
+                let (code, parameters, explanation) = Sentence::new(code, parameters).into_parts();
                 ContentCheck {
                     item: rule.item,
                     satisfied,
                     where_possible: rule.where_possible,
+                    code,
+                    parameters,
                     explanation,
                     citation: cite(source, &rule.article),
                 }
@@ -53,48 +63,54 @@ impl<'a> Engine<'a> {
                 .all(|&measure| measure == MeasureKind::ServiceOfDocuments)
     }
 
-    fn check_item(&self, item: ContentItem) -> (bool, String) {
+    /// Whether the item is satisfied, and the sentence saying so (without the baseline note).
+    fn check_item(&self, item: ContentItem) -> (bool, FindingCode, Vec<FindingParameter>) {
         let request = self.request;
         let filled = |text: &str| !text.trim().is_empty();
+        let plain = |satisfied: bool, code: FindingCode| (satisfied, code, Vec::new());
         match item {
             ContentItem::RequestingAuthority => (
                 true,
-                format!("The requesting authority is {}.", request.requesting_authority),
+                FindingCode::ContentRequestingAuthority,
+                vec![FindingParameter::new(
+                    ParameterName::Authority,
+                    request.requesting_authority.to_string(),
+                )],
             ),
             ContentItem::SubjectMatter => match filled(&request.subject_matter) {
-                true => (true, "The subject matter and nature of the proceedings are stated.".into()),
-                false => (false, "State the subject matter and nature of the investigation, prosecution or proceeding.".into()),
+                true => plain(true, FindingCode::ContentSubjectMatterStated),
+                false => plain(false, FindingCode::ContentSubjectMatterMissing),
             },
             ContentItem::ConductingAuthority => match filled(&request.conducting_authority) {
-                true => (true, "The authority conducting the proceedings is named.".into()),
-                false => (false, "Name the authority conducting the proceedings and its functions.".into()),
+                true => plain(true, FindingCode::ContentConductingAuthorityNamed),
+                false => plain(false, FindingCode::ContentConductingAuthorityMissing),
             },
             ContentItem::SummaryOfFacts => {
                 if self.service_only() {
-                    (true, "Not needed: the request seeks only service of documents.".into())
+                    plain(true, FindingCode::ContentNotNeededForService)
                 } else if filled(&request.summary_of_facts) {
-                    (true, "A summary of the relevant facts is given.".into())
+                    plain(true, FindingCode::ContentFactsGiven)
                 } else {
-                    (false, "Give a summary of the relevant facts.".into())
+                    plain(false, FindingCode::ContentFactsMissing)
                 }
             }
             ContentItem::OffenceDescription => {
                 if self.service_only() {
-                    (true, "Not needed: the request seeks only service of documents.".into())
+                    plain(true, FindingCode::ContentNotNeededForService)
                 } else if !request.offences.is_empty()
                     && request
                         .offences
                         .iter()
                         .all(|offence| filled(&offence.national_provision))
                 {
-                    (true, "The offences and the provisions of law are stated.".into())
+                    plain(true, FindingCode::ContentOffencesStated)
                 } else {
-                    (false, "State each offence and the provision of law that defines and punishes it.".into())
+                    plain(false, FindingCode::ContentOffencesMissing)
                 }
             }
             ContentItem::MeasuresDescribed => {
                 if request.measures.is_empty() {
-                    (false, "Describe the assistance sought: no measure is listed.".into())
+                    plain(false, FindingCode::ContentNoMeasure)
                 } else if let Some(measure) = request
                     .measures
                     .iter()
@@ -102,55 +118,64 @@ impl<'a> Engine<'a> {
                 {
                     (
                         false,
-                        format!(
-                            "Describe what exactly is sought for \"{}\" and any procedure to follow.",
-                            measure.kind.label()
-                        ),
+                        FindingCode::ContentMeasureUndescribed,
+                        vec![FindingParameter::new(ParameterName::Measure, measure.kind)],
                     )
                 } else {
-                    (true, "Each measure sought is described.".into())
+                    plain(true, FindingCode::ContentMeasuresDescribed)
                 }
             }
             ContentItem::PersonsIdentity => {
-                let incomplete: Vec<&str> = request
+                let incomplete: Vec<String> = request
                     .persons
                     .iter()
                     .filter(|person| {
                         person.nationalities.is_empty()
                             || person.full_name.trim().eq_ignore_ascii_case("unknown")
-                            || person.location.as_deref().is_none_or(|place| place.trim().is_empty())
+                            || person
+                                .location
+                                .as_deref()
+                                .is_none_or(|place| place.trim().is_empty())
                     })
-                    .map(|person| person.full_name.as_str())
+                    .map(|person| person.full_name.clone())
                     .collect();
                 if incomplete.is_empty() {
-                    (true, "Identity, location and nationality are given for every person named.".into())
+                    plain(true, FindingCode::ContentPersonsIdentified)
                 } else {
                     (
                         false,
-                        format!(
-                            "Where possible, give identity, location and nationality of: {}.",
-                            incomplete.join(", ")
-                        ),
+                        FindingCode::ContentPersonsIncomplete,
+                        vec![FindingParameter::new(
+                            ParameterName::Persons,
+                            ParameterValue::Texts(incomplete),
+                        )],
                     )
                 }
             }
             ContentItem::Purpose => match filled(&request.purpose) {
-                true => (true, "The purpose of the request is stated.".into()),
-                false => (false, "State the purpose for which the evidence or information is sought.".into()),
+                true => plain(true, FindingCode::ContentPurposeStated),
+                false => plain(false, FindingCode::ContentPurposeMissing),
             },
             ContentItem::LegalBasis => {
-                let unknown: Vec<&str> = request
+                let unknown: Vec<String> = request
                     .legal_basis
                     .iter()
                     .filter(|id| self.catalog.instrument(id).is_none())
-                    .map(String::as_str)
+                    .cloned()
                     .collect();
                 if request.legal_basis.is_empty() {
-                    (false, "Name the instrument the request relies on.".into())
+                    plain(false, FindingCode::ContentLegalBasisMissing)
                 } else if !unknown.is_empty() {
-                    (false, format!("Unknown legal basis: {}.", unknown.join(", ")))
+                    (
+                        false,
+                        FindingCode::ContentLegalBasisUnknown,
+                        vec![FindingParameter::new(
+                            ParameterName::LegalBasis,
+                            ParameterValue::Texts(unknown),
+                        )],
+                    )
                 } else {
-                    (true, "The legal basis is named.".into())
+                    plain(true, FindingCode::ContentLegalBasisNamed)
                 }
             }
         }

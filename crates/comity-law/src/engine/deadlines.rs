@@ -5,7 +5,7 @@ use comity_domain::{DeadlinePolicy, MeasureKind};
 use super::{Candidate, Engine, cite, short_title};
 use crate::assessment::{DeadlineFinding, Finding, FindingKind, MeasureBasis, Severity};
 use crate::model::{DeadlineRuleKind, Instrument};
-use crate::wording::{FindingCode, FindingParameter, ParameterName, ParameterValue};
+use crate::wording::{FindingCode, FindingParameter, ParameterName, ParameterValue, Sentence};
 
 impl<'a> Engine<'a> {
     pub(super) fn deadlines(
@@ -35,15 +35,21 @@ impl<'a> Engine<'a> {
                 if duplicate {
                     continue;
                 }
+                let (code, parameters, explanation) = Sentence::new(
+                    FindingCode::DeadlineRule,
+                    vec![
+                        FindingParameter::new(ParameterName::Rule, rule.text.as_str()),
+                        FindingParameter::new(ParameterName::Instrument, short_title(instrument)),
+                        FindingParameter::new(ParameterName::Article, rule.article.as_str()),
+                    ],
+                )
+                .into_parts();
                 findings.push(DeadlineFinding {
                     kind: rule.kind,
                     days: rule.days,
-                    explanation: format!(
-                        "{} ({} art. {})",
-                        rule.text,
-                        short_title(instrument),
-                        rule.article
-                    ),
+                    code,
+                    parameters,
+                    explanation,
                     citation: cite(instrument, &rule.article),
                 });
             }

@@ -7,7 +7,7 @@ use crate::assessment::{
     DualCriminalityFinding, DualCriminalityOutcome, Finding, FindingKind, MeasureBasis, Severity,
 };
 use crate::model::{DualCriminalityMode, Instrument};
-use crate::wording::{FindingCode, FindingParameter, ParameterName};
+use crate::wording::{FindingCode, FindingParameter, ParameterName, ParameterValue, Sentence};
 
 impl<'a> Engine<'a> {
     pub(super) fn dual_criminality(
@@ -30,7 +30,7 @@ impl<'a> Engine<'a> {
                         FindingParameter::new(ParameterName::Instrument, short_title(instrument)),
                         FindingParameter::new(
                             ParameterName::DualCriminality,
-                            finding.explanation.as_str(),
+                            Sentence::new(finding.code, finding.parameters.clone()),
                         ),
                     ],
                     finding.citation.clone(),
@@ -46,27 +46,34 @@ impl<'a> Engine<'a> {
         instrument: &Instrument,
         measure: MeasureKind,
     ) -> DualCriminalityFinding {
-        let label = measure.label();
-        let finding =
-            |outcome, severity, explanation: String, article: &str| DualCriminalityFinding {
+        let title = || FindingParameter::new(ParameterName::Instrument, short_title(instrument));
+        let for_measure = || FindingParameter::new(ParameterName::Measure, measure);
+        let finding = |outcome,
+                       severity,
+                       code: FindingCode,
+                       parameters: Vec<FindingParameter>,
+                       article: &str| {
+            let (code, parameters, explanation) = Sentence::new(code, parameters).into_parts();
+            DualCriminalityFinding {
                 measure,
                 outcome,
                 severity,
+                code,
+                parameters,
                 explanation,
                 citation: cite(instrument, article),
-            };
+            }
+        };
         let Some(rule) = &instrument.dual_criminality else {
             return finding(
                 DualCriminalityOutcome::OptionalGround,
                 Severity::Info,
-                format!(
-                    "The catalog does not record {}'s rule on dual criminality; check the treaty before \
-                     relying on it for {label}.",
-                    short_title(instrument)
-                ),
+                FindingCode::DualCriminalityNotRecorded,
+                vec![title(), for_measure()],
                 &instrument.basis_article,
             );
         };
+        let rule_text = || FindingParameter::new(ParameterName::Rule, rule.text.as_str());
         if let Some(exception) = rule
             .measure_exceptions
             .iter()
@@ -75,47 +82,41 @@ impl<'a> Engine<'a> {
             return finding(
                 DualCriminalityOutcome::ExemptMeasure,
                 Severity::Info,
-                format!(
-                    "Dual criminality is not required for {label} under {}.",
-                    short_title(instrument)
-                ),
+                FindingCode::DualCriminalityExemptMeasure,
+                vec![for_measure(), title()],
                 &exception.article,
             );
         }
         let coercive = measure.is_coercive();
+        let severity_if_coercive = if coercive {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
         match rule.mode {
             DualCriminalityMode::NotRequired => finding(
                 DualCriminalityOutcome::NotRequired,
                 Severity::Info,
-                format!("{} {}", short_title(instrument), rule.text),
+                FindingCode::DualCriminalityNotRequired,
+                vec![title(), rule_text()],
                 &rule.article,
             ),
             DualCriminalityMode::Required => finding(
                 DualCriminalityOutcome::Required,
-                if coercive {
-                    Severity::Warning
-                } else {
-                    Severity::Info
-                },
-                format!("For {label}: {}", rule.text),
+                severity_if_coercive,
+                FindingCode::DualCriminalityRuleForMeasure,
+                vec![for_measure(), rule_text()],
                 &rule.article,
             ),
             DualCriminalityMode::OptionalGround => finding(
                 DualCriminalityOutcome::OptionalGround,
+                severity_if_coercive,
                 if coercive {
-                    Severity::Warning
+                    FindingCode::DualCriminalityDiscretionLikely
                 } else {
-                    Severity::Info
+                    FindingCode::DualCriminalityRuleForMeasure
                 },
-                format!(
-                    "For {label}: {}{}",
-                    rule.text,
-                    if coercive {
-                        " As the measure is coercive, the requested state is likely to use that discretion."
-                    } else {
-                        ""
-                    }
-                ),
+                vec![for_measure(), rule_text()],
                 &rule.article,
             ),
             DualCriminalityMode::RequiredForCoercive => {
@@ -127,15 +128,20 @@ impl<'a> Engine<'a> {
                     return finding(
                         DualCriminalityOutcome::ExemptMeasure,
                         Severity::Info,
-                        format!(
-                            "{label} is not coercive: dual criminality cannot be required for it under {}.",
-                            short_title(instrument)
-                        ),
+                        FindingCode::DualCriminalityNotCoercive,
+                        vec![for_measure(), title()],
                         article,
                     );
                 }
                 if let Some(exception) = &rule.list_exception {
                     let offences = &self.request.offences;
+                    let threshold = i64::from(exception.min_penalty_months);
+                    let threshold_months = || {
+                        FindingParameter::new(
+                            ParameterName::ThresholdMonths,
+                            ParameterValue::Months(threshold),
+                        )
+                    };
                     let qualifies = |months: Option<u32>, annex_d: bool| {
                         annex_d
                             && months.is_some_and(|months| months >= exception.min_penalty_months)
@@ -151,15 +157,12 @@ impl<'a> Engine<'a> {
                         return finding(
                             DualCriminalityOutcome::ListException,
                             Severity::Info,
-                            format!(
-                                "Every offence is in a listed category and punishable in the requesting \
-                                 state by at least {} months: dual criminality cannot be required for {label}.",
-                                exception.min_penalty_months
-                            ),
+                            FindingCode::DualCriminalityListException,
+                            vec![threshold_months(), for_measure()],
                             &exception.article,
                         );
                     }
-                    let reasons: Vec<String> = offences
+                    let reasons: Vec<Sentence> = offences
                         .iter()
                         .filter(|offence| {
                             !qualifies(
@@ -168,41 +171,61 @@ impl<'a> Engine<'a> {
                             )
                         })
                         .map(|offence| {
+                            let provision = FindingParameter::new(
+                                ParameterName::Provision,
+                                offence.national_provision.as_str(),
+                            );
                             if !offence.category.is_annex_d() {
-                                format!("{} is not a listed category", offence.national_provision)
+                                Sentence::new(FindingCode::OffenceNotListed, vec![provision])
                             } else {
                                 match offence.maximum_penalty_months {
-                                    Some(months) => format!(
-                                        "{} carries at most {months} months (threshold {})",
-                                        offence.national_provision, exception.min_penalty_months
+                                    Some(months) => Sentence::new(
+                                        FindingCode::OffenceBelowThreshold,
+                                        vec![
+                                            provision,
+                                            FindingParameter::new(
+                                                ParameterName::Months,
+                                                ParameterValue::Months(i64::from(months)),
+                                            ),
+                                            threshold_months(),
+                                        ],
                                     ),
-                                    None => format!(
-                                        "{}: maximum penalty not stated",
-                                        offence.national_provision
+                                    None => Sentence::new(
+                                        FindingCode::OffencePenaltyNotStated,
+                                        vec![provision],
                                     ),
                                 }
                             }
                         })
                         .collect();
-                    let why = if offences.is_empty() {
-                        "no offence is stated".to_string()
+                    let (code, mut parameters) = if offences.is_empty() {
+                        (
+                            FindingCode::DualCriminalityListExceptionNoOffence,
+                            Vec::new(),
+                        )
                     } else {
-                        reasons.join("; ")
+                        (
+                            FindingCode::DualCriminalityListExceptionFails,
+                            vec![FindingParameter::new(
+                                ParameterName::Reasons,
+                                ParameterValue::Sentences(reasons),
+                            )],
+                        )
                     };
+                    parameters.splice(0..0, [rule_text(), for_measure()]);
                     return finding(
                         DualCriminalityOutcome::Required,
                         Severity::Warning,
-                        format!(
-                            "{} The list exception does not apply to {label}: {why}.",
-                            rule.text
-                        ),
+                        code,
+                        parameters,
                         &exception.article,
                     );
                 }
                 finding(
                     DualCriminalityOutcome::Required,
                     Severity::Warning,
-                    format!("For {label}: {}", rule.text),
+                    FindingCode::DualCriminalityRuleForMeasure,
+                    vec![for_measure(), rule_text()],
                     &rule.article,
                 )
             }

@@ -4,7 +4,7 @@
 use super::{Candidate, Engine, cite, short_title};
 use crate::assessment::{Citation, Finding, FindingKind, MeasureBasis, Prevailing, Severity};
 use crate::model::{Instrument, PrecedenceTarget};
-use crate::wording::{FindingCode, FindingParameter, ParameterName, ParameterValue};
+use crate::wording::{FindingCode, FindingParameter, ParameterName, ParameterValue, Sentence};
 
 impl<'a> Engine<'a> {
     pub(super) fn measure_bases(
@@ -22,19 +22,27 @@ impl<'a> Engine<'a> {
             let basis = if let Some(candidate) = specific {
                 Some((
                     candidate.instrument,
-                    format!(
-                        "{} is the specific regime for {}.",
-                        candidate.instrument.title,
-                        measure.label()
+                    Sentence::new(
+                        FindingCode::MeasureSpecificRegime,
+                        vec![
+                            FindingParameter::new(
+                                ParameterName::Instrument,
+                                candidate.instrument.title.as_str(),
+                            ),
+                            FindingParameter::new(ParameterName::Measure, measure),
+                        ],
                     ),
                 ))
             } else if let Some(index) = prevailing {
                 if candidates[index].covers(measure) {
                     Some((
                         candidates[index].instrument,
-                        format!(
-                            "Covered by the prevailing {}.",
-                            candidates[index].instrument.title
+                        Sentence::new(
+                            FindingCode::MeasureCoveredByPrevailing,
+                            vec![FindingParameter::new(
+                                ParameterName::Instrument,
+                                candidates[index].instrument.title.as_str(),
+                            )],
                         ),
                     ))
                 } else {
@@ -49,9 +57,18 @@ impl<'a> Engine<'a> {
                     others.first().map(|candidate| {
                         (
                             candidate.instrument,
-                            format!(
-                                "Not covered by the prevailing {}; {} covers it between the two states.",
-                                candidates[index].instrument.title, candidate.instrument.title
+                            Sentence::new(
+                                FindingCode::MeasureCoveredByOther,
+                                vec![
+                                    FindingParameter::new(
+                                        ParameterName::PrevailingInstrument,
+                                        candidates[index].instrument.title.as_str(),
+                                    ),
+                                    FindingParameter::new(
+                                        ParameterName::Instrument,
+                                        candidate.instrument.title.as_str(),
+                                    ),
+                                ],
                             ),
                         )
                     })
@@ -59,17 +76,22 @@ impl<'a> Engine<'a> {
             } else if fallback.covers(measure) {
                 Some((
                     fallback,
-                    "No instrument applies: letters rogatory on reciprocity.".to_string(),
+                    Sentence::new(FindingCode::MeasureByReciprocity, Vec::new()),
                 ))
             } else {
                 None
             };
             match basis {
-                Some((instrument, explanation)) => bases.push(MeasureBasis {
-                    measure,
-                    instrument_id: Some(instrument.id.clone()),
-                    explanation,
-                }),
+                Some((instrument, sentence)) => {
+                    let (code, parameters, explanation) = sentence.into_parts();
+                    bases.push(MeasureBasis {
+                        measure,
+                        instrument_id: Some(instrument.id.clone()),
+                        code,
+                        parameters,
+                        explanation,
+                    });
+                }
                 None => {
                     let citing = prevailing.map_or(fallback, |index| candidates[index].instrument);
                     self.warnings.push(Finding::new(
@@ -79,10 +101,14 @@ impl<'a> Engine<'a> {
                         vec![FindingParameter::new(ParameterName::Measure, measure)],
                         cite(citing, &citing.basis_article),
                     ));
+                    let (code, parameters, explanation) =
+                        Sentence::new(FindingCode::MeasureUncovered, Vec::new()).into_parts();
                     bases.push(MeasureBasis {
                         measure,
                         instrument_id: None,
-                        explanation: "Not covered by any applicable instrument.".to_string(),
+                        code,
+                        parameters,
+                        explanation,
                     });
                 }
             }
@@ -116,7 +142,7 @@ impl<'a> Engine<'a> {
 
 /// How the prevailing instrument was chosen.
 pub(super) struct Decision {
-    pub(super) reason: String,
+    pub(super) reason: Sentence,
     pub(super) citation: Citation,
 }
 
@@ -164,6 +190,7 @@ pub(super) fn choose_prevailing(candidates: &[Candidate<'_>]) -> Option<(usize, 
     let winner_index = unbeaten[0];
     let winner = candidates[winner_index].instrument;
     let mut rules: Vec<(String, Citation)> = Vec::new();
+    let title = || FindingParameter::new(ParameterName::Instrument, winner.title.as_str());
     for candidate in candidates {
         if candidate.instrument.id == winner.id {
             continue;
@@ -174,39 +201,53 @@ pub(super) fn choose_prevailing(candidates: &[Candidate<'_>]) -> Option<(usize, 
     }
     let decision = if candidates.len() == 1 {
         Decision {
-            reason: format!(
-                "{} is the only instrument in the catalog that binds both states, is in force and covers \
-                 the request.",
-                winner.title
-            ),
+            reason: Sentence::new(FindingCode::PrevailsAsOnlyInstrument, vec![title()]),
             citation: cite(winner, &winner.basis_article),
         }
     } else if let Some((_, citation)) = rules.first() {
-        let others: Vec<String> = rules
+        let others: Vec<Sentence> = rules
             .iter()
             .map(|(title, citation)| {
-                let rule = precedence_text(candidates, citation);
-                format!(
-                    "{title} (art. {} of {}: {rule})",
-                    citation.article, citation.instrument_id
+                Sentence::new(
+                    FindingCode::PrecedenceRule,
+                    vec![
+                        FindingParameter::new(ParameterName::Instrument, title.as_str()),
+                        FindingParameter::new(ParameterName::Article, citation.article.as_str()),
+                        FindingParameter::new(
+                            ParameterName::InstrumentId,
+                            citation.instrument_id.as_str(),
+                        ),
+                        FindingParameter::new(
+                            ParameterName::Rule,
+                            precedence_text(candidates, citation),
+                        ),
+                    ],
                 )
             })
             .collect();
-        let mut reason = format!("{} prevails over {}.", winner.title, others.join("; "));
-        if unbeaten.len() > 1 {
-            reason.push_str(" Other instruments remain available; the most specific one is used.");
-        }
+        let code = if unbeaten.len() > 1 {
+            FindingCode::PrevailsOverOthersAvailable
+        } else {
+            FindingCode::PrevailsOver
+        };
         Decision {
-            reason,
+            reason: Sentence::new(
+                code,
+                vec![
+                    title(),
+                    FindingParameter::new(ParameterName::Others, ParameterValue::Sentences(others)),
+                ],
+            ),
             citation: citation.clone(),
         }
     } else {
         Decision {
-            reason: format!(
-                "{} and the other applicable instruments do not say which gives way; the most specific \
-                 ({}) is used and the others remain available.",
-                winner.title,
-                winner.kind.code()
+            reason: Sentence::new(
+                FindingCode::PrevailsAsMostSpecific,
+                vec![
+                    title(),
+                    FindingParameter::new(ParameterName::InstrumentKind, winner.kind.code()),
+                ],
             ),
             citation: cite(winner, &winner.basis_article),
         }

@@ -4,6 +4,7 @@
 mod catalog_errors;
 mod properties;
 mod scenarios;
+mod sentences;
 
 use comity_domain::{
     AuthorityId, Confidentiality, CountryCode, Date, MeasureKind, MeasureSought, Offence,

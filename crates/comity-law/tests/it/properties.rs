@@ -8,6 +8,7 @@ use comity_law::{Catalog, assess};
 use proptest::prelude::*;
 
 use crate::base_request;
+use crate::sentences::sentence_problems;
 
 const STATES: &[&str] = &[
     "ES", "FR", "DE", "DK", "IE", "PL", "LV", "NL", "GB", "MA", "JP", "BR", "CA", "MX", "AU", "ID",
@@ -60,32 +61,6 @@ fn person() -> impl Strategy<Value = PersonConcerned> {
         )
 }
 
-/// The placeholders of the finding's English template it has no parameter for.
-fn unfilled_placeholders(finding: &comity_law::Finding) -> Vec<String> {
-    let template = comity_law::wording::ENGLISH
-        .templates
-        .iter()
-        .find(|(code, _)| *code == finding.code)
-        .map_or("", |(_, template)| *template);
-    let mut missing = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let name = &rest[open + 1..open + close];
-        if !finding
-            .parameters
-            .iter()
-            .any(|parameter| parameter.name.code() == name)
-        {
-            missing.push(name.to_string());
-        }
-        rest = &rest[open + close + 1..];
-    }
-    missing
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -131,9 +106,9 @@ proptest! {
             prop_assert!(!finding.citation.instrument_id.is_empty());
             prop_assert!(!finding.citation.article.is_empty());
             prop_assert!(!finding.explanation.is_empty());
-            let missing = unfilled_placeholders(finding);
-            prop_assert!(missing.is_empty(), "{}: no {:?}", finding.code, missing);
         }
+        let problems = sentence_problems(&first);
+        prop_assert!(problems.is_empty(), "{}", problems.join("\n"));
         prop_assert_eq!(first.prevailing.is_none(), first.fallback.is_some());
         prop_assert_eq!(first.dual_criminality.len() <= first.measure_bases.len(), true);
     }

@@ -9,6 +9,7 @@ use comity_domain::{
 use comity_law::{Assessment, Catalog, ChannelUse, LanguageBasis, assess};
 use serde::Deserialize;
 
+use crate::sentences::sentence_problems;
 use crate::{base_request, date, vulnerability};
 
 #[derive(Deserialize)]
@@ -415,7 +416,10 @@ fn scenario_table() {
         );
         let request = build(scenario);
         let assessment = assess(&catalog, &request, date(&scenario.date));
-        for error in check(scenario, &assessment) {
+        let errors = check(scenario, &assessment)
+            .into_iter()
+            .chain(sentence_problems(&assessment));
+        for error in errors {
             failures.push(format!(
                 "{} ({}): {error}",
                 scenario.name, scenario.decided_by

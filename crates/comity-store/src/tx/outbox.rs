@@ -137,6 +137,40 @@ impl Tx {
             .await
     }
 
+    /// The peers that have pending messages due at `now`, in no particular order (the
+    /// batching sender reads each peer's due messages apart, so that a peer with a large
+    /// backlog never fills another peer's read).
+    pub async fn peers_with_due_messages(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT recipient_node FROM outbox \
+             WHERE status = 'pending' AND next_attempt_at <= $1",
+        )
+        .bind(now.millis())
+        .fetch_all(self.connection())
+        .await?;
+        rows.iter()
+            .map(|row| Ok(sqlx::Row::try_get(row, "recipient_node")?))
+            .collect()
+    }
+
+    /// Pending messages to `peer` due at `now`, oldest first, in conversation order.
+    pub async fn due_messages_to(
+        &mut self,
+        peer: &str,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let sql = select::<OutboxMessage>(
+            "WHERE status = 'pending' AND next_attempt_at <= $1 AND recipient_node = $2 \
+             ORDER BY created_at, conversation_id, sequence LIMIT $3",
+        );
+        self.all(sqlx::query(&sql).bind(now.millis()).bind(peer).bind(limit))
+            .await
+    }
+
     /// Messages in a given status, newest first (for operators).
     pub async fn outbox_in_status(
         &mut self,

@@ -1,6 +1,8 @@
 //! The storage suite, run against every backend: SQLite on disk, and PostgreSQL when
 //! `COMITY_TEST_DATABASE_URL` names a server.
 
+mod outbox_batches;
+
 use comity_domain::{
     Action, Actor, Authority, AuthorityKind, Case, Confidentiality, Origin, Request,
     RequestContent, RequestState, Role, Side, Timestamp, TransitionRecord, Urgency,

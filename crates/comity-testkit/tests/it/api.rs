@@ -800,3 +800,96 @@ async fn an_assessment_gives_each_warning_as_a_code_with_parameters() {
         "{explanation}"
     );
 }
+
+/// Checks one sentence of an assessment (`code` and `parameters` under these keys) and the
+/// sentences nested in its parameters.
+fn check_sentence(item: &Value, code_key: &str, parameters_key: &str) {
+    let code = item[code_key].as_str().unwrap_or_default();
+    assert!(
+        !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+        "kebab-case code: {item}"
+    );
+    let parameters = item[parameters_key].as_object().expect("parameters object");
+    for value in parameters.values() {
+        let nested: Vec<&Value> = match value {
+            Value::Object(object) if object.contains_key("code") => vec![value],
+            Value::Array(items) => items.iter().filter(|item| item.is_object()).collect(),
+            _ => Vec::new(),
+        };
+        for sentence in nested {
+            check_sentence(sentence, "code", "parameters");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_assessment_gives_every_sentence_as_a_code_with_parameters() {
+    let setup = one_node(Backend::Sqlite).await;
+    let mut draft = sample_draft("es-ca", "ma-ca");
+    draft["measures"]
+        .as_array_mut()
+        .expect("measures")
+        .push(json!({"kind": "search_and_seizure", "description": ""}));
+    let reply = setup
+        .prosecutor
+        .post("/api/v1/assessments", &draft)
+        .await
+        .expect("assess");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let assessment = &reply.body;
+    let prevailing = &assessment["prevailing"];
+    check_sentence(prevailing, "reason_code", "reason_parameters");
+    assert_eq!(
+        prevailing["reason_parameters"]["instrument"], prevailing["title"],
+        "{prevailing}"
+    );
+    for list in [
+        "measure_bases",
+        "channels",
+        "checklist",
+        "dual_criminality",
+        "deadlines",
+        "warnings",
+    ] {
+        let items = assessment[list].as_array().expect(list);
+        assert!(!items.is_empty(), "{list}: {assessment}");
+        for item in items {
+            assert!(
+                item["explanation"]
+                    .as_str()
+                    .is_some_and(|text| !text.is_empty())
+            );
+            check_sentence(item, "code", "parameters");
+        }
+    }
+    check_sentence(&assessment["languages"], "code", "parameters");
+    // The undescribed measure is named by its code, for the client to word.
+    let undescribed = assessment["checklist"]
+        .as_array()
+        .expect("checklist")
+        .iter()
+        .find(|check| check["code"] == "content-measure-undescribed")
+        .expect("the measure without a description is flagged");
+    assert_eq!(undescribed["parameters"]["measure"], "search_and_seizure");
+    let spec = setup
+        .prosecutor
+        .get("/api/openapi.json")
+        .await
+        .expect("spec")
+        .body;
+    let schemas = &spec["components"]["schemas"];
+    assert!(schemas["SentenceDto"]["properties"]["parameters"].is_object());
+    for schema in [
+        "MeasureBasisDto",
+        "ChannelDto",
+        "LanguagesDto",
+        "ContentCheckDto",
+    ] {
+        let properties = &schemas[schema]["properties"];
+        assert!(
+            properties["code"].is_object() && properties["parameters"].is_object(),
+            "{schema}"
+        );
+    }
+    assert!(schemas["PrevailingDto"]["properties"]["reason_code"].is_object());
+}

@@ -668,9 +668,9 @@ async fn the_openapi_document_is_a_contract_a_client_can_be_generated_from() {
         }
     }
     // The 22 operations of the core, the account administration (7), the second
-    // factor (4), the peers (6) and the key recovery (1): none forgotten by the rules
-    // above.
-    assert_eq!(operations, 40);
+    // factor (4), the peers (6), the key recovery (1) and the federation operators'
+    // views (6): none forgotten by the rules above.
+    assert_eq!(operations, 46);
     // Query parameters are query parameters, with their codes.
     let list = &spec["paths"]["/api/v1/requests"]["get"]["parameters"];
     let by_name = |name: &str| {

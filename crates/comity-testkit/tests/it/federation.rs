@@ -8,15 +8,15 @@ use comity_wire::federation::{FederationBody, request};
 use serde_json::json;
 
 /// A Spanish node and a Moroccan node that trust each other.
-struct Pair {
-    spain: TestNode,
-    morocco: TestNode,
-    prosecutor: ApiClient,
-    es_officer: ApiClient,
-    ma_officer: ApiClient,
+pub(crate) struct Pair {
+    pub(crate) spain: TestNode,
+    pub(crate) morocco: TestNode,
+    pub(crate) prosecutor: ApiClient,
+    pub(crate) es_officer: ApiClient,
+    pub(crate) ma_officer: ApiClient,
 }
 
-async fn pair(backend: Backend) -> Pair {
+pub(crate) async fn pair(backend: Backend) -> Pair {
     pair_with(backend, |_| {}).await
 }
 
@@ -88,7 +88,7 @@ async fn arrived_once(morocco: &TestNode, id: &str) -> ApiClient {
 }
 
 /// Drafts, approves and dispatches a request; returns its id.
-async fn dispatch(prosecutor: &ApiClient, es_officer: &ApiClient) -> String {
+pub(crate) async fn dispatch(prosecutor: &ApiClient, es_officer: &ApiClient) -> String {
     let case = prosecutor
         .post(
             "/api/v1/cases",

@@ -2,12 +2,15 @@
 
 mod accounts;
 mod api;
+mod batches;
 mod browser;
 mod browser_security;
 mod contract;
 mod federation;
 mod federation_keys;
+mod intake;
 mod listener;
+mod resync;
 mod second_factor;
 mod sso;
 mod transport;

@@ -11,14 +11,14 @@ use comity_domain::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, Authenticated};
-use crate::federation::{self, PeerError};
+use crate::FederationState;
 use crate::identity::{PeerAuthority, PeerEntry, PendingKey, key_fingerprint};
+use crate::transport::{self as federation, PeerError};
+use comity_http::ApiError;
+use comity_http::extract::{ApiJson, ApiPath, Authenticated};
 
 /// The peer routes, under `/api/v1`.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<FederationState> {
     Router::new()
         .route("/peers", get(list_peers).post(add_peer))
         .route("/peers/pending-keys", get(list_pending_keys))
@@ -205,11 +205,11 @@ fn peer_view(entry: &PeerEntry, pending: &[PendingKey]) -> PeerView {
 #[utoipa::path(get, path = "/api/v1/peers",
     responses((status = 200, description = "The peers", body = [PeerView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_peers(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
 ) -> Result<Json<Vec<PeerView>>, ApiError> {
     require_operator(&principal, "list the node's peers")?;
-    let (entries, pending) = federation::trust_snapshot(&state.federation.federation);
+    let (entries, pending) = federation::trust_snapshot(&state.federation);
     Ok(Json(
         entries
             .iter()
@@ -222,18 +222,17 @@ pub async fn list_peers(
 #[utoipa::path(post, path = "/api/v1/peers", request_body = PeerAddInput,
     responses((status = 201, description = "The peer is trusted", body = PeerAddedView), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn add_peer(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiJson(input): ApiJson<PeerAddInput>,
 ) -> Result<(StatusCode, Json<PeerAddedView>), ApiError> {
     require_operator(&principal, "add peers")?;
     let node_id = input.entry.node_id.clone();
-    let moves =
-        federation::add_peer_checked(&state.federation, input.entry, input.move_authorities)
-            .await
-            .map_err(peer_error)?;
+    let moves = federation::add_peer_checked(&state, input.entry, input.move_authorities)
+        .await
+        .map_err(peer_error)?;
     tracing::info!(peer = ?node_id, "peer added to the trust list");
-    let (entries, pending) = federation::trust_snapshot(&state.federation.federation);
+    let (entries, pending) = federation::trust_snapshot(&state.federation);
     let entry = entries
         .iter()
         .find(|entry| entry.node_id == node_id)
@@ -251,7 +250,7 @@ pub async fn add_peer(
 #[utoipa::path(patch, path = "/api/v1/peers/{node_id}", params(("node_id" = String, Path)), request_body = PeerUpdateInput,
     responses((status = 200, description = "The peer as trusted now", body = PeerView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn update_peer(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiPath(node_id): ApiPath<String>,
     ApiJson(input): ApiJson<PeerUpdateInput>,
@@ -264,15 +263,10 @@ pub async fn update_peer(
         )
         .into());
     }
-    federation::update_peer(
-        &state.federation,
-        &node_id,
-        input.endpoint,
-        input.tls_certificate,
-    )
-    .map_err(peer_error)?;
+    federation::update_peer(&state, &node_id, input.endpoint, input.tls_certificate)
+        .map_err(peer_error)?;
     tracing::info!(peer = ?node_id, "peer entry changed");
-    let (entries, pending) = federation::trust_snapshot(&state.federation.federation);
+    let (entries, pending) = federation::trust_snapshot(&state.federation);
     let entry = entries
         .iter()
         .find(|entry| entry.node_id == node_id)
@@ -284,12 +278,12 @@ pub async fn update_peer(
 #[utoipa::path(delete, path = "/api/v1/peers/{node_id}", params(("node_id" = String, Path)),
     responses((status = 204, description = "The peer is no longer trusted"), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn remove_peer(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiPath(node_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     require_operator(&principal, "remove peers")?;
-    federation::remove_peer(&state.federation, &node_id).map_err(peer_error)?;
+    federation::remove_peer(&state, &node_id).map_err(peer_error)?;
     tracing::warn!(peer = ?node_id, "peer removed from the trust list");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -298,11 +292,11 @@ pub async fn remove_peer(
 #[utoipa::path(get, path = "/api/v1/peers/pending-keys",
     responses((status = 200, description = "Announced keys waiting for confirmation", body = [PendingKeyView]), (status = 403, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn list_pending_keys(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
 ) -> Result<Json<Vec<PendingKeyView>>, ApiError> {
     require_operator(&principal, "list announced keys")?;
-    let (_, pending) = federation::trust_snapshot(&state.federation.federation);
+    let (_, pending) = federation::trust_snapshot(&state.federation);
     Ok(Json(pending.iter().map(pending_view).collect()))
 }
 
@@ -311,30 +305,30 @@ pub async fn list_pending_keys(
 #[utoipa::path(post, path = "/api/v1/peers/{node_id}/keys/accept", params(("node_id" = String, Path)), request_body = KeyAcceptInput,
     responses((status = 200, description = "The key is trusted; the key that announced it is retired", body = PendingKeyView), (status = 403, body = comity_wire::Problem), (status = 404, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn accept_key(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiPath(node_id): ApiPath<String>,
     ApiJson(input): ApiJson<KeyAcceptInput>,
 ) -> Result<Json<PendingKeyView>, ApiError> {
     require_operator(&principal, "confirm peers' keys")?;
-    let accepted = federation::accept_pending_key(&state.federation, &node_id, &input.fingerprint)
-        .map_err(peer_error)?;
+    let accepted =
+        federation::accept_pending_key(&state, &node_id, &input.fingerprint).map_err(peer_error)?;
     Ok(Json(pending_view(&accepted)))
 }
 
 /// Rotate this node's keys with the recovery key, after the current key leaked (node
 /// operators): peers that pinned the recovery key trust the new key at once.
 #[utoipa::path(post, path = "/api/v1/node/keys/recover", request_body = KeyRecoveryInput,
-    responses((status = 200, description = "New keys, and the peers told of them", body = crate::api::KeyRotationView), (status = 403, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "New keys, and the peers told of them", body = super::KeyRotationView), (status = 403, body = comity_wire::Problem), (status = 409, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn recover_keys(
-    State(state): State<AppState>,
+    State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
     ApiJson(input): ApiJson<KeyRecoveryInput>,
-) -> Result<Json<crate::api::KeyRotationView>, ApiError> {
+) -> Result<Json<super::KeyRotationView>, ApiError> {
     require_operator(&principal, "recover the node's keys")?;
-    let report = federation::recover_keys(&state.federation, &input.recovery_key)
+    let report = federation::recover_keys(&state, &input.recovery_key)
         .await
         .map_err(peer_error)?;
     tracing::warn!(key_id = %report.key_id, "node keys rotated with the recovery key");
-    Ok(Json(crate::api::rotation_view(report)))
+    Ok(Json(super::rotation_view(report)))
 }

@@ -1,7 +1,10 @@
 //! The serialized form of a legal-basis assessment (`comity_law::Assessment`), for the
 //! API and the CLI's `law assess --json`: plain strings for every code, converted by hand.
+//! Every sentence is given in English (`explanation`, `reason`) and as a `code` with
+//! `parameters` (`reason_code`, `reason_parameters` for the prevailing instrument), from
+//! which a client writes it in its own language.
 //!
-//! It lives with the API rather than in `comity-wire` so that storage, which never needs
+//! It lives with the law rather than in `comity-wire` so that storage, which never needs
 //! the law, does not depend on `comity-law` (an edit of the catalog then rebuilds only the
 //! crates that read it).
 //!
@@ -13,9 +16,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use comity_law::{
+use crate::{
     Assessment, ChannelUse, Citation, ContentCheck, DeadlineFinding, DualCriminalityFinding,
-    Finding, GroundKind, LanguageBasis, ParameterValue, RefusalGround,
+    Finding, FindingParameter, GroundKind, LanguageBasis, ParameterValue, RefusalGround, Sentence,
 };
 
 /// Where a conclusion comes from.
@@ -40,8 +43,10 @@ pub struct FindingDto {
     /// `parameters`, what a client needs to write the finding in its own language.
     pub code: String,
     /// The values the sentence refers to, by name (`instrument`, `article`, `measure`,
-    /// `requested_country`...): countries, measures, facts and dates as their codes, days
-    /// as numbers, a cited safeguard rule as an object (absent where the catalog has none).
+    /// `requested_country`...): countries, measures, facts, channels and dates as their
+    /// codes, days and months as numbers, a cited safeguard rule as an object, a sentence
+    /// nested in this one as an object with its own `code` and `parameters` (either absent
+    /// where there is none).
     pub parameters: BTreeMap<String, FindingParameterDto>,
     /// In plain English.
     pub explanation: String,
@@ -56,13 +61,48 @@ pub enum FindingParameterDto {
     /// Text as written in the catalog or the request, or a code: an ISO 3166-1 country,
     /// a measure code, a `YYYY-MM-DD` date.
     Text(String),
-    /// A number of days.
-    Days(i64),
-    /// Several texts or codes: instrument ids, or the codes of the facts that raise a
-    /// ground for refusal.
+    /// A number: of days, or of months.
+    Number(i64),
+    /// Several texts or codes: instrument ids, language codes, names of persons, or the
+    /// codes of the facts that raise a ground for refusal.
     List(Vec<String>),
     /// A catalog rule cited after the sentence.
     CitedRule(CitedRuleDto),
+    /// A sentence nested in this one.
+    Sentence(SentenceDto),
+    /// Sentences nested in this one, written as clauses of one list.
+    Sentences(Vec<SentenceDto>),
+}
+
+/// A sentence not yet written in any language: its form and the values it refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SentenceDto {
+    /// The form of the sentence, kebab-case and stable, e.g. `offence-not-listed`.
+    pub code: String,
+    /// The values it refers to, by name, as in a finding's `parameters`.
+    #[schema(no_recursion)]
+    pub parameters: BTreeMap<String, FindingParameterDto>,
+}
+
+impl From<&Sentence> for SentenceDto {
+    fn from(sentence: &Sentence) -> Self {
+        SentenceDto {
+            code: sentence.code.code().to_string(),
+            parameters: parameters_dto(&sentence.parameters),
+        }
+    }
+}
+
+/// The wire form of a sentence's parameters, by name; values the catalog does not have
+/// are left out.
+fn parameters_dto(parameters: &[FindingParameter]) -> BTreeMap<String, FindingParameterDto> {
+    parameters
+        .iter()
+        .filter_map(|parameter| {
+            FindingParameterDto::from_value(&parameter.value)
+                .map(|value| (parameter.name.code().to_string(), value))
+        })
+        .collect()
 }
 
 /// A catalog rule cited inside a finding.
@@ -89,7 +129,17 @@ impl FindingParameterDto {
             ParameterValue::Measure(measure) => {
                 FindingParameterDto::Text(measure.code().to_string())
             }
-            ParameterValue::Days(days) => FindingParameterDto::Days(*days),
+            ParameterValue::Days(days) => FindingParameterDto::Number(*days),
+            ParameterValue::Months(months) => FindingParameterDto::Number(*months),
+            ParameterValue::Channel(channel) => {
+                FindingParameterDto::Text(channel.code().to_string())
+            }
+            ParameterValue::Sentence(sentence) => {
+                FindingParameterDto::Sentence(SentenceDto::from(sentence.as_deref()?))
+            }
+            ParameterValue::Sentences(sentences) => {
+                FindingParameterDto::Sentences(sentences.iter().map(SentenceDto::from).collect())
+            }
             ParameterValue::Triggers(triggers) => FindingParameterDto::List(
                 triggers
                     .iter()
@@ -128,8 +178,12 @@ pub struct PrevailingDto {
     pub instrument_id: String,
     /// Title.
     pub title: String,
-    /// Why it prevails.
+    /// Why it prevails, in plain English.
     pub reason: String,
+    /// The form of the sentence saying why, e.g. `prevails-over`.
+    pub reason_code: String,
+    /// The values that sentence refers to, by name.
+    pub reason_parameters: BTreeMap<String, FindingParameterDto>,
     /// The deciding rule.
     pub citation: CitationDto,
 }
@@ -142,7 +196,11 @@ pub struct MeasureBasisDto {
     /// Governing instrument id, absent when none covers it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instrument_id: Option<String>,
-    /// Why.
+    /// The form of the sentence, e.g. `measure-covered-by-prevailing`.
+    pub code: String,
+    /// The values the sentence refers to, by name.
+    pub parameters: BTreeMap<String, FindingParameterDto>,
+    /// Why, in plain English.
     pub explanation: String,
 }
 
@@ -156,7 +214,11 @@ pub struct ChannelDto {
     /// For `for_measure`: the measure code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measure: Option<String>,
-    /// With its conditions.
+    /// The form of the sentence, e.g. `channel-with-conditions`.
+    pub code: String,
+    /// The values the sentence refers to, by name.
+    pub parameters: BTreeMap<String, FindingParameterDto>,
+    /// With its conditions, in plain English.
     pub explanation: String,
     /// The rule.
     pub citation: CitationDto,
@@ -172,6 +234,10 @@ pub struct LanguagesDto {
     /// For `declared`: the declaration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub citation: Option<CitationDto>,
+    /// The form of the sentence, e.g. `languages-declared`.
+    pub code: String,
+    /// The values the sentence refers to, by name.
+    pub parameters: BTreeMap<String, FindingParameterDto>,
     /// In plain English.
     pub explanation: String,
 }
@@ -185,6 +251,10 @@ pub struct ContentCheckDto {
     pub satisfied: bool,
     /// Required only where possible (a gap does not block approval).
     pub where_possible: bool,
+    /// The form of the sentence, e.g. `content-facts-missing`.
+    pub code: String,
+    /// The values the sentence refers to, by name.
+    pub parameters: BTreeMap<String, FindingParameterDto>,
     /// In plain English.
     pub explanation: String,
     /// The rule.
@@ -200,6 +270,10 @@ pub struct DualCriminalityDto {
     pub outcome: String,
     /// `info`, `warning` or `blocking`.
     pub severity: String,
+    /// The form of the sentence, e.g. `dual-criminality-not-coercive`.
+    pub code: String,
+    /// The values the sentence refers to, by name.
+    pub parameters: BTreeMap<String, FindingParameterDto>,
     /// In plain English.
     pub explanation: String,
     /// The rule.
@@ -234,6 +308,10 @@ pub struct DeadlineDto {
     /// Days, where fixed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days: Option<u32>,
+    /// The form of the sentence, e.g. `deadline-rule`.
+    pub code: String,
+    /// The values the sentence refers to, by name.
+    pub parameters: BTreeMap<String, FindingParameterDto>,
     /// In plain English.
     pub explanation: String,
     /// The rule.
@@ -308,14 +386,7 @@ impl From<&Finding> for FindingDto {
             kind: finding.kind.code().to_string(),
             severity: finding.severity.code().to_string(),
             code: finding.code.code().to_string(),
-            parameters: finding
-                .parameters
-                .iter()
-                .filter_map(|parameter| {
-                    FindingParameterDto::from_value(&parameter.value)
-                        .map(|value| (parameter.name.code().to_string(), value))
-                })
-                .collect(),
+            parameters: parameters_dto(&finding.parameters),
             explanation: finding.explanation.clone(),
             citation: (&finding.citation).into(),
         }
@@ -328,6 +399,8 @@ impl From<&ContentCheck> for ContentCheckDto {
             item: check.item.code().to_string(),
             satisfied: check.satisfied,
             where_possible: check.where_possible,
+            code: check.code.code().to_string(),
+            parameters: parameters_dto(&check.parameters),
             explanation: check.explanation.clone(),
             citation: (&check.citation).into(),
         }
@@ -340,6 +413,8 @@ impl From<&DualCriminalityFinding> for DualCriminalityDto {
             measure: finding.measure.code().to_string(),
             outcome: finding.outcome.code().to_string(),
             severity: finding.severity.code().to_string(),
+            code: finding.code.code().to_string(),
+            parameters: parameters_dto(&finding.parameters),
             explanation: finding.explanation.clone(),
             citation: (&finding.citation).into(),
         }
@@ -373,6 +448,8 @@ impl From<&DeadlineFinding> for DeadlineDto {
         DeadlineDto {
             kind: deadline.kind.code().to_string(),
             days: deadline.days,
+            code: deadline.code.code().to_string(),
+            parameters: parameters_dto(&deadline.parameters),
             explanation: deadline.explanation.clone(),
             citation: (&deadline.citation).into(),
         }
@@ -407,6 +484,8 @@ impl From<&Assessment> for AssessmentDto {
                     instrument_id: prevailing.instrument_id.clone(),
                     title: prevailing.title.clone(),
                     reason: prevailing.reason.clone(),
+                    reason_code: prevailing.reason_code.code().to_string(),
+                    reason_parameters: parameters_dto(&prevailing.reason_parameters),
                     citation: (&prevailing.citation).into(),
                 }),
             fallback: assessment.fallback.as_ref().map(FindingDto::from),
@@ -416,6 +495,8 @@ impl From<&Assessment> for AssessmentDto {
                 .map(|basis| MeasureBasisDto {
                     measure: basis.measure.code().to_string(),
                     instrument_id: basis.instrument_id.clone(),
+                    code: basis.code.code().to_string(),
+                    parameters: parameters_dto(&basis.parameters),
                     explanation: basis.explanation.clone(),
                 })
                 .collect(),
@@ -435,6 +516,8 @@ impl From<&Assessment> for AssessmentDto {
                         kind: channel.kind.code().to_string(),
                         usage: usage.to_string(),
                         measure,
+                        code: channel.code.code().to_string(),
+                        parameters: parameters_dto(&channel.parameters),
                         explanation: channel.explanation.clone(),
                         citation: (&channel.citation).into(),
                     }
@@ -452,6 +535,8 @@ impl From<&Assessment> for AssessmentDto {
                     languages: assessment.languages.languages.clone(),
                     basis: basis.to_string(),
                     citation,
+                    code: assessment.languages.code.code().to_string(),
+                    parameters: parameters_dto(&assessment.languages.parameters),
                     explanation: assessment.languages.explanation.clone(),
                 }
             },
@@ -484,5 +569,72 @@ impl From<&Assessment> for AssessmentDto {
             },
             highest_severity: assessment.highest_severity().code().to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{FindingCode, FindingKind, ParameterName, Severity};
+    use comity_domain::MeasureKind;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_nested_sentence_is_an_object_with_its_own_code_and_parameters() {
+        let reason = |provision: &str| {
+            Sentence::new(
+                FindingCode::OffenceNotListed,
+                vec![FindingParameter::new(ParameterName::Provision, provision)],
+            )
+        };
+        let dual = Sentence::new(
+            FindingCode::DualCriminalityListExceptionFails,
+            vec![
+                FindingParameter::new(ParameterName::Rule, "Required."),
+                FindingParameter::new(ParameterName::Measure, MeasureKind::SearchAndSeizure),
+                FindingParameter::new(
+                    ParameterName::Reasons,
+                    ParameterValue::Sentences(vec![reason("art. 1"), reason("art. 2")]),
+                ),
+                FindingParameter::new(ParameterName::Baseline, ParameterValue::Sentence(None)),
+            ],
+        );
+        let finding = Finding::new(
+            FindingKind::CoerciveWithoutDualCriminality,
+            Severity::Warning,
+            FindingCode::CoerciveWithoutDualCriminality,
+            vec![
+                FindingParameter::new(ParameterName::Measure, MeasureKind::SearchAndSeizure),
+                FindingParameter::new(ParameterName::Instrument, "MLAT"),
+                FindingParameter::new(ParameterName::DualCriminality, dual),
+            ],
+            Citation {
+                instrument_id: "mlat".into(),
+                article: "5".into(),
+                source_url: String::new(),
+            },
+        );
+        let wire = serde_json::to_value(FindingDto::from(&finding)).expect("json");
+        assert_eq!(wire["code"], "coercive-without-dual-criminality");
+        assert_eq!(
+            wire["parameters"]["dual_criminality"],
+            json!({
+                "code": "dual-criminality-list-exception-fails",
+                "parameters": {
+                    "rule": "Required.",
+                    "measure": "search_and_seizure",
+                    "reasons": [
+                        {"code": "offence-not-listed", "parameters": {"provision": "art. 1"}},
+                        {"code": "offence-not-listed", "parameters": {"provision": "art. 2"}},
+                    ],
+                },
+            })
+        );
+        assert!(
+            wire["explanation"]
+                .as_str()
+                .is_some_and(|text| text.ends_with("art. 2 is not a listed category."))
+        );
     }
 }
