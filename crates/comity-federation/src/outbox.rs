@@ -283,12 +283,10 @@ async fn start_due(
     held: &Held,
     deliveries: &mut tokio::task::JoinSet<()>,
 ) -> Result<bool, comity_app::AppError> {
-    let now = state.app.now();
     // A conversation out of step waits for its resynchronisation, which renumbers what
     // it holds.
     let out_of_step = state.app.held_conversations().await?;
-    let mut tx = state.app.store().begin().await?;
-    let peers = tx.peers_with_due_messages(now).await?;
+    let peers = state.app.peers_with_due_messages().await?;
     let mut saturated = !peers.is_empty();
     for peer in peers {
         let (room, under_way) = lanes.room(&peer);
@@ -297,8 +295,9 @@ async fn start_due(
         }
         // The oldest due messages include those under way: read past them.
         let limit = under_way + room * MAX_BATCH_ENVELOPES;
-        let due = tx
-            .due_messages_to(&peer, now, i64::try_from(limit).unwrap_or(i64::MAX))
+        let due = state
+            .app
+            .due_messages_to(&peer, i64::try_from(limit).unwrap_or(i64::MAX))
             .await?;
         let mut conversations: Vec<Vec<OutboxMessage>> = Vec::new();
         let mut index: HashMap<ConversationKey, usize> = HashMap::new();
@@ -348,7 +347,6 @@ async fn start_due(
             });
         }
     }
-    drop(tx);
     Ok(saturated)
 }
 
@@ -503,10 +501,7 @@ async fn hold_back(
     }
     let recheck_ms = i64::try_from(state.outbox.max_backoff_ms).unwrap_or(i64::MAX / 2);
     let until = Timestamp(state.app.now().millis().saturating_add(recheck_ms));
-    let mut tx = state.app.store().begin().await?;
-    tx.hold_outgoing(&message.message_id, until).await?;
-    tx.commit().await?;
-    Ok(())
+    state.app.hold_outgoing(&message.message_id, until).await
 }
 
 /// Records a receipt that refuses a message (never as delivery: an operator alert, the
@@ -560,7 +555,6 @@ async fn record_failure(
     error: &DeliveryError,
 ) -> Result<(), comity_app::AppError> {
     let now = state.app.now();
-    let mut tx = state.app.store().begin().await?;
     let age_ms = now.millis() - message.created_at.millis();
     let dead_after_ms = i64::try_from(state.outbox.dead_letter_after_secs)
         .unwrap_or(i64::MAX / 1000)
@@ -573,8 +567,10 @@ async fn record_failure(
             %error,
             "OPERATOR ALERT: message moved to dead letters"
         );
-        tx.mark_dead(&message.message_id, now, &error.to_string())
-            .await?;
+        state
+            .app
+            .mark_dead_letter(&message.message_id, &error.to_string())
+            .await
     } else {
         let delay = backoff(&state.outbox, message.attempts);
         let next =
@@ -586,11 +582,11 @@ async fn record_failure(
             ?delay,
             "delivery failed; will retry"
         );
-        tx.reschedule(&message.message_id, next, &error.to_string())
-            .await?;
+        state
+            .app
+            .reschedule_delivery(&message.message_id, next, &error.to_string())
+            .await
     }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Exponential backoff with full jitter: a random delay up to `initial * 2^attempts`,

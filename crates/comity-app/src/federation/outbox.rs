@@ -1,6 +1,9 @@
-//! What this node sent: the recipient's signed receipt closes an outgoing message.
+//! What this node sent: the recipient's signed receipt closes an outgoing message, and
+//! every other step the outbox sender records (what is due, a held-back message, a failed
+//! attempt) is a use case here, so the worker never opens a transaction of its own.
 
-use comity_store::Tx;
+use comity_domain::Timestamp;
+use comity_store::{OutboxMessage, Tx};
 
 use crate::{App, AppError};
 
@@ -31,6 +34,53 @@ impl App {
             return Ok(());
         };
         self.delivered(tx, &message).await?;
+        Ok(())
+    }
+
+    /// The peers that have outgoing messages due now.
+    pub async fn peers_with_due_messages(&self) -> Result<Vec<String>, AppError> {
+        let mut tx = self.store().begin().await?;
+        Ok(tx.peers_with_due_messages(self.now()).await?)
+    }
+
+    /// At most `limit` messages to `peer` due now, oldest first, in conversation order.
+    pub async fn due_messages_to(
+        &self,
+        peer: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, AppError> {
+        let mut tx = self.store().begin().await?;
+        Ok(tx.due_messages_to(peer, self.now(), limit).await?)
+    }
+
+    /// Keeps a message pending without counting an attempt until `until` (the recipient
+    /// does not accept its type yet).
+    pub async fn hold_outgoing(&self, message_id: &str, until: Timestamp) -> Result<(), AppError> {
+        let mut tx = self.store().begin().await?;
+        tx.hold_outgoing(message_id, until).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives up on a message: it becomes a dead letter, with the last error, for an
+    /// operator to look at and retry.
+    pub async fn mark_dead_letter(&self, message_id: &str, error: &str) -> Result<(), AppError> {
+        let mut tx = self.store().begin().await?;
+        tx.mark_dead(message_id, self.now(), error).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts a failed attempt and sets the next one.
+    pub async fn reschedule_delivery(
+        &self,
+        message_id: &str,
+        next: Timestamp,
+        error: &str,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store().begin().await?;
+        tx.reschedule(message_id, next, error).await?;
+        tx.commit().await?;
         Ok(())
     }
 }
