@@ -20,9 +20,10 @@ use comity_http::ApiError;
 use crate::FederationState;
 use crate::transport::{refuse, refuse_untrusted};
 
-/// Reads an envelope posted to `/federation/v1/messages` or `/federation/v1/resync`, at most
-/// [`comity_crypto::MAX_ENVELOPE_BYTES`], refusing an untrusted sender or key, or an
-/// envelope addressed to another node, as soon as its protected header has arrived.
+/// Reads an envelope posted to `/federation/v1/messages`, `/federation/v1/resync` or
+/// `/federation/v1/calls`, at most [`comity_crypto::MAX_ENVELOPE_BYTES`], refusing an
+/// untrusted sender or key, or an envelope addressed to another node, as soon as its
+/// protected header has arrived.
 pub(crate) async fn read_envelope(
     state: &FederationState,
     headers: &HeaderMap,

@@ -12,6 +12,9 @@
 //!   in one transaction and answered by one receipt each.
 //! - [`outbox`]: the background sender that delivers committed outbox messages in batches
 //!   per peer, conversations independent, with retries and dead letters.
+//! - [`calls`]: sealed questions answered in the response (`POST /federation/v1/calls`),
+//!   the registry of call handlers and [`calls::call`].
+//! - [`blobs`]: content-addressed blobs on disk, fetched in chunks with a call.
 //!
 //! The order of use is outbox → transport → identity, never back. What messages mean is
 //! decided in `comity_app` (the inbox and the use cases); this crate moves bytes and
@@ -19,6 +22,8 @@
 
 pub mod api;
 pub mod batch;
+pub mod blobs;
+pub mod calls;
 pub mod config;
 pub mod identity;
 mod intake;
@@ -49,6 +54,32 @@ pub struct FederationState {
     pub outbox: Arc<OutboxConfig>,
     /// How the node talks to peers.
     pub config: Arc<FederationConfig>,
+    /// The call types this node answers, and the questions it answered recently.
+    pub calls: Arc<calls::Calls>,
+    /// The blobs this node holds.
+    pub blobs: Arc<blobs::BlobStore>,
+}
+
+impl FederationState {
+    /// The federation's state for these use cases, keys and settings; blobs are kept
+    /// under the federation's data directory (in memory without one), and only the
+    /// built-in calls are answered until capabilities register theirs.
+    pub fn new(
+        app: App,
+        federation: Arc<Federation>,
+        outbox: OutboxConfig,
+        config: FederationConfig,
+    ) -> FederationState {
+        let blobs = blobs::BlobStore::new(federation.data_dir.as_deref());
+        FederationState {
+            app,
+            federation,
+            outbox: Arc::new(outbox),
+            config: Arc::new(config),
+            calls: Arc::new(calls::Calls::new()),
+            blobs: Arc::new(blobs),
+        }
+    }
 }
 
 impl axum::extract::FromRef<FederationState> for App {

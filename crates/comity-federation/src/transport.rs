@@ -151,7 +151,7 @@ impl Federation {
     }
 }
 
-/// The receive routes: envelopes, and key announcements.
+/// The receive routes: envelopes, calls, resynchronisation and key announcements.
 pub fn routes<S: Clone + Send + Sync + 'static>(state: FederationState) -> axum::Router<S> {
     axum::Router::new()
         .route(
@@ -169,6 +169,11 @@ pub fn routes<S: Clone + Send + Sync + 'static>(state: FederationState) -> axum:
             axum::routing::post(crate::batch::receive_batch).layer(
                 axum::extract::DefaultBodyLimit::max(crate::batch::MAX_BATCH_BYTES),
             ),
+        )
+        .route(
+            crate::calls::CALLS_PATH,
+            axum::routing::post(crate::calls::receive_call)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_ENVELOPE_BYTES)),
         )
         .route(
             KEYS_PATH,

@@ -143,18 +143,18 @@ impl Node {
             None => identity::TrustList::default(),
         };
         register_peer_authorities(&app, &trust).await?;
-        let federation = FederationState {
-            app: app.clone(),
-            federation: federation::Federation::new(
+        let federation = FederationState::new(
+            app.clone(),
+            federation::Federation::new(
                 keyring,
                 trust,
                 config.data_dir.clone(),
                 config.federation.allow_plain_http_loopback,
                 tls_certificate,
             ),
-            outbox: Arc::new(config.outbox.clone()),
-            config: Arc::new(config.federation.clone()),
-        };
+            config.outbox.clone(),
+            config.federation.clone(),
+        );
         // The effective public URL, so that cookies, origins and HSTS see what browsers see.
         let mut config = config;
         config.public_url = Some(public_url.clone());

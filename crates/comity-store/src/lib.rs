@@ -13,6 +13,7 @@
 //! a version, and an update that finds another version fails with [`StoreError::Conflict`].
 
 mod alerts;
+mod blob_references;
 mod migrations;
 mod outbox_hold;
 mod records;

@@ -7,6 +7,7 @@ use comity_domain::{
     Action, Actor, Authority, AuthorityKind, Case, Confidentiality, Origin, Request,
     RequestContent, RequestState, Role, Side, Timestamp, TransitionRecord, Urgency,
 };
+mod blob_references;
 mod migrations;
 mod rows;
 

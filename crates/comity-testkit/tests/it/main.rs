@@ -5,6 +5,7 @@ mod api;
 mod batches;
 mod browser;
 mod browser_security;
+mod calls;
 mod contract;
 mod federation;
 mod federation_keys;
