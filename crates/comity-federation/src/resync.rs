@@ -1,4 +1,4 @@
-//! Resynchronisation between two nodes (`docs/protocol.md`, section 10): each side states,
+//! Resynchronisation between two nodes (`docs/protocol.md`, section 11): each side states,
 //! per conversation, what it has applied of the other's messages and what it sent; the
 //! side that is behind catches up, and a real conflict is shown to both operators.
 //!
