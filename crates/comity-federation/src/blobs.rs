@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::FederationState;
 use crate::calls::{CallContext, CallError, CallRefusal};
+use crate::locks::lock;
 
 /// The call that fetches one chunk of a blob.
 pub const TYPE_BLOB_FETCH: &str = "comity.blob.fetch.v1";
@@ -197,7 +198,7 @@ impl BlobStore {
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(error) => Err(error.into()),
             },
-            Place::Memory(blobs) => Ok(lock(blobs)?.get(name).map(|bytes| bytes.len() as u64)),
+            Place::Memory(blobs) => Ok(lock(blobs).get(name).map(|bytes| bytes.len() as u64)),
         }
     }
 
@@ -214,7 +215,7 @@ impl BlobStore {
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(error) => Err(error.into()),
             },
-            Place::Memory(blobs) => Ok(lock(blobs)?.get(name).map(|bytes| bytes.to_vec())),
+            Place::Memory(blobs) => Ok(lock(blobs).get(name).map(|bytes| bytes.to_vec())),
         }
     }
 
@@ -238,7 +239,7 @@ impl BlobStore {
                 file.take(length as u64).read_to_end(&mut bytes)?;
                 Ok(Some(bytes))
             }
-            Place::Memory(blobs) => Ok(lock(blobs)?.get(name).map(|bytes| {
+            Place::Memory(blobs) => Ok(lock(blobs).get(name).map(|bytes| {
                 let start = usize::try_from(offset)
                     .unwrap_or(usize::MAX)
                     .min(bytes.len());
@@ -279,7 +280,7 @@ impl BlobStore {
         let target = std::mem::replace(&mut partial.target, PartialTarget::Unopened);
         match (target, &self.place) {
             (PartialTarget::Memory(bytes), Place::Memory(blobs)) => {
-                lock(blobs)?
+                lock(blobs)
                     .entry(*name)
                     .or_insert_with(|| std::sync::Arc::new(bytes));
                 Ok(())
@@ -301,12 +302,6 @@ impl BlobStore {
             _ => Err(std::io::Error::other("a blob written for another store").into()),
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, BlobError> {
-    mutex
-        .lock()
-        .map_err(|_| BlobError::Io(std::io::Error::other("blob store lock poisoned")))
 }
 
 /// Creates a directory (and its parents) readable by the node's owner only.

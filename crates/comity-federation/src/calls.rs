@@ -29,6 +29,7 @@ use comity_http::ApiError;
 use serde::{Deserialize, Serialize};
 
 use crate::FederationState;
+use crate::locks::{lock, read, write};
 use crate::transport::{
     COSE_MEDIA_TYPE, MAX_ERROR_ANSWER_BYTES, check_endpoint, open_from_peer, printable_excerpt,
     read_capped, refuse, refuse_untrusted,
@@ -84,11 +85,7 @@ pub struct Calls {
 
 impl std::fmt::Debug for Calls {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let types: Vec<String> = self
-            .handlers
-            .read()
-            .map(|handlers| handlers.keys().cloned().collect())
-            .unwrap_or_default();
+        let types: Vec<String> = read(&self.handlers).keys().cloned().collect();
         formatter
             .debug_struct("Calls")
             .field("types", &types)
@@ -123,31 +120,19 @@ impl Calls {
         F: Fn(CallContext, serde_json::Value) -> CallFuture + Send + Sync + 'static,
     {
         answer_type(call_type)?;
-        let mut handlers = self
-            .handlers
-            .write()
-            .map_err(|_| "call handlers lock poisoned".to_string())?;
-        handlers.insert(call_type.to_string(), Arc::new(handler));
+        write(&self.handlers).insert(call_type.to_string(), Arc::new(handler));
         Ok(())
     }
 
     /// The handler of a call type, if one is registered.
     fn handler(&self, call_type: &str) -> Option<CallHandler> {
-        self.handlers
-            .read()
-            .ok()
-            .and_then(|handlers| handlers.get(call_type).cloned())
+        read(&self.handlers).get(call_type).cloned()
     }
 
     /// Remembers a question's id; `Err` if it was answered within the window, or the
     /// window is full.
     fn remember(&self, message_id: MessageId, now_ms: i64) -> Result<(), ApiError> {
-        let mut window = self.answered.lock().map_err(|_| {
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "replay window lock poisoned".into(),
-            )
-        })?;
+        let mut window = lock(&self.answered);
         window.forget_before(now_ms);
         if window.seen.contains(&message_id) {
             return Err(refuse(

@@ -143,18 +143,14 @@ fn check_claimed_signer(
     state: &FederationState,
     claimed: &KeyAnnouncementPrefix,
 ) -> Result<(), ApiError> {
-    let known = state
-        .federation
-        .trust
-        .read()
-        .map(|trust| {
-            trust.peers().any(|peer| {
-                peer.keys
-                    .iter()
-                    .any(|key| key.keys.key_id() == claimed.signer_key_id)
-            })
+    let known = {
+        let trust = crate::locks::read(&state.federation.trust);
+        trust.peers().any(|peer| {
+            peer.keys
+                .iter()
+                .any(|key| key.keys.key_id() == claimed.signer_key_id)
         })
-        .unwrap_or(false);
+    };
     if known {
         return Ok(());
     }

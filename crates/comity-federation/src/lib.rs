@@ -27,6 +27,7 @@ pub mod calls;
 pub mod config;
 pub mod identity;
 mod intake;
+mod locks;
 pub mod outbox;
 pub mod resync;
 pub mod transport;

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::FederationState;
 use crate::batch::{MAX_BATCH_BYTES, MAX_BATCH_ENVELOPES};
 use crate::config::OutboxConfig;
+use crate::locks::lock;
 use crate::transport::DeliveryError;
 
 /// A delivery that reached the recipient: its signed receipt (base64) and, when the
@@ -120,72 +121,56 @@ struct LaneState {
 impl Lanes {
     /// Batches that may still start to `peer`, and messages under way to it.
     fn room(&self, peer: &str) -> (usize, usize) {
-        self.0
-            .lock()
-            .map(|lanes| {
-                let (batches, messages) = lanes.peers.get(peer).copied().unwrap_or((0, 0));
-                (BATCHES_PER_PEER.saturating_sub(batches), messages)
-            })
-            .unwrap_or((0, 0))
+        let lanes = lock(&self.0);
+        let (batches, messages) = lanes.peers.get(peer).copied().unwrap_or((0, 0));
+        (BATCHES_PER_PEER.saturating_sub(batches), messages)
     }
 
     fn is_claimed(&self, key: &ConversationKey) -> bool {
-        self.0
-            .lock()
-            .map(|lanes| lanes.conversations.contains(key))
-            .unwrap_or(true)
+        lock(&self.0).conversations.contains(key)
     }
 
     /// Claims a batch's conversations for `peer`.
     fn claim(&self, peer: &str, batch: &Batch) {
-        if let Ok(mut lanes) = self.0.lock() {
-            for conversation in &batch.conversations {
-                if let Some(first) = conversation.first() {
-                    lanes.conversations.insert(key_of(first));
-                }
+        let mut lanes = lock(&self.0);
+        for conversation in &batch.conversations {
+            if let Some(first) = conversation.first() {
+                lanes.conversations.insert(key_of(first));
             }
-            let entry = lanes.peers.entry(peer.to_string()).or_default();
-            entry.0 += 1;
-            entry.1 += batch.len();
         }
+        let entry = lanes.peers.entry(peer.to_string()).or_default();
+        entry.0 += 1;
+        entry.1 += batch.len();
     }
 
     fn release(&self, peer: &str, batch: &Batch) {
-        if let Ok(mut lanes) = self.0.lock() {
-            for conversation in &batch.conversations {
-                if let Some(first) = conversation.first() {
-                    lanes.conversations.remove(&key_of(first));
-                }
+        let mut lanes = lock(&self.0);
+        for conversation in &batch.conversations {
+            if let Some(first) = conversation.first() {
+                lanes.conversations.remove(&key_of(first));
             }
-            if let Some(entry) = lanes.peers.get_mut(peer) {
-                entry.0 = entry.0.saturating_sub(1);
-                entry.1 = entry.1.saturating_sub(batch.len());
-                if entry.0 == 0 {
-                    lanes.peers.remove(peer);
-                }
+        }
+        if let Some(entry) = lanes.peers.get_mut(peer) {
+            entry.0 = entry.0.saturating_sub(1);
+            entry.1 = entry.1.saturating_sub(batch.len());
+            if entry.0 == 0 {
+                lanes.peers.remove(peer);
             }
         }
     }
 
     fn takes_batches(&self, peer: &str) -> bool {
-        self.0
-            .lock()
-            .map(|lanes| {
-                lanes
-                    .no_batches
-                    .get(peer)
-                    .is_none_or(|until| *until <= tokio::time::Instant::now())
-            })
-            .unwrap_or(false)
+        lock(&self.0)
+            .no_batches
+            .get(peer)
+            .is_none_or(|until| *until <= tokio::time::Instant::now())
     }
 
     fn refuse_batches(&self, peer: &str) {
-        if let Ok(mut lanes) = self.0.lock() {
-            lanes.no_batches.insert(
-                peer.to_string(),
-                tokio::time::Instant::now() + NO_BATCHES_FOR,
-            );
-        }
+        lock(&self.0).no_batches.insert(
+            peer.to_string(),
+            tokio::time::Instant::now() + NO_BATCHES_FOR,
+        );
     }
 }
 
@@ -204,16 +189,11 @@ struct Held(Arc<Mutex<HashSet<String>>>);
 impl Held {
     /// Marks `message_id` held; `true` the first time.
     fn hold(&self, message_id: &str) -> bool {
-        self.0
-            .lock()
-            .map(|mut ids| ids.insert(message_id.to_string()))
-            .unwrap_or(false)
+        lock(&self.0).insert(message_id.to_string())
     }
 
     fn release(&self, message_id: &str) {
-        if let Ok(mut ids) = self.0.lock() {
-            ids.remove(message_id);
-        }
+        lock(&self.0).remove(message_id);
     }
 }
 

@@ -32,6 +32,7 @@ use comity_http::ApiError;
 
 use crate::FederationState;
 use crate::identity::{Keyring, Peer, PeerEntry, PendingKey, TrustList};
+use crate::locks::{read, write};
 use crate::outbox::Settled;
 
 /// The path peers post envelopes to.
@@ -98,23 +99,17 @@ impl Federation {
 
     /// The current keys.
     pub fn keys(&self) -> Arc<NodeKeys> {
-        match self.keyring.read() {
-            Ok(keyring) => keyring.current.clone(),
-            Err(poisoned) => poisoned.into_inner().current.clone(),
-        }
+        read(&self.keyring).current.clone()
     }
 
     /// Since when the current keys are in use, milliseconds since the epoch.
     pub fn keys_since_ms(&self) -> i64 {
-        self.keyring
-            .read()
-            .map(|keyring| keyring.since_ms)
-            .unwrap_or(0)
+        read(&self.keyring).since_ms
     }
 
     /// The keys (current or retired) an envelope was sealed to, by key id.
     pub(crate) fn keys_for(&self, key_id: &str) -> Option<Arc<NodeKeys>> {
-        let keyring = self.keyring.read().ok()?;
+        let keyring = read(&self.keyring);
         std::iter::once(&keyring.current)
             .chain(keyring.previous.iter())
             .find(|keys| keys.key_id() == key_id)
@@ -124,13 +119,12 @@ impl Federation {
     /// The HTTP client for one peer. There is no fallback: a peer whose pinned
     /// certificate cannot be read is not reached at all.
     pub(crate) fn client_for(&self, node_id: &str) -> Result<reqwest::Client, String> {
-        let clients = self
-            .peer_clients
-            .read()
-            .map_err(|_| "peer clients lock poisoned".to_string())?;
-        clients.get(node_id).cloned().ok_or_else(|| {
-            format!("no HTTP client for {node_id}: its pinned TLS certificate is unreadable")
-        })
+        read(&self.peer_clients)
+            .get(node_id)
+            .cloned()
+            .ok_or_else(|| {
+                format!("no HTTP client for {node_id}: its pinned TLS certificate is unreadable")
+            })
     }
 
     /// This node's recovery public key, published in its peer entry, if it has one.
@@ -144,10 +138,7 @@ impl Federation {
 
     /// A copy of one peer's entry.
     pub fn peer(&self, node_id: &str) -> Option<Peer> {
-        self.trust
-            .read()
-            .ok()
-            .and_then(|trust| trust.peer(node_id).cloned())
+        read(&self.trust).peer(node_id).cloned()
     }
 }
 
@@ -556,10 +547,7 @@ pub enum PeerError {
 fn write_trust(
     federation: &Federation,
 ) -> Result<std::sync::RwLockWriteGuard<'_, TrustList>, PeerError> {
-    federation
-        .trust
-        .write()
-        .map_err(|_| PeerError::Failed("trust list lock poisoned".into()))
+    Ok(write(&federation.trust))
 }
 
 /// Saves the trust list (when the node has a data directory) and gives every peer an
@@ -570,9 +558,7 @@ fn save_and_refresh(federation: &Federation, trust: &TrustList) -> Result<(), Pe
             .save(dir)
             .map_err(|error| PeerError::Failed(error.to_string()))?;
     }
-    if let Ok(mut clients) = federation.peer_clients.write() {
-        *clients = peer_clients(trust);
-    }
+    *write(&federation.peer_clients) = peer_clients(trust);
     Ok(())
 }
 
@@ -683,16 +669,14 @@ pub fn remove_peer(state: &FederationState, node_id: &str) -> Result<(), PeerErr
 
 /// A copy of the trust list: every peer's entry, and the keys waiting for confirmation.
 pub fn trust_snapshot(federation: &Federation) -> (Vec<PeerEntry>, Vec<PendingKey>) {
-    match federation.trust.read() {
-        Ok(trust) => (
-            trust
-                .peers()
-                .filter_map(|peer| trust.entry(&peer.node_id))
-                .collect(),
-            trust.pending_keys().to_vec(),
-        ),
-        Err(_) => (Vec::new(), Vec::new()),
-    }
+    let trust = read(&federation.trust);
+    (
+        trust
+            .peers()
+            .filter_map(|peer| trust.entry(&peer.node_id))
+            .collect(),
+        trust.pending_keys().to_vec(),
+    )
 }
 
 /// An operator of this node confirms a key a peer announced, giving the fingerprint the
@@ -960,20 +944,15 @@ async fn rotate(
             .map_err(|error| error.to_string())?;
     }
     {
-        let mut keyring = federation
-            .keyring
-            .write()
-            .map_err(|_| "keyring lock poisoned".to_string())?;
+        let mut keyring = write(&federation.keyring);
         keyring.previous.push(old);
         keyring.current = new.clone();
         keyring.since_ms = now;
     }
-    if let Ok(mut last) = federation.last_announcement.write() {
-        *last = Some(StoredAnnouncement {
-            announcement,
-            recovery_signature,
-        });
-    }
+    *write(&federation.last_announcement) = Some(StoredAnnouncement {
+        announcement,
+        recovery_signature,
+    });
     let report = announce(state).await;
     Ok(RotationReport {
         key_id: new.key_id().to_string(),
@@ -1007,19 +986,11 @@ pub async fn announce_keys(state: &FederationState) -> (Vec<String>, Vec<(String
 /// recovery key, and is sent as it is.
 fn fresh_announcement(state: &FederationState) -> Option<StoredAnnouncement> {
     let federation = &state.federation;
-    let stored = federation
-        .last_announcement
-        .read()
-        .ok()
-        .and_then(|last| last.clone())?;
+    let stored = read(&federation.last_announcement).clone()?;
     if stored.recovery_signature.is_some() {
         return Some(stored);
     }
-    let signer = federation
-        .keyring
-        .read()
-        .ok()
-        .and_then(|keyring| keyring.previous.last().cloned())?;
+    let signer = read(&federation.keyring).previous.last().cloned()?;
     let Ok(mut announced) = comity_crypto::KeyAnnouncement::verify(
         &stored.announcement,
         signer.public_identity().signing_key_bytes(),
@@ -1043,9 +1014,7 @@ fn fresh_announcement(state: &FederationState) -> Option<StoredAnnouncement> {
         announcement: resigned,
         recovery_signature: None,
     };
-    if let Ok(mut last) = federation.last_announcement.write() {
-        *last = Some(fresh.clone());
-    }
+    *write(&federation.last_announcement) = Some(fresh.clone());
     Some(fresh)
 }
 
@@ -1055,11 +1024,7 @@ pub async fn announce(state: &FederationState) -> AnnouncementReport {
     let Some(stored) = fresh_announcement(state) else {
         return AnnouncementReport::default();
     };
-    let peers: Vec<Peer> = federation
-        .trust
-        .read()
-        .map(|trust| trust.peers().cloned().collect())
-        .unwrap_or_default();
+    let peers: Vec<Peer> = read(&federation.trust).peers().cloned().collect();
     let mut report = AnnouncementReport::default();
     for peer in peers {
         if let Err(error) = check_endpoint(&peer.endpoint, federation.allow_plain_http_loopback) {
@@ -1218,12 +1183,7 @@ async fn receive_key_announcement(
 ) -> Result<StatusCode, ApiError> {
     let body: Bytes = crate::intake::read_key_announcement(&state, &headers, body).await?;
     let now = state.app.now().millis();
-    let peers: Vec<Peer> = state
-        .federation
-        .trust
-        .read()
-        .map(|trust| trust.peers().cloned().collect())
-        .unwrap_or_default();
+    let peers: Vec<Peer> = read(&state.federation.trust).peers().cloned().collect();
     let verified = peers.iter().find_map(|peer| {
         peer.keys.iter().find_map(|key| {
             comity_crypto::KeyAnnouncement::verify(&body, key.keys.signing_key_bytes())
@@ -1326,11 +1286,7 @@ fn change_trust(
     change: impl FnOnce(&mut TrustList, &mut PeerEntry),
 ) -> Result<(), ApiError> {
     let failed = |message: String| refuse(StatusCode::INTERNAL_SERVER_ERROR, message);
-    let mut trust = state
-        .federation
-        .trust
-        .write()
-        .map_err(|_| failed("trust list lock poisoned".into()))?;
+    let mut trust = write(&state.federation.trust);
     let Some(mut entry) = trust.entry(node_id) else {
         return Err(refuse(StatusCode::FORBIDDEN, "unknown node".into()));
     };
