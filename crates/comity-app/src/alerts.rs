@@ -10,6 +10,8 @@ use crate::{App, AppError, Principal};
 
 /// The largest page an operator view returns.
 pub const MAX_PER_PAGE: u32 = 200;
+/// The highest page number asked for (a list longer than this is read with a filter).
+pub const MAX_PAGE: u32 = 1_000_000;
 
 /// One page of a list: `page` from 1, `per_page` from 1 to [`MAX_PER_PAGE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +36,11 @@ impl Page {
     pub fn new(page: Option<u32>, per_page: Option<u32>) -> Result<Page, AppError> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(Page::default().per_page);
-        if page == 0 {
-            return Err(AppError::invalid("page", "pages are numbered from 1"));
+        if page == 0 || page > MAX_PAGE {
+            return Err(AppError::invalid(
+                "page",
+                format!("pages are numbered from 1 to {MAX_PAGE}"),
+            ));
         }
         if per_page == 0 || per_page > MAX_PER_PAGE {
             return Err(AppError::invalid(

@@ -182,6 +182,7 @@ pub async fn list_requests(
     let case_id = params
         .case_id
         .as_deref()
+        .filter(|text| !text.is_empty())
         .map(|text| comity_app::ids::id_in_field("case_id", text))
         .transpose()?;
     let listed = state

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use comity_app::alerts::Page;
 use comity_domain::Role;
-use comity_store::AlertRecord;
+use comity_store::{AlertRecord, InboxStatus, OutboxStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,8 +17,7 @@ use comity_http::ApiError;
 use comity_http::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
 
 pub use comity_http::operator_views::{
-    InboxEntryView, OutboxEntryView, inbox_entry_view, inbox_status, outbox_entry_view,
-    outbox_status,
+    InboxEntryView, OutboxEntryView, inbox_entry_view, outbox_entry_view,
 };
 
 /// The operator routes, nested under `/api/v1`.
@@ -41,23 +40,63 @@ pub struct AlertParams {
     #[serde(default)]
     pub all: bool,
     /// Page, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u32>,
     /// Rows per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
-/// Which messages, and which page.
+/// An outgoing message's status, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatusFilter {
+    /// Waiting to be sent, or to be sent again.
+    Pending,
+    /// Delivered, with a receipt accepting it.
+    Delivered,
+    /// Given up: a dead letter.
+    Dead,
+    /// The recipient signed for it but refused it.
+    Rejected,
+}
+
+/// A received message's status, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxStatusFilter {
+    /// Waiting for its predecessor.
+    Waiting,
+    /// Took effect.
+    Applied,
+    /// Could not take effect.
+    Rejected,
+}
+
+/// Which outgoing messages, and which page.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct MessageParams {
-    /// Only this status (outbox: `pending`, `delivered`, `dead`, `rejected`; inbox:
-    /// `waiting`, `applied`, `rejected`).
-    pub status: Option<String>,
+pub struct OutboxParams {
+    /// Only this status.
+    pub status: Option<OutboxStatusFilter>,
     /// Page, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u32>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// Which received messages, and which page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InboxParams {
+    /// Only this status.
+    pub status: Option<InboxStatusFilter>,
+    /// Page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u32>,
     /// Rows per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -219,15 +258,20 @@ pub async fn acknowledge_alert(
 }
 
 /// Outgoing messages with their receipts' outcomes, newest first (node operators).
-#[utoipa::path(get, path = "/api/v1/federation/outbox", params(MessageParams),
+#[utoipa::path(get, path = "/api/v1/federation/outbox", params(OutboxParams),
     responses((status = 200, description = "A page of the outbox", body = OutboxPage), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn outbox(
     State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
-    ApiQuery(params): ApiQuery<MessageParams>,
+    ApiQuery(params): ApiQuery<OutboxParams>,
 ) -> Result<Json<OutboxPage>, ApiError> {
     let page = Page::new(params.page, params.per_page)?;
-    let status = outbox_status(params.status.as_deref())?;
+    let status = params.status.map(|status| match status {
+        OutboxStatusFilter::Pending => OutboxStatus::Pending,
+        OutboxStatusFilter::Delivered => OutboxStatus::Delivered,
+        OutboxStatusFilter::Dead => OutboxStatus::Dead,
+        OutboxStatusFilter::Rejected => OutboxStatus::Rejected,
+    });
     let entries = state.app.outbox_view(&principal, status, page).await?;
     Ok(Json(OutboxPage {
         items: entries.iter().map(outbox_entry_view).collect(),
@@ -238,15 +282,19 @@ pub async fn outbox(
 
 /// Received messages, waiting, applied or rejected with the reason, newest first (node
 /// operators).
-#[utoipa::path(get, path = "/api/v1/federation/inbox", params(MessageParams),
+#[utoipa::path(get, path = "/api/v1/federation/inbox", params(InboxParams),
     responses((status = 200, description = "A page of the inbox", body = InboxPage), (status = 403, body = comity_wire::Problem), (status = 422, body = comity_wire::Problem)), security(("bearer" = [])))]
 pub async fn inbox(
     State(state): State<FederationState>,
     Authenticated(principal): Authenticated,
-    ApiQuery(params): ApiQuery<MessageParams>,
+    ApiQuery(params): ApiQuery<InboxParams>,
 ) -> Result<Json<InboxPage>, ApiError> {
     let page = Page::new(params.page, params.per_page)?;
-    let status = inbox_status(params.status.as_deref())?;
+    let status = params.status.map(|status| match status {
+        InboxStatusFilter::Waiting => InboxStatus::Waiting,
+        InboxStatusFilter::Applied => InboxStatus::Applied,
+        InboxStatusFilter::Rejected => InboxStatus::Rejected,
+    });
     let messages = state.app.inbox_view(&principal, status, page).await?;
     Ok(Json(InboxPage {
         items: messages.iter().map(inbox_entry_view).collect(),
