@@ -179,12 +179,15 @@ pub async fn list_requests(
         .map(|code| code.parse::<RequestState>())
         .transpose()
         .map_err(|error| comity_app::AppError::invalid("state", error.to_string()))?;
-    let case_id = params
-        .case_id
-        .as_deref()
-        .filter(|text| !text.is_empty())
-        .map(|text| comity_app::ids::id_in_field("case_id", text))
-        .transpose()?;
+    // A case id no case can have (empty, or with white space) filters nothing and
+    // matches nothing, as an unknown one does.
+    let case_id = match params.case_id.as_deref().filter(|text| !text.is_empty()) {
+        None => None,
+        Some(text) => match comity_domain::CaseId::parse(text) {
+            Ok(case_id) => Some(case_id),
+            Err(_) => return Ok(Json(Vec::new())),
+        },
+    };
     let listed = state
         .app
         .list_requests(

@@ -48,6 +48,7 @@ use comity_federation::api::{self as federation_api, operations as federation_op
         comity_wire::Problem, comity_wire::RequestContentDto, comity_wire::content::OffenceDto,
         comity_wire::content::MeasureDto, comity_wire::content::PersonDto,
         comity_wire::content::AttachmentDto, federation_api::KeyRotationView, federation_api::AnnouncementFailure,
+        federation_ops::OutboxStatusFilter, federation_ops::InboxStatusFilter,
         peers::PeerView, peers::PeerKeyView, peers::PendingKeyView, peers::PeerAddInput,
         peers::PeerAddedView, peers::PeerUpdateInput, peers::KeyAcceptInput,
         peers::KeyRecoveryInput, crate::identity::PeerEntry, crate::identity::PeerAuthority,
