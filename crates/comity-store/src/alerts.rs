@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::records::{InboxMessage, InboxStatus, OutboxMessage, OutboxStatus};
+use crate::tx::{Columns, Record, select};
 use crate::{StoreError, Tx};
 
 /// Something an operator must look at.
@@ -63,9 +64,6 @@ const ALERT_COLUMNS: &str = "id, kind, peer_node, conversation_id, message, rais
 const ENTRY_COLUMNS: &str = "message_id, recipient_node, conversation_id, sequence, message_type, \
     in_reply_to, body, status, attempts, next_attempt_at, created_at, last_error, receipt, \
     receipt_outcome, rejection_reason, finished_at";
-
-const INBOX_COLUMNS: &str = "message_id, sender_node, conversation_id, sequence, message_type, body, \
-    envelope, status, received_at, outcome";
 
 impl Tx {
     // --- alerts --------------------------------------------------------------------
@@ -296,13 +294,8 @@ impl Tx {
         &mut self,
         message_id: &str,
     ) -> Result<Option<OutboxEntry>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE message_id = $1"
-        ))
-        .bind(message_id)
-        .fetch_optional(self.connection())
-        .await?;
-        row.map(|row| entry_from_row(&row)).transpose()
+        let sql = select::<OutboxEntry>("WHERE message_id = $1");
+        self.one(sqlx::query(&sql).bind(message_id)).await
     }
 
     // --- operator views ------------------------------------------------------------
@@ -314,30 +307,24 @@ impl Tx {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows = match status {
+        const ORDER: &str = "ORDER BY created_at DESC, message_id DESC";
+        match status {
             Some(status) => {
-                sqlx::query(&format!(
-                    "SELECT {ENTRY_COLUMNS} FROM outbox WHERE status = $1 \
-                     ORDER BY created_at DESC, message_id DESC LIMIT $2 OFFSET $3"
-                ))
-                .bind(status.code())
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(self.connection())
-                .await?
+                let sql =
+                    select::<OutboxEntry>(&format!("WHERE status = $1 {ORDER} LIMIT $2 OFFSET $3"));
+                self.all(
+                    sqlx::query(&sql)
+                        .bind(status.code())
+                        .bind(limit)
+                        .bind(offset),
+                )
+                .await
             }
             None => {
-                sqlx::query(&format!(
-                    "SELECT {ENTRY_COLUMNS} FROM outbox \
-                     ORDER BY created_at DESC, message_id DESC LIMIT $1 OFFSET $2"
-                ))
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(self.connection())
-                .await?
+                let sql = select::<OutboxEntry>(&format!("{ORDER} LIMIT $1 OFFSET $2"));
+                self.all(sqlx::query(&sql).bind(limit).bind(offset)).await
             }
-        };
-        rows.iter().map(entry_from_row).collect()
+        }
     }
 
     /// Received messages, newest first, optionally in one status: one page.
@@ -347,30 +334,25 @@ impl Tx {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<InboxMessage>, StoreError> {
-        let rows = match status {
+        const ORDER: &str = "ORDER BY received_at DESC, message_id DESC";
+        match status {
             Some(status) => {
-                sqlx::query(&format!(
-                    "SELECT {INBOX_COLUMNS} FROM inbox WHERE status = $1 \
-                     ORDER BY received_at DESC, message_id DESC LIMIT $2 OFFSET $3"
-                ))
-                .bind(status.code())
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(self.connection())
-                .await?
+                let sql = select::<InboxMessage>(&format!(
+                    "WHERE status = $1 {ORDER} LIMIT $2 OFFSET $3"
+                ));
+                self.all(
+                    sqlx::query(&sql)
+                        .bind(status.code())
+                        .bind(limit)
+                        .bind(offset),
+                )
+                .await
             }
             None => {
-                sqlx::query(&format!(
-                    "SELECT {INBOX_COLUMNS} FROM inbox \
-                     ORDER BY received_at DESC, message_id DESC LIMIT $1 OFFSET $2"
-                ))
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(self.connection())
-                .await?
+                let sql = select::<InboxMessage>(&format!("{ORDER} LIMIT $1 OFFSET $2"));
+                self.all(sqlx::query(&sql).bind(limit).bind(offset)).await
             }
-        };
-        rows.iter().map(inbox_from_row).collect()
+        }
     }
 
     // --- resynchronisation ---------------------------------------------------------
@@ -382,15 +364,12 @@ impl Tx {
         conversation_id: &str,
         peer_node: &str,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE conversation_id = $1 AND recipient_node = $2 \
-             ORDER BY sequence, created_at, message_id"
-        ))
-        .bind(conversation_id)
-        .bind(peer_node)
-        .fetch_all(self.connection())
-        .await?;
-        rows.iter().map(entry_from_row).collect()
+        let sql = select::<OutboxEntry>(
+            "WHERE conversation_id = $1 AND recipient_node = $2 \
+             ORDER BY sequence, created_at, message_id",
+        );
+        self.all(sqlx::query(&sql).bind(conversation_id).bind(peer_node))
+            .await
     }
 
     /// Every message received from `peer_node` in a conversation, by sequence (then by
@@ -400,15 +379,12 @@ impl Tx {
         conversation_id: &str,
         peer_node: &str,
     ) -> Result<Vec<InboxMessage>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INBOX_COLUMNS} FROM inbox WHERE conversation_id = $1 AND sender_node = $2 \
-             ORDER BY sequence, received_at, message_id"
-        ))
-        .bind(conversation_id)
-        .bind(peer_node)
-        .fetch_all(self.connection())
-        .await?;
-        rows.iter().map(inbox_from_row).collect()
+        let sql = select::<InboxMessage>(
+            "WHERE conversation_id = $1 AND sender_node = $2 \
+             ORDER BY sequence, received_at, message_id",
+        );
+        self.all(sqlx::query(&sql).bind(conversation_id).bind(peer_node))
+            .await
     }
 
     /// When each message of `peer_node` in a conversation took effect here, by message id.
@@ -522,14 +498,6 @@ impl Tx {
     }
 }
 
-fn corrupt(table: &'static str, column: &'static str, reason: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        table,
-        column,
-        reason: reason.to_string(),
-    }
-}
-
 fn alert_from_row(row: &AnyRow) -> Result<AlertRecord, StoreError> {
     let acknowledged_at: Option<i64> = row.try_get("acknowledged_at")?;
     Ok(AlertRecord {
@@ -553,45 +521,18 @@ fn out_of_step_from_row(row: &AnyRow) -> Result<OutOfStep, StoreError> {
     })
 }
 
-fn entry_from_row(row: &AnyRow) -> Result<OutboxEntry, StoreError> {
-    let status: String = row.try_get("status")?;
-    let finished_at: Option<i64> = row.try_get("finished_at")?;
-    Ok(OutboxEntry {
-        message: OutboxMessage {
-            message_id: row.try_get("message_id")?,
-            recipient_node: row.try_get("recipient_node")?,
-            conversation_id: row.try_get("conversation_id")?,
-            sequence: row.try_get("sequence")?,
-            message_type: row.try_get("message_type")?,
-            in_reply_to: row.try_get("in_reply_to")?,
-            body: row.try_get("body")?,
-            status: OutboxStatus::parse(&status)
-                .ok_or_else(|| corrupt("outbox", "status", format!("unknown `{status}`")))?,
-            attempts: row.try_get("attempts")?,
-            next_attempt_at: Timestamp(row.try_get("next_attempt_at")?),
-            created_at: Timestamp(row.try_get("created_at")?),
-            last_error: row.try_get("last_error")?,
-            receipt: row.try_get("receipt")?,
-        },
-        receipt_outcome: row.try_get("receipt_outcome")?,
-        rejection_reason: row.try_get("rejection_reason")?,
-        finished_at: finished_at.map(Timestamp),
-    })
-}
+/// An outgoing message read with what its receipt said: the outbox's own columns through
+/// [`OutboxMessage`]'s reader, then the three this module adds.
+impl Record for OutboxEntry {
+    const TABLE: &'static str = "outbox";
+    const COLUMNS: &'static str = ENTRY_COLUMNS;
 
-fn inbox_from_row(row: &AnyRow) -> Result<InboxMessage, StoreError> {
-    let status: String = row.try_get("status")?;
-    Ok(InboxMessage {
-        message_id: row.try_get("message_id")?,
-        sender_node: row.try_get("sender_node")?,
-        conversation_id: row.try_get("conversation_id")?,
-        sequence: row.try_get("sequence")?,
-        message_type: row.try_get("message_type")?,
-        body: row.try_get("body")?,
-        envelope: row.try_get("envelope")?,
-        status: InboxStatus::parse(&status)
-            .ok_or_else(|| corrupt("inbox", "status", format!("unknown `{status}`")))?,
-        received_at: Timestamp(row.try_get("received_at")?),
-        outcome: row.try_get("outcome")?,
-    })
+    fn read(row: &Columns<'_>) -> Result<Self, StoreError> {
+        Ok(OutboxEntry {
+            message: OutboxMessage::read(row)?,
+            receipt_outcome: row.optional_text("receipt_outcome")?,
+            rejection_reason: row.optional_text("rejection_reason")?,
+            finished_at: row.optional_time("finished_at")?,
+        })
+    }
 }
