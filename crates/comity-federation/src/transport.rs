@@ -544,12 +544,6 @@ pub enum PeerError {
     Failed(String),
 }
 
-fn write_trust(
-    federation: &Federation,
-) -> Result<std::sync::RwLockWriteGuard<'_, TrustList>, PeerError> {
-    Ok(write(&federation.trust))
-}
-
 /// Saves the trust list (when the node has a data directory) and gives every peer an
 /// HTTP client for its current endpoint and pinned certificate.
 fn save_and_refresh(federation: &Federation, trust: &TrustList) -> Result<(), PeerError> {
@@ -588,7 +582,7 @@ pub async fn add_peer_checked(
     check_endpoint(&entry.endpoint, state.federation.allow_plain_http_loopback)
         .map_err(|error| invalid("endpoint")(error.to_string()))?;
     let (peer, changes) = {
-        let mut trust = write_trust(&state.federation)?;
+        let mut trust = write(&state.federation.trust);
         let changes = if move_authorities {
             trust
                 .insert_moving(entry.clone())
@@ -636,7 +630,7 @@ pub fn update_peer(
             message: format!("not a PEM certificate: {error}"),
         })?;
     }
-    let mut trust = write_trust(&state.federation)?;
+    let mut trust = write(&state.federation.trust);
     let mut entry = trust
         .entry(node_id)
         .ok_or_else(|| PeerError::NotFound(format!("peer {node_id}")))?;
@@ -660,7 +654,7 @@ pub fn update_peer(
 /// Removes a peer from the trust list at once: nothing more is sent to it or accepted
 /// from it. Its authorities stay in the registry, unreachable until a peer hosts them.
 pub fn remove_peer(state: &FederationState, node_id: &str) -> Result<(), PeerError> {
-    let mut trust = write_trust(&state.federation)?;
+    let mut trust = write(&state.federation.trust);
     if !trust.remove(node_id) {
         return Err(PeerError::NotFound(format!("peer {node_id}")));
     }
@@ -694,7 +688,7 @@ pub fn accept_pending_key(
             message: "a key fingerprint is 64 hexadecimal digits (separators `:` allowed)".into(),
         })?;
     let now = state.app.now().millis();
-    let mut trust = write_trust(&state.federation)?;
+    let mut trust = write(&state.federation.trust);
     let waiting: Vec<PendingKey> = trust
         .pending_keys()
         .iter()
