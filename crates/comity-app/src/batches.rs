@@ -1,13 +1,18 @@
 //! Group commit for the federation: a batch of incoming messages accepted in one
 //! transaction, and a batch of receipts recorded in one transaction.
 //!
-//! Each message or receipt goes through exactly the logic of its one-at-a-time use case
-//! ([`App::accept_incoming`], [`App::record_receipt`]), in the order given, so duplicates,
-//! waiting messages and conversation order behave the same; only the commits are shared.
+//! Each message goes through exactly the logic of its one-at-a-time use case
+//! ([`App::accept_incoming`]), in the order given, so duplicates, waiting messages and
+//! conversation order behave the same; what the messages share is the commit, one read of
+//! the sender's waiting conversations and one statement marking them applied. Receipts
+//! are marked delivered in one statement, then each message's capability records what
+//! its delivery means, in the receipts' order, as [`App::record_receipt`] does for one.
 //! A message that cannot take effect is recorded as rejected on its own and the others
 //! still commit; a storage failure rolls back the whole batch (the sender retries it).
 
-use crate::federation::{InboundOutcome, IncomingMessage};
+use std::collections::{HashMap, HashSet};
+
+use crate::federation::{Applying, InboundOutcome, IncomingMessage};
 use crate::{App, AppError};
 
 impl App {
@@ -18,10 +23,15 @@ impl App {
         messages: &[IncomingMessage],
     ) -> Result<Vec<InboundOutcome>, AppError> {
         let mut tx = self.store().begin().await?;
+        let mut applying = Applying::default();
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {
-            outcomes.push(self.accept_incoming_in(&mut tx, message).await?);
+            outcomes.push(
+                self.accept_incoming_in(&mut tx, &mut applying, message)
+                    .await?,
+            );
         }
+        applying.finish(&mut tx, self.now()).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -34,14 +44,27 @@ impl App {
             return Ok(());
         }
         let mut tx = self.store().begin().await?;
-        for (message_id, receipt) in receipts {
-            match self.record_receipt_in(&mut tx, message_id, receipt).await {
-                Ok(()) => {}
-                Err(AppError::NotFound(what)) => {
-                    tracing::warn!(%what, "receipt for an unknown outgoing message skipped");
+        let mut delivered = tx.mark_all_delivered(receipts, self.now()).await?;
+        // Each capability hears of its deliveries in the order the receipts came.
+        let position: HashMap<&str, usize> = receipts
+            .iter()
+            .enumerate()
+            .map(|(index, (message_id, _))| (message_id.as_str(), index))
+            .collect();
+        delivered.sort_by_key(|(message_id, _)| position.get(message_id.as_str()).copied());
+        if delivered.len() < receipts.len() {
+            // Delivered before (a duplicate receipt), or not ours at all.
+            let newly: HashSet<&str> = delivered.iter().map(|(id, _)| id.as_str()).collect();
+            for (message_id, _) in receipts {
+                if !newly.contains(message_id.as_str())
+                    && tx.outbox_message(message_id).await?.is_none()
+                {
+                    tracing::warn!(%message_id, "receipt for an unknown outgoing message skipped");
                 }
-                Err(error) => return Err(error),
             }
+        }
+        for (_, message) in &delivered {
+            self.delivered(&mut tx, message).await?;
         }
         tx.commit().await?;
         Ok(())

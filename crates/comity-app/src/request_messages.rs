@@ -210,14 +210,18 @@ impl App {
                 authority: content.requesting_authority.clone(),
             });
         }
-        if tx.request(&request_id, Side::Requested).await?.is_some() {
+        let held_sides: Vec<Side> = tx
+            .request_sides(&request_id)
+            .await?
+            .iter()
+            .map(|copy| copy.side)
+            .collect();
+        if held_sides.contains(&Side::Requested) {
             return reject(RequestRejection::AlreadyReceived(request_id));
         }
         // Only this node's own outgoing request may share the id of an incoming copy
         // (both authorities hosted here): a peer cannot take over an id in use here.
-        if sender_node != self.node_id()
-            && tx.request(&request_id, Side::Requesting).await?.is_some()
-        {
+        if sender_node != self.node_id() && held_sides.contains(&Side::Requesting) {
             return reject(RequestRejection::IdInUse(request_id));
         }
         let now = self.now();

@@ -1019,7 +1019,7 @@ impl App {
     /// The conversations out of step with each peer, to hold their outgoing messages
     /// back until a resynchronisation.
     pub async fn held_conversations(&self) -> Result<HashSet<(String, String)>, AppError> {
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.store().read().await?;
         Ok(tx
             .all_out_of_step()
             .await?

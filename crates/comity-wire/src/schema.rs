@@ -400,16 +400,18 @@ fn optional_role_schema() -> RefOr<Schema> {
     nullable(codes(Role::ALL, Role::code))
 }
 
-/// Role codes (at least one).
+/// Role codes (at least one, each once).
 pub fn roles() -> RefOr<Schema> {
-    described(roles_schema(), "Role codes (at least one).")
+    described(roles_schema(), "Role codes (at least one, each once).")
 }
 
 fn roles_schema() -> RefOr<Schema> {
+    // A set: each role at most once, so never more entries than there are roles.
     ArrayBuilder::new()
         .items(codes(Role::ALL, Role::code))
         .min_items(Some(1))
-        .max_items(Some(MAX_LIST_LEN))
+        .max_items(Some(Role::ALL.len()))
+        .unique_items(true)
         .into()
 }
 

@@ -220,7 +220,7 @@ async fn wait_until_delivered(
     let started = Instant::now();
     loop {
         let delivered = {
-            let mut tx = sender.app().store().begin().await?;
+            let mut tx = sender.app().store().read().await?;
             tx.count_outbox(OutboxStatus::Delivered).await?
         };
         if usize::try_from(delivered)? >= expected {

@@ -44,9 +44,13 @@ fn parse_roles(codes: &[String]) -> Result<Vec<Role>, AppError> {
         let role: Role = code.parse().map_err(|error: comity_domain::UnknownCode| {
             AppError::invalid(format!("roles[{index}]"), error.to_string())
         })?;
-        if !roles.contains(&role) {
-            roles.push(role);
+        if roles.contains(&role) {
+            return Err(AppError::invalid(
+                format!("roles[{index}]"),
+                format!("{} is listed twice", role.code()),
+            ));
         }
+        roles.push(role);
     }
     if roles.is_empty() {
         return Err(AppError::invalid("roles", "a user needs at least one role"));

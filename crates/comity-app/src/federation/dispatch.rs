@@ -43,7 +43,7 @@ impl App {
 
     /// Tells the capability that owns a delivered message's topic that the recipient
     /// signed for it.
-    pub(super) async fn delivered(
+    pub(crate) async fn delivered(
         &self,
         tx: &mut Tx,
         message: &DeliveredMessage,

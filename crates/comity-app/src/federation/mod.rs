@@ -13,6 +13,8 @@ mod dispatch;
 mod inbox;
 mod outbox;
 
+pub(crate) use inbox::Applying;
+
 use comity_wire::federation::{BodyError, ConversationIdError};
 
 use crate::request_messages::RequestRejection;

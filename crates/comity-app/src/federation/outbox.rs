@@ -39,7 +39,7 @@ impl App {
 
     /// The peers that have outgoing messages due now.
     pub async fn peers_with_due_messages(&self) -> Result<Vec<String>, AppError> {
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.store().read().await?;
         Ok(tx.peers_with_due_messages(self.now()).await?)
     }
 
@@ -49,7 +49,7 @@ impl App {
         peer: &str,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>, AppError> {
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.store().read().await?;
         Ok(tx.due_messages_to(peer, self.now(), limit).await?)
     }
 

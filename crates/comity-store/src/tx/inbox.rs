@@ -3,7 +3,7 @@
 
 use comity_domain::Timestamp;
 
-use super::{Columns, Record, Tx, select};
+use super::{Columns, DynamicQuery, Record, Tx, select};
 use crate::StoreError;
 use crate::records::{InboxMessage, InboxStatus};
 
@@ -84,6 +84,64 @@ impl Tx {
         .await
     }
 
+    /// Takes `sequence` in the conversation with `peer_node` when it is the one expected
+    /// next, moving the expectation on by one in the same statement; otherwise changes
+    /// nothing and says which sequence the conversation expects.
+    pub async fn claim_incoming_sequence(
+        &mut self,
+        conversation_id: &str,
+        peer_node: &str,
+        sequence: i64,
+    ) -> Result<SequenceClaim, StoreError> {
+        if sequence < 1 {
+            // Never a valid position; the conversation's expectation says why.
+            let expected = self
+                .expected_incoming_sequence(conversation_id, peer_node)
+                .await?;
+            return Ok(SequenceClaim::Expected(expected));
+        }
+        // A new conversation starts expecting 1: the insert takes sequence 1 at once (2
+        // is expected next) and records 1 for any other. An existing one moves on only
+        // from `sequence`; when it expects another, the update does not happen and no
+        // row comes back.
+        let row = sqlx::query(
+            "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming)              VALUES ($1, $2, 1, CASE WHEN $3 = 1 THEN 2 ELSE 1 END)              ON CONFLICT (conversation_id, peer_node) DO UPDATE              SET next_incoming = conversation_sequences.next_incoming + 1              WHERE conversation_sequences.next_incoming = $3              RETURNING next_incoming AS n",
+        )
+        .bind(conversation_id)
+        .bind(peer_node)
+        .bind(sequence)
+        .fetch_optional(self.connection())
+        .await?;
+        let now_expected = match row {
+            Some(row) => Columns::new(&row, "conversation_sequences").int("n")?,
+            None => {
+                self.expected_incoming_sequence(conversation_id, peer_node)
+                    .await?
+            }
+        };
+        Ok(if sequence.checked_add(1) == Some(now_expected) {
+            SequenceClaim::Claimed
+        } else {
+            SequenceClaim::Expected(now_expected)
+        })
+    }
+
+    /// The conversations in which `peer_node` has messages waiting for a predecessor.
+    pub async fn conversations_waiting(
+        &mut self,
+        peer_node: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT conversation_id FROM inbox              WHERE status = 'waiting' AND sender_node = $1",
+        )
+        .bind(peer_node)
+        .fetch_all(self.connection())
+        .await?;
+        rows.iter()
+            .map(|row| Columns::new(row, "inbox").text("conversation_id"))
+            .collect()
+    }
+
     /// Moves the conversation's expected incoming sequence on by one.
     pub async fn advance_incoming_sequence(
         &mut self,
@@ -122,6 +180,25 @@ impl Tx {
         .await
     }
 
+    /// Records several received messages as applied at `at`, in one statement.
+    pub async fn finish_inbox_applied(
+        &mut self,
+        message_ids: &[String],
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        // A bound list per statement stays well under either backend's parameter limit.
+        for chunk in message_ids.chunks(500) {
+            let mut query = DynamicQuery::new(
+                "UPDATE inbox SET status = 'applied', outcome = NULL, applied_at = ",
+            );
+            query.bind(at.millis())?.push(" WHERE message_id IN (");
+            query.bind_list(chunk.iter().map(String::as_str))?.push(")");
+            let (sql, arguments) = query.into_parts();
+            self.run(sqlx::query_with(&sql, arguments)).await?;
+        }
+        Ok(())
+    }
+
     /// Records what became of a received message.
     pub async fn finish_inbox(
         &mut self,
@@ -142,4 +219,13 @@ impl Tx {
         .await?;
         Ok(())
     }
+}
+
+/// What [`Tx::claim_incoming_sequence`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceClaim {
+    /// The sequence was the one expected; the conversation now expects the next.
+    Claimed,
+    /// The conversation expects this sequence instead (nothing changed).
+    Expected(i64),
 }

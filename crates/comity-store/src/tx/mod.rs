@@ -17,6 +17,7 @@ pub(crate) mod second_factor;
 mod settings;
 mod users;
 
+pub use inbox::SequenceClaim;
 pub use outbox::DeliveredMessage;
 
 use std::fmt;
@@ -25,34 +26,59 @@ use std::str::FromStr;
 use comity_domain::Timestamp;
 use serde::de::DeserializeOwned;
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow};
+use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::{Any, Arguments, Encode, Row, Transaction, Type};
 
 use crate::StoreError;
 
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
+///
+/// A `Tx` from [`Store::read`](crate::Store::read) holds a connection outside any
+/// transaction instead: each statement stands alone and `commit` has nothing to do. It
+/// saves the `BEGIN` and the rollback, two round trips on PostgreSQL, around a single
+/// read.
 #[derive(Debug)]
 pub struct Tx {
-    inner: Transaction<'static, Any>,
+    inner: Held,
+}
+
+#[derive(Debug)]
+enum Held {
+    Transaction(Transaction<'static, Any>),
+    Connection(PoolConnection<Any>),
 }
 
 /// A query over the `Any` driver with its bound values.
 pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
 impl Tx {
-    pub(crate) fn new(inner: Transaction<'static, Any>) -> Tx {
-        Tx { inner }
+    pub(crate) fn new(transaction: Transaction<'static, Any>) -> Tx {
+        Tx {
+            inner: Held::Transaction(transaction),
+        }
+    }
+
+    pub(crate) fn without_transaction(connection: PoolConnection<Any>) -> Tx {
+        Tx {
+            inner: Held::Connection(connection),
+        }
     }
 
     /// The connection under this transaction, for queries that need more than the
     /// helpers below.
     pub(crate) fn connection(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        match &mut self.inner {
+            Held::Transaction(transaction) => transaction,
+            Held::Connection(connection) => connection,
+        }
     }
 
     /// Makes every change of this transaction durable.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.inner.commit().await?;
+        if let Held::Transaction(transaction) = self.inner {
+            transaction.commit().await?;
+        }
         Ok(())
     }
 

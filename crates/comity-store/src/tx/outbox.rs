@@ -3,7 +3,7 @@
 
 use comity_domain::Timestamp;
 
-use super::{Columns, Record, Tx, select};
+use super::{Columns, DynamicQuery, Record, Tx, select};
 use crate::StoreError;
 use crate::records::{OutboxMessage, OutboxStatus};
 
@@ -238,6 +238,44 @@ impl Tx {
         .await
     }
 
+    /// [`Tx::mark_delivered`] for several messages in one statement per few hundred:
+    /// `receipts` holds (message id, receipt) pairs. Returns, with its id, each message
+    /// this call delivered; one delivered before, or unknown, is left out.
+    pub async fn mark_all_delivered(
+        &mut self,
+        receipts: &[(String, String)],
+        at: Timestamp,
+    ) -> Result<Vec<(String, DeliveredMessage)>, StoreError> {
+        let mut delivered = Vec::with_capacity(receipts.len());
+        // Two values per message: well under either backend's parameter limit.
+        for chunk in receipts.chunks(200) {
+            // `VALUES` names its columns column1, column2 on both backends.
+            let mut query = DynamicQuery::new("UPDATE outbox SET status = 'delivered', receipt = v.column2, finished_at = ");
+            query.bind(at.millis())?.push(
+                ", last_error = NULL FROM (VALUES ",
+            );
+            for (index, (message_id, receipt)) in chunk.iter().enumerate() {
+                query.push(if index == 0 { "(" } else { ", (" });
+                query.bind(message_id.as_str())?.push(", ");
+                query.bind(receipt.as_str())?.push(")");
+            }
+            query.push(&format!(
+                ") AS v WHERE outbox.message_id = v.column1 AND outbox.status <> 'delivered' \
+                 RETURNING outbox.message_id, {}",
+                qualified(DeliveredMessage::COLUMNS)
+            ));
+            let (sql, arguments) = query.into_parts();
+            let rows = sqlx::query_with(&sql, arguments)
+                .fetch_all(self.connection())
+                .await?;
+            for row in &rows {
+                let columns = Columns::new(row, "outbox");
+                delivered.push((columns.text("message_id")?, DeliveredMessage::read(&columns)?));
+            }
+        }
+        Ok(delivered)
+    }
+
     /// Records a failed attempt and when to try again.
     pub async fn reschedule(
         &mut self,
@@ -296,4 +334,14 @@ impl Tx {
             .await?;
         Ok(result.rows_affected() == 1)
     }
+}
+
+/// A column list with each column qualified by the `outbox` table, for statements that
+/// join it with another.
+fn qualified(columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|column| format!("outbox.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

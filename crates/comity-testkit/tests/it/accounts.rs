@@ -207,6 +207,10 @@ async fn administrators_create_edit_disable_reset_and_revoke() {
             (new_user("bea", "es-ca", &["no_such_role"]), "roles[0]"),
             (new_user("bea", "es-ca", &[]), "roles"),
             (
+                new_user("bea", "es-ca", &["analyst", "supervisor", "analyst"]),
+                "roles[2]",
+            ),
+            (
                 json!({"username": "bea", "display_name": "Bea", "authority": "es-ca",
                        "roles": ["analyst"], "password": "            "}),
                 "password",
