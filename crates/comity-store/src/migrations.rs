@@ -29,7 +29,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_accounts.sql")),
     (3, include_str!("../migrations/0003_second_factor_sso.sql")),
     (4, include_str!("../migrations/0004_federation_alerts.sql")),
-    (5, include_str!("../migrations/0005_inbox_waiting_by_sender.sql")),
+    (
+        5,
+        include_str!("../migrations/0005_inbox_waiting_by_sender.sql"),
+    ),
 ];
 
 /// The table in which the hand-written runner recorded applied versions.

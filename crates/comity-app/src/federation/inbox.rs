@@ -194,7 +194,11 @@ impl Applying {
     }
 
     /// Marks the applied messages; call once, before the commit.
-    pub(crate) async fn finish(self, tx: &mut Tx, at: comity_domain::Timestamp) -> Result<(), AppError> {
+    pub(crate) async fn finish(
+        self,
+        tx: &mut Tx,
+        at: comity_domain::Timestamp,
+    ) -> Result<(), AppError> {
         tx.finish_inbox_applied(&self.applied, at).await?;
         Ok(())
     }

@@ -105,20 +105,26 @@ impl Tx {
         // from `sequence`; when it expects another, the update does not happen and no
         // row comes back.
         let row = sqlx::query(
-            "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming)              VALUES ($1, $2, 1, CASE WHEN $3 = 1 THEN 2 ELSE 1 END)              ON CONFLICT (conversation_id, peer_node) DO UPDATE              SET next_incoming = conversation_sequences.next_incoming + 1              WHERE conversation_sequences.next_incoming = $3              RETURNING next_incoming AS n",
+            "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming) \
+             VALUES ($1, $2, 1, CASE WHEN $3 = 1 THEN 2 ELSE 1 END) \
+             ON CONFLICT (conversation_id, peer_node) DO UPDATE \
+             SET next_incoming = conversation_sequences.next_incoming + 1 \
+             WHERE conversation_sequences.next_incoming = $3 \
+             RETURNING next_incoming AS n",
         )
         .bind(conversation_id)
         .bind(peer_node)
         .bind(sequence)
         .fetch_optional(self.connection())
         .await?;
-        let now_expected = match row {
-            Some(row) => Columns::new(&row, "conversation_sequences").int("n")?,
-            None => {
-                self.expected_incoming_sequence(conversation_id, peer_node)
-                    .await?
-            }
+        let Some(row) = row else {
+            let expected = self
+                .expected_incoming_sequence(conversation_id, peer_node)
+                .await?;
+            return Ok(SequenceClaim::Expected(expected));
         };
+        // The row comes back updated, or inserted expecting 2 (sequence 1 taken) or 1.
+        let now_expected = Columns::new(&row, "conversation_sequences").int("n")?;
         Ok(if sequence.checked_add(1) == Some(now_expected) {
             SequenceClaim::Claimed
         } else {
@@ -132,7 +138,8 @@ impl Tx {
         peer_node: &str,
     ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
-            "SELECT DISTINCT conversation_id FROM inbox              WHERE status = 'waiting' AND sender_node = $1",
+            "SELECT DISTINCT conversation_id FROM inbox \
+             WHERE status = 'waiting' AND sender_node = $1",
         )
         .bind(peer_node)
         .fetch_all(self.connection())

@@ -250,10 +250,12 @@ impl Tx {
         // Two values per message: well under either backend's parameter limit.
         for chunk in receipts.chunks(200) {
             // `VALUES` names its columns column1, column2 on both backends.
-            let mut query = DynamicQuery::new("UPDATE outbox SET status = 'delivered', receipt = v.column2, finished_at = ");
-            query.bind(at.millis())?.push(
-                ", last_error = NULL FROM (VALUES ",
+            let mut query = DynamicQuery::new(
+                "UPDATE outbox SET status = 'delivered', receipt = v.column2, finished_at = ",
             );
+            query
+                .bind(at.millis())?
+                .push(", last_error = NULL FROM (VALUES ");
             for (index, (message_id, receipt)) in chunk.iter().enumerate() {
                 query.push(if index == 0 { "(" } else { ", (" });
                 query.bind(message_id.as_str())?.push(", ");
@@ -270,7 +272,10 @@ impl Tx {
                 .await?;
             for row in &rows {
                 let columns = Columns::new(row, "outbox");
-                delivered.push((columns.text("message_id")?, DeliveredMessage::read(&columns)?));
+                delivered.push((
+                    columns.text("message_id")?,
+                    DeliveredMessage::read(&columns)?,
+                ));
             }
         }
         Ok(delivered)

@@ -91,10 +91,11 @@ async fn receipts_of_a_batch_are_recorded_in_one_statement() {
         tx.mark_delivered("m3", "earlier receipt", Timestamp(11))
             .await
             .expect("deliver");
-        let receipts: Vec<(String, String)> = [("m1", "r1"), ("m2", "r2"), ("m3", "r3"), ("zz", "r4")]
-            .iter()
-            .map(|(id, receipt)| (id.to_string(), receipt.to_string()))
-            .collect();
+        let receipts: Vec<(String, String)> =
+            [("m1", "r1"), ("m2", "r2"), ("m3", "r3"), ("zz", "r4")]
+                .iter()
+                .map(|(id, receipt)| (id.to_string(), receipt.to_string()))
+                .collect();
         let mut delivered = tx
             .mark_all_delivered(&receipts, Timestamp(20))
             .await
