@@ -11,7 +11,7 @@ use comity_store::Tx;
 use comity_wire::federation::request::{ActionTaken, Dispatched, Message};
 use comity_wire::federation::{ConversationId, Topic};
 
-use crate::federation::Outcome;
+use crate::federation::{Outcome, Registry};
 use crate::{App, AppError};
 
 /// Why a request message cannot take effect here.
@@ -70,12 +70,13 @@ impl App {
     pub(crate) async fn apply_request_message(
         &self,
         tx: &mut Tx,
+        registry: &mut Registry,
         sender_node: &str,
         message: Message,
     ) -> Result<Outcome, AppError> {
         match message {
-            Message::Dispatched(body) => self.apply_dispatch(tx, sender_node, body).await,
-            Message::ActionTaken(body) => self.apply_action(tx, sender_node, body).await,
+            Message::Dispatched(body) => self.apply_dispatch(tx, registry, sender_node, body).await,
+            Message::ActionTaken(body) => self.apply_action(tx, registry, sender_node, body).await,
         }
     }
 
@@ -111,6 +112,7 @@ impl App {
     async fn apply_action(
         &self,
         tx: &mut Tx,
+        registry: &mut Registry,
         sender_node: &str,
         body: ActionTaken,
     ) -> Result<Outcome, AppError> {
@@ -129,8 +131,8 @@ impl App {
             Side::Requesting => &request.content.requested_authority,
             Side::Requested => &request.content.requesting_authority,
         };
-        let hosted_by_sender = tx
-            .authority(counterpart)
+        let hosted_by_sender = registry
+            .get(tx, counterpart)
             .await?
             .is_some_and(|record| record.node_id == sender_node);
         if !hosted_by_sender {
@@ -164,6 +166,7 @@ impl App {
     async fn apply_dispatch(
         &self,
         tx: &mut Tx,
+        registry: &mut Registry,
         sender_node: &str,
         body: Dispatched,
     ) -> Result<Outcome, AppError> {
@@ -183,7 +186,7 @@ impl App {
                 }
             }
         }
-        let parties = tx.authorities_among(&ids).await?;
+        let parties = registry.among(tx, &ids).await?;
         let find = |id: &AuthorityId| parties.iter().find(|record| &record.authority.id == id);
         // Countries come from this node's registry, not from the sender: a peer cannot
         // move an authority into another state (and so under other instruments).

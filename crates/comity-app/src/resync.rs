@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::alerts::kinds;
-use crate::federation::Outcome;
+use crate::federation::{Outcome, Registry};
 use crate::{App, AppError};
 
 /// The version of the resynchronisation bodies.
@@ -719,7 +719,10 @@ impl App {
                             message.message_id
                         )));
                     }
-                    let (status, note) = match self.dispatch(&mut tx, &stored).await? {
+                    let (status, note) = match self
+                        .dispatch(&mut tx, &mut Registry::default(), &stored)
+                        .await?
+                    {
                         Outcome::Applied => (InboxStatus::Applied, None),
                         Outcome::Rejected(reason) => {
                             (InboxStatus::Rejected, Some(reason.to_string()))

@@ -6,7 +6,7 @@
 use comity_store::{DeliveredMessage, InboxMessage, Tx};
 use comity_wire::federation::{ConversationId, FederationBody, request};
 
-use super::{Outcome, Rejection};
+use super::{Outcome, Registry, Rejection};
 use crate::{App, AppError};
 
 impl App {
@@ -16,6 +16,7 @@ impl App {
     pub(crate) async fn dispatch(
         &self,
         tx: &mut Tx,
+        registry: &mut Registry,
         message: &InboxMessage,
     ) -> Result<Outcome, AppError> {
         let body = match FederationBody::decode(&message.message_type, message.body.as_bytes()) {
@@ -35,7 +36,7 @@ impl App {
         }
         match body {
             FederationBody::Request(body) => {
-                self.apply_request_message(tx, &message.sender_node, body)
+                self.apply_request_message(tx, registry, &message.sender_node, body)
                     .await
             }
         }

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use comity_store::{InboxMessage, InboxStatus, SequenceClaim, Tx};
 use comity_wire::federation::ConversationId;
 
-use super::{InboundOutcome, IncomingMessage, Outcome, Rejection};
+use super::{InboundOutcome, IncomingMessage, Outcome, Registry, Rejection};
 use crate::{App, AppError};
 
 impl App {
@@ -98,7 +98,7 @@ impl App {
         let mut outcome = InboundOutcome::Applied;
         let mut next = Some(stored);
         while let Some(current) = next {
-            match self.dispatch(tx, &current).await? {
+            match self.dispatch(tx, &mut applying.registry, &current).await? {
                 Outcome::Applied => applying.applied.push(current.message_id.clone()),
                 Outcome::Rejected(rejection) => {
                     let reason = rejection.to_string();
@@ -159,11 +159,13 @@ impl App {
 
 /// What the inbox carries across the messages of one transaction: which conversations
 /// may have messages waiting (read once per sender, so that most messages need no look
-/// for a successor), and the messages applied, marked so in one statement at the end.
+/// for a successor), the messages applied, marked so in one statement at the end, and
+/// the authorities read so far.
 #[derive(Debug, Default)]
 pub(crate) struct Applying {
     waiting: HashMap<String, HashSet<String>>,
     applied: Vec<String>,
+    registry: Registry,
 }
 
 impl Applying {

@@ -12,8 +12,10 @@
 mod dispatch;
 mod inbox;
 mod outbox;
+mod registry;
 
 pub(crate) use inbox::Applying;
+pub(crate) use registry::Registry;
 
 use comity_wire::federation::{BodyError, ConversationIdError};
 
