@@ -1,10 +1,13 @@
-//! The legal-basis engine in the use cases: assessing drafts, gating approval on the
-//! mandatory content, and checking that a refusal cites the prevailing instrument.
+//! The legal-basis engine in the use cases: assessing drafts, gating approval and
+//! dispatch on the blocking findings, and checking that a refusal cites the prevailing
+//! instrument.
 
 use std::sync::{Arc, OnceLock};
 
-use comity_domain::{Action, RequestContent, RequestId, Role, TransitionCommand};
-use comity_law::{Assessment, Catalog};
+use comity_domain::{
+    Action, Actor, RequestContent, RequestId, Role, TransitionCommand, TransitionRecord,
+};
+use comity_law::{Assessment, BlockingFinding, Catalog};
 
 use crate::{App, AppError, Principal};
 
@@ -58,46 +61,57 @@ impl App {
         Ok(self.assess(&details.request.content))
     }
 
-    /// The legal checks a transition must pass: approval needs the mandatory content
-    /// (unless a supervisor overrides with a recorded justification), and a refusal must
-    /// cite grounds of the prevailing instrument. Returns the reason to record, which
-    /// carries an override's justification.
+    /// The legal checks a transition must pass: approval and dispatch stop at every
+    /// blocking finding (missing mandatory content, a blocking warning, dual criminality
+    /// that blocks a measure) unless a supervisor overrides it with a recorded
+    /// justification, and a refusal must cite grounds of the prevailing instrument.
+    /// Returns the reason to record, which carries an override's justification.
+    ///
+    /// A dispatch needs no second override when a supervisor approved the request and
+    /// every finding that blocks it now already blocked it on the day of that approval
+    /// (the content cannot change after approval, so the approval overrode them).
     pub(crate) fn legal_gate(
         &self,
         content: &RequestContent,
+        history: &[TransitionRecord],
         command: &TransitionCommand,
         role: Role,
         override_justification: Option<&str>,
     ) -> Result<Option<String>, AppError> {
         match command.action {
-            Action::Approve => {
-                let assessment = self.assess(content);
-                let missing = assessment.missing_mandatory_content();
-                if missing.is_empty() {
+            Action::Approve | Action::Dispatch => {
+                let blocking = self.blocking_findings_for(content, history, command.action);
+                if blocking.is_empty() {
                     return Ok(command.reason.clone());
                 }
-                let listed: Vec<String> = missing
+                let listed: Vec<String> = blocking
                     .iter()
-                    .map(|check| {
+                    .map(|finding| {
                         format!(
                             "{} ({} art. {})",
-                            check.explanation, check.citation.instrument_id, check.citation.article
+                            finding.explanation,
+                            finding.citation.instrument_id,
+                            finding.citation.article
                         )
                     })
                     .collect();
                 let justification = override_justification
                     .map(str::trim)
                     .filter(|text| !text.is_empty());
+                let action = match command.action {
+                    Action::Approve => "approval",
+                    _ => "dispatch",
+                };
                 match (role, justification) {
                     (Role::Supervisor, Some(justification)) => Ok(Some(format!(
-                        "supervisor override of missing mandatory content [{}]: {justification}",
+                        "supervisor override of blocking findings [{}]: {justification}",
                         listed.join("; ")
                     ))),
                     (_, Some(_)) => Err(AppError::Forbidden(
-                        "only a supervisor may override missing mandatory content".into(),
+                        "only a supervisor may override blocking findings".into(),
                     )),
                     (_, None) => Err(AppError::LegalGate(format!(
-                        "mandatory content is missing: {}",
+                        "{action} is blocked until these are resolved or a supervisor overrides them: {}",
                         listed.join("; ")
                     ))),
                 }
@@ -138,5 +152,58 @@ impl App {
             }
             _ => Ok(command.reason.clone()),
         }
+    }
+
+    /// The findings that stop `action` on a request with this content and history now:
+    /// every blocking finding for an approval, those a supervisor's approval did not
+    /// already override for a dispatch, none for any other action.
+    pub fn blocking_findings_for(
+        &self,
+        content: &RequestContent,
+        history: &[TransitionRecord],
+        action: Action,
+    ) -> Vec<BlockingFinding> {
+        if !matches!(action, Action::Approve | Action::Dispatch) {
+            return Vec::new();
+        }
+        let blocking = self.assess(content).blocking_findings();
+        if action == Action::Dispatch && self.overridden_at_approval(content, history, &blocking) {
+            return Vec::new();
+        }
+        blocking
+    }
+
+    /// Whether a supervisor's approval of this content already overrode every finding in
+    /// `blocking`: they all blocked it on the day of the latest approval.
+    fn overridden_at_approval(
+        &self,
+        content: &RequestContent,
+        history: &[TransitionRecord],
+        blocking: &[BlockingFinding],
+    ) -> bool {
+        let Some(approval) = history
+            .iter()
+            .rev()
+            .find(|record| record.action == Action::Approve)
+        else {
+            return false;
+        };
+        let by_supervisor = matches!(
+            approval.actor,
+            Actor::User {
+                role: Role::Supervisor,
+                ..
+            }
+        );
+        let Some(day) = approval.at.date() else {
+            return false;
+        };
+        if !by_supervisor {
+            return false;
+        }
+        let then = comity_law::assess(&self.catalog, content, day).blocking_findings();
+        blocking
+            .iter()
+            .all(|finding| then.iter().any(|earlier| earlier.key == finding.key))
     }
 }

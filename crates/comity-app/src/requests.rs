@@ -179,6 +179,7 @@ impl App {
         )?;
         let recorded_reason = self.legal_gate(
             &request.content,
+            &history,
             command,
             role,
             asked.override_justification.as_deref(),

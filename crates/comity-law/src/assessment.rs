@@ -337,6 +337,18 @@ pub struct DeadlineFinding {
     pub citation: Citation,
 }
 
+/// A finding that stops approval and dispatch until a supervisor overrides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingFinding {
+    /// Names the finding across assessments of the same request on other dates:
+    /// `content:<item>`, `warning:<kind>` or `dual_criminality:<measure>`.
+    pub key: String,
+    /// In plain English.
+    pub explanation: String,
+    /// The rule.
+    pub citation: Citation,
+}
+
 /// Everything the engine says about one request on one date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessment {
@@ -418,6 +430,39 @@ impl Assessment {
     /// Whether anything blocks approval.
     pub fn is_blocked(&self) -> bool {
         self.highest_severity() == Severity::Blocking
+    }
+
+    /// Every finding that blocks approval and dispatch: missing mandatory content,
+    /// blocking warnings (a death-penalty or asylum-disclosure risk, say) and dual
+    /// criminality that blocks a measure.
+    pub fn blocking_findings(&self) -> Vec<BlockingFinding> {
+        let content = self
+            .missing_mandatory_content()
+            .into_iter()
+            .map(|check| BlockingFinding {
+                key: format!("content:{}", check.item.code()),
+                explanation: check.explanation.clone(),
+                citation: check.citation.clone(),
+            });
+        let warnings = self
+            .warnings
+            .iter()
+            .filter(|finding| finding.severity == Severity::Blocking)
+            .map(|finding| BlockingFinding {
+                key: format!("warning:{}", finding.kind.code()),
+                explanation: finding.explanation.clone(),
+                citation: finding.citation.clone(),
+            });
+        let dual = self
+            .dual_criminality
+            .iter()
+            .filter(|finding| finding.severity == Severity::Blocking)
+            .map(|finding| BlockingFinding {
+                key: format!("dual_criminality:{}", finding.measure.code()),
+                explanation: finding.explanation.clone(),
+                citation: finding.citation.clone(),
+            });
+        content.chain(warnings).chain(dual).collect()
     }
 
     /// Whether a warning of this kind was raised.

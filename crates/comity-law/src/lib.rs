@@ -29,9 +29,9 @@ pub mod model;
 pub mod wording;
 
 pub use assessment::{
-    ApplicableInstrument, Assessment, ChannelFinding, ChannelUse, Citation, ContentCheck,
-    DeadlineFinding, DualCriminalityFinding, DualCriminalityOutcome, Finding, FindingKind,
-    LanguageAdvice, LanguageBasis, MeasureBasis, Prevailing, RefusalGround, Severity,
+    ApplicableInstrument, Assessment, BlockingFinding, ChannelFinding, ChannelUse, Citation,
+    ContentCheck, DeadlineFinding, DualCriminalityFinding, DualCriminalityOutcome, Finding,
+    FindingKind, LanguageAdvice, LanguageBasis, MeasureBasis, Prevailing, RefusalGround, Severity,
 };
 pub use catalog::{Catalog, CatalogError, Problem};
 pub use engine::{assess, refusal_grounds};

@@ -698,7 +698,10 @@ fn form_page(
                 div.flash role="status" {
                     p { "The legal basis was checked against what you typed. Nothing was saved yet: press \"Save draft\" to keep it." }
                 }
-                (legal::panel(assessment))
+                (legal::panel(assessment, legal::Verdict::Gate {
+                    action: comity_domain::Action::Approve,
+                    blocking: &assessment.blocking_findings(),
+                }))
             }
             p { "Fields can be left empty while drafting; \"Check legal basis\" says what is still missing before approval, without saving." }
             form method="post" action=(target) novalidate {

@@ -6,9 +6,10 @@
 //! and parameters in the reader's language ([`finding_text`] for warnings); English is the
 //! only wording the law crate has so far.
 
+use comity_domain::Action;
 use comity_law::{
-    Assessment, ChannelUse, Citation, ContentCheck, DualCriminalityOutcome, Finding, GroundKind,
-    LanguageBasis, RefusalGround, Severity, wording_for,
+    Assessment, BlockingFinding, ChannelUse, Citation, ContentCheck, DualCriminalityOutcome,
+    Finding, GroundKind, LanguageBasis, RefusalGround, Severity, wording_for,
 };
 use maud::{Markup, html};
 
@@ -105,15 +106,32 @@ pub fn finding_text(finding: &Finding, language: &str) -> String {
     finding.text(wording_for(language))
 }
 
+/// What the panel's verdict speaks of: the step the request waits for on this node, or
+/// that it is past the steps the findings can stop.
+#[derive(Debug, Clone, Copy)]
+pub enum Verdict<'a> {
+    /// A draft or a request awaiting approval, or an approved one awaiting dispatch:
+    /// `blocking` holds what stops `action` now.
+    Gate {
+        /// Approve or dispatch.
+        action: Action,
+        /// The findings that stop it.
+        blocking: &'a [BlockingFinding],
+    },
+    /// Sent to the requested side: nothing here can be stopped any more.
+    Sent,
+    /// Received from the requesting side.
+    Received,
+}
+
 /// The whole panel, a `<section>` titled "Legal basis", in English.
-pub fn panel(assessment: &Assessment) -> Markup {
-    panel_in(assessment, "en")
+pub fn panel(assessment: &Assessment, verdict: Verdict<'_>) -> Markup {
+    panel_in(assessment, verdict, "en")
 }
 
 /// The whole panel, its findings written in `language` (ISO 639-1).
-pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
+pub fn panel_in(assessment: &Assessment, verdict: Verdict<'_>, language: &str) -> Markup {
     let wording = wording_for(language);
-    let missing = assessment.missing_mandatory_content();
     let mut warnings: Vec<_> = assessment.warnings.iter().collect();
     warnings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
     html! {
@@ -124,18 +142,7 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                 ", the law as of " (assessment.date.to_string()) ". "
                 "Each conclusion cites its rule; follow a citation to read the text."
             }
-            p id="legal-verdict" {
-                @if !missing.is_empty() {
-                    (severity_badge(Severity::Blocking)) " "
-                    "Approval is blocked: " (missing.len())
-                    @if missing.len() == 1 { " item" } @else { " items" }
-                    " of mandatory content missing."
-                } @else if assessment.is_blocked() {
-                    (severity_badge(Severity::Blocking)) " Approval is blocked: see the warnings below."
-                } @else {
-                    "Nothing blocks approval."
-                }
-            }
+            (verdict_text(verdict))
 
             h3 { "Governing instrument" }
             @if let Some(prevailing) = &assessment.prevailing {
@@ -264,5 +271,40 @@ pub fn panel_in(assessment: &Assessment, language: &str) -> Markup {
                 }
             }
         }
+    }
+}
+
+fn verdict_text(verdict: Verdict<'_>) -> Markup {
+    match verdict {
+        Verdict::Gate { action, blocking } => {
+            let step = if action == Action::Dispatch {
+                "dispatch"
+            } else {
+                "approval"
+            };
+            html! {
+                @if blocking.is_empty() {
+                    p id="legal-verdict" { "Nothing blocks " (step) "." }
+                } @else {
+                    p id="legal-verdict" {
+                        (severity_badge(Severity::Blocking)) " "
+                        (sentence_case(step)) " is blocked by " (blocking.len())
+                        @if blocking.len() == 1 { " finding" } @else { " findings" }
+                        ", until resolved or overridden by a supervisor with a justification:"
+                    }
+                    ul id="legal-blocking" {
+                        @for finding in blocking {
+                            li { (finding.explanation) (citation(&finding.citation)) }
+                        }
+                    }
+                }
+            }
+        }
+        Verdict::Sent => html! {
+            p id="legal-verdict" { "Sent to the requested side: the findings below are for reference." }
+        },
+        Verdict::Received => html! {
+            p id="legal-verdict" { "Received from the requesting side: the findings below are the law between the two states, for the assessment." }
+        },
     }
 }

@@ -1,9 +1,10 @@
 //! Request pages: the list, one request in full (legal basis, content, deadlines,
 //! timeline) with a form per available action, and the POST that takes an action.
 //!
-//! The action forms follow the legal-basis engine: a supervisor may approve despite
-//! missing mandatory content with a justification (recorded in the history), and a
-//! refusal offers the prevailing instrument's grounds, those the facts raise first.
+//! The action forms follow the legal-basis engine: a supervisor may approve or dispatch
+//! despite blocking findings (missing mandatory content, a death-penalty or
+//! asylum-disclosure risk) with a justification recorded in the history, and a refusal
+//! offers the prevailing instrument's grounds, those the facts raise first.
 //! The letter of request (`comity-forms`) is one link away, in each language it has.
 
 use std::collections::HashMap;
@@ -297,6 +298,13 @@ async fn request_page(
     // The same assessment `App::request_assessment` gives, on the content just read.
     let assessment = state.app.assess(content);
     let supervisor = principal.roles().contains(&Role::Supervisor);
+    let gate_blocking = gate_action(request)
+        .map(|action| {
+            state
+                .app
+                .blocking_findings_for(content, &details.history, action)
+        })
+        .unwrap_or_default();
     Ok(layout::page(
         &title,
         Some(principal),
@@ -329,11 +337,16 @@ async fn request_page(
                 h2 { "Actions" }
                 div.actions {
                     @for action in &details.available_actions {
-                        (action_form(request, *action, problem, typed, &assessment, supervisor))
+                        (action_form(
+                            request,
+                            *action,
+                            &ActionContext { problem, typed, assessment: &assessment, supervisor },
+                            &state.app.blocking_findings_for(content, &details.history, *action),
+                        ))
                     }
                 }
             }
-            (legal::panel(&assessment))
+            (legal::panel(&assessment, verdict(request, &gate_blocking)))
             (letter_links(&request.id, &assessment))
             h2 { "Content" }
             (content_list(content, &names))
@@ -516,14 +529,49 @@ fn role_text(role: Role) -> String {
     role.code().replace('_', " ")
 }
 
+/// The step of this node's lifecycle that blocking findings can stop next, if any.
+fn gate_action(request: &comity_domain::Request) -> Option<Action> {
+    match (request.side, request.state) {
+        (Side::Requesting, RequestState::Draft | RequestState::PendingApproval) => {
+            Some(Action::Approve)
+        }
+        (Side::Requesting, RequestState::Approved) => Some(Action::Dispatch),
+        _ => None,
+    }
+}
+
+/// What the legal panel's verdict speaks of, for this request on this node.
+fn verdict<'a>(
+    request: &comity_domain::Request,
+    blocking: &'a [comity_law::BlockingFinding],
+) -> legal::Verdict<'a> {
+    match (gate_action(request), request.side) {
+        (Some(action), _) => legal::Verdict::Gate { action, blocking },
+        (None, Side::Requesting) => legal::Verdict::Sent,
+        (None, Side::Requested) => legal::Verdict::Received,
+    }
+}
+
+/// What every action form on a page shares.
+struct ActionContext<'a> {
+    problem: Option<&'a FormProblem>,
+    typed: &'a FormState,
+    assessment: &'a Assessment,
+    supervisor: bool,
+}
+
 fn action_form(
     request: &comity_domain::Request,
     action: Action,
-    problem: Option<&FormProblem>,
-    typed: &FormState,
-    assessment: &Assessment,
-    supervisor: bool,
+    context: &ActionContext<'_>,
+    blocking: &[comity_law::BlockingFinding],
 ) -> Markup {
+    let ActionContext {
+        problem,
+        typed,
+        assessment,
+        supervisor,
+    } = *context;
     let code = action.code();
     let mine = typed.action == code;
     let reason_id = format!("reason-{code}");
@@ -531,7 +579,6 @@ fn action_form(
     let reason_error = FormProblem::for_field(problem, &reason_id);
     let grounds_error = FormProblem::for_field(problem, &grounds_id);
     let needs_grounds = action == Action::Refuse;
-    let missing = assessment.missing_mandatory_content();
     html! {
         form id={ "action-" (code) } method="post"
             action={ "/requests/" (path_segment(&request.id)) "/transitions" } {
@@ -546,8 +593,8 @@ fn action_form(
                     @if mine { (typed.reason) }
                 }
             }
-            @if action == Action::Approve && !missing.is_empty() {
-                (approve_gate(code, &missing, supervisor, problem, typed, mine))
+            @if !blocking.is_empty() {
+                (blocking_gate(action, blocking, supervisor, problem, typed, mine))
             }
             @if needs_grounds {
                 (refusal_grounds(code, assessment, grounds_error.as_deref(), typed, mine))
@@ -557,33 +604,39 @@ fn action_form(
     }
 }
 
-/// On the approve form when mandatory content is missing: what is missing, and for a
-/// supervisor the justification that lets approval go ahead.
-fn approve_gate(
-    code: &str,
-    missing: &[&comity_law::ContentCheck],
+/// On the approve or dispatch form when findings block it: what blocks it, and for a
+/// supervisor the justification that lets it go ahead.
+fn blocking_gate(
+    action: Action,
+    blocking: &[comity_law::BlockingFinding],
     supervisor: bool,
     problem: Option<&FormProblem>,
     typed: &FormState,
     mine: bool,
 ) -> Markup {
+    let code = action.code();
     let override_id = format!("override-{code}");
-    let missing_id = format!("missing-{code}");
+    let blocking_id = format!("blocking-{code}");
     let override_error = FormProblem::for_field(problem, &override_id);
+    let step = if action == Action::Dispatch {
+        "dispatch"
+    } else {
+        "approval"
+    };
     html! {
-        div id=(missing_id) {
-            p { (legal::severity_badge(comity_law::Severity::Blocking)) " Mandatory content is missing:" }
+        div id=(blocking_id) {
+            p { (legal::severity_badge(comity_law::Severity::Blocking)) " " (sentence_case(step)) " is blocked by:" }
             ul {
-                @for check in missing {
-                    li { (check.text(comity_law::wording_for("en"))) (legal::citation(&check.citation)) }
+                @for finding in blocking {
+                    li { (finding.explanation) (legal::citation(&finding.citation)) }
                 }
             }
         }
         @if supervisor {
-            label for=(override_id) { "Justification for approving anyway (supervisor)" }
+            label for=(override_id) { "Justification for going ahead anyway (supervisor)" }
             p.hint id={ (override_id) "-hint" } {
-                "Approval needs this content. As a supervisor you may approve without it: say why. "
-                "The justification and the missing items are recorded in the history."
+                "As a supervisor you may override these findings: say why. "
+                "The justification and the findings are recorded in the history."
             }
             (layout::field_error(&override_id, override_error.as_deref()))
             textarea id=(override_id) name="override_justification" rows="3" dir="auto"
@@ -592,7 +645,7 @@ fn approve_gate(
                 @if mine { (typed.override_justification) }
             }
         } @else {
-            p.hint { "Approval is refused until the draft is completed, or a supervisor approves it with a justification." }
+            p.hint { "This is refused until the findings are resolved, or a supervisor goes ahead with a justification." }
         }
     }
 }

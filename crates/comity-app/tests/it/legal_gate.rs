@@ -1,6 +1,7 @@
-//! The legal-basis engine in the use cases: approval waits for the mandatory content
-//! unless a supervisor overrides it with a recorded justification, and a refusal must cite
-//! a ground of the prevailing instrument. One row per attempt, with its outcome.
+//! The legal-basis engine in the use cases: approval and dispatch wait for every blocking
+//! finding (missing mandatory content, a safeguard such as the asylum-disclosure warning)
+//! unless a supervisor overrides it with a recorded justification, and a refusal must
+//! cite a ground of the prevailing instrument. One row per attempt, with its outcome.
 
 use comity_app::law::ground_reference;
 use comity_wire::api::TransitionInput;
@@ -69,6 +70,130 @@ async fn approval_waits_for_mandatory_content_unless_a_supervisor_overrides() {
         assert!(
             recorded.contains("supervisor override") && recorded.contains(custody),
             "the override and its justification are recorded: {recorded}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_blocking_safeguard_stops_approval_and_a_supervisor_override_carries_to_dispatch() {
+    for backend in backends() {
+        let mut harness = Harness::start(backend).await;
+        harness
+            .spain
+            .user(
+                "jefa",
+                "es-ca",
+                &["central_authority_officer", "supervisor"],
+            )
+            .await;
+        // Complete content, but the suspect, a national of the requested state, asked
+        // for asylum: telling that state would put him at risk.
+        let mut draft = sample_draft();
+        draft.persons[0].vulnerabilities = vec!["asylum_seeker_or_refugee".into()];
+        let id = harness.draft_of("fiscal", &draft).await;
+        let content = harness
+            .spain
+            .app
+            .request_details(
+                harness.spain.principal("fiscal"),
+                &comity_domain::RequestId::parse(&id).expect("a request id"),
+            )
+            .await
+            .expect("request")
+            .request
+            .content;
+        let blocking = harness.spain.app.assess(&content).blocking_findings();
+        assert!(
+            !blocking.is_empty()
+                && blocking
+                    .iter()
+                    .all(|finding| finding.key.starts_with("warning:")),
+            "only the safeguard blocks: {blocking:?}"
+        );
+        let reason = "Disclosure agreed with the asylum authority; the person consented";
+        #[rustfmt::skip]
+        let rows: [(&str, &str, &str, &str, &str); 5] = [
+            ("fiscal", "submit_for_approval", "",           "",     "pending_approval"),
+            ("ana",    "approve",             "",           "",     "legal gate"),
+            ("jefa",   "approve",             "supervisor", "",     "legal gate"),
+            ("jefa",   "approve",             "supervisor", reason, "approved"),
+            // The approval overrode these very findings: no second override.
+            ("ana",    "dispatch",            "",           "",     "dispatched"),
+        ];
+        for (row, (user, action, role, justification, expected)) in rows.iter().enumerate() {
+            let result = harness
+                .spain
+                .act_with(user, &id, &input(action, role, justification, &[]))
+                .await;
+            assert_eq!(outcome(&result), *expected, "{backend:?}, row {}", row + 1);
+        }
+    }
+}
+
+#[tokio::test]
+async fn dispatch_after_an_approval_that_overrode_nothing_is_checked_again() {
+    for backend in backends() {
+        let harness = Harness::start(backend).await;
+        let id = harness.draft("ana").await;
+        let details = harness
+            .spain
+            .app
+            .request_details(
+                harness.spain.principal("ana"),
+                &comity_domain::RequestId::parse(&id).expect("a request id"),
+            )
+            .await
+            .expect("request");
+        // An officer's approval overrides nothing: whatever blocks the content must
+        // stop its dispatch too, and nothing blocking means nothing to stop.
+        let officer_approval = comity_domain::TransitionRecord {
+            action: comity_domain::Action::Approve,
+            from: comity_domain::RequestState::PendingApproval,
+            to: comity_domain::RequestState::Approved,
+            actor: comity_domain::Actor::User {
+                user_id: harness.spain.principal("ana").user_id().clone(),
+                role: comity_domain::Role::CentralAuthorityOfficer,
+            },
+            origin: comity_domain::Origin::Local,
+            at: harness.spain.app.now(),
+            reason: None,
+            grounds: Vec::new(),
+        };
+        let mut incomplete = details.request.content.clone();
+        incomplete.summary_of_facts = String::new();
+        let dispatch = comity_domain::Action::Dispatch;
+        let app = &harness.spain.app;
+        assert!(
+            !app.blocking_findings_for(
+                &incomplete,
+                std::slice::from_ref(&officer_approval),
+                dispatch
+            )
+            .is_empty(),
+            "missing content still blocks a dispatch an officer approved"
+        );
+        let mut supervisor_approval = officer_approval.clone();
+        supervisor_approval.actor = comity_domain::Actor::User {
+            user_id: harness.spain.principal("ana").user_id().clone(),
+            role: comity_domain::Role::Supervisor,
+        };
+        assert!(
+            app.blocking_findings_for(&incomplete, &[supervisor_approval], dispatch)
+                .is_empty(),
+            "a supervisor's approval of the same content overrode it"
+        );
+        assert!(
+            app.blocking_findings_for(&incomplete, &[], dispatch).len()
+                == app.assess(&incomplete).blocking_findings().len(),
+            "without an approval on record, everything blocking stops dispatch"
+        );
+        assert!(
+            app.blocking_findings_for(&details.request.content, &[], dispatch)
+                .is_empty()
+                && app
+                    .blocking_findings_for(&incomplete, &[], comity_domain::Action::Acknowledge)
+                    .is_empty(),
+            "complete content, and actions other than approval and dispatch, are not gated"
         );
     }
 }

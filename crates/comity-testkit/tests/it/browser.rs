@@ -332,7 +332,8 @@ async fn check_supervisor_override(http: &reqwest::Client, base: &str, fiscal: &
     assert_eq!(blocked.status().as_u16(), 422);
     let body = blocked.text().await.expect("body");
     assert!(
-        body.contains("mandatory content is missing") && body.contains("untoc art. 18(15)"),
+        body.contains("approval is blocked until these are resolved")
+            && body.contains("untoc art. 18(15)"),
         "the refusal lists what is missing"
     );
     let approved = post_form(
@@ -364,10 +365,14 @@ async fn check_supervisor_override(http: &reqwest::Client, base: &str, fiscal: &
         .await
         .expect("body");
     assert!(
-        page.contains("supervisor override of missing mandatory content")
+        page.contains("supervisor override of blocking findings")
             && page.contains("Detained suspect: the facts follow by phone")
             && page.contains("User sofia (supervisor)"),
         "the timeline records the override and who made it"
+    );
+    assert!(
+        page.contains("Nothing blocks dispatch.") && !page.contains("Approval is blocked"),
+        "the supervisor's approval covers the dispatch of the same content"
     );
 }
 
