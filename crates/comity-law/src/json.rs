@@ -329,6 +329,17 @@ pub struct DeadlinePolicyDto {
     pub execution_days: i64,
 }
 
+/// A finding that blocks approval and dispatch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BlockingFindingDto {
+    /// `content:<item>`, `warning:<kind>` or `dual_criminality:<measure>`.
+    pub key: String,
+    /// In plain English.
+    pub explanation: String,
+    /// The rule.
+    pub citation: CitationDto,
+}
+
 /// A legal-basis assessment of one request on one date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AssessmentDto {
@@ -356,6 +367,9 @@ pub struct AssessmentDto {
     pub checklist: Vec<ContentCheckDto>,
     /// Item codes of mandatory content that is missing (approval is blocked).
     pub missing_mandatory_content: Vec<String>,
+    /// Every finding that stops approval and dispatch until a supervisor overrides it:
+    /// missing content, blocking warnings, dual criminality that blocks a measure.
+    pub blocking_findings: Vec<BlockingFindingDto>,
     /// Dual criminality per measure.
     pub dual_criminality: Vec<DualCriminalityDto>,
     /// Warnings and notes raised by the facts.
@@ -549,6 +563,15 @@ impl From<&Assessment> for AssessmentDto {
                 .missing_mandatory_content()
                 .iter()
                 .map(|check| check.item.code().to_string())
+                .collect(),
+            blocking_findings: assessment
+                .blocking_findings()
+                .iter()
+                .map(|finding| BlockingFindingDto {
+                    key: finding.key.clone(),
+                    explanation: finding.explanation.clone(),
+                    citation: (&finding.citation).into(),
+                })
                 .collect(),
             dual_criminality: assessment
                 .dual_criminality
