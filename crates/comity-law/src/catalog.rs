@@ -121,6 +121,11 @@ pub enum Problem {
     /// A party entry names neither a state nor a group, or both.
     #[error("a party entry needs exactly one of `state` or `group`")]
     PartyShape,
+    /// A party without its date of entry into force, in a list that does not say why.
+    #[error(
+        "party `{0}` has no date of entry into force (`from`); add it from a source, leave the state out, or give the list an `undated` reason"
+    )]
+    PartyWithoutDate(String),
     /// A supplement without `supplements`, or another role with it.
     #[error("`supplements` is required for role `supplement` and only for it")]
     SupplementShape,
@@ -307,6 +312,7 @@ struct RawParties {
     source: Text,
     as_of: Option<Text>,
     note: Option<String>,
+    undated: Option<Text>,
     #[serde(default)]
     all_states: bool,
     #[serde(default)]
@@ -324,8 +330,8 @@ struct RawParty {
     except: Vec<Text>,
     from: Option<Text>,
     until: Option<Text>,
-    #[allow(dead_code)]
-    note: Option<String>,
+    #[serde(default)]
+    reservations: Vec<Text>,
 }
 
 #[derive(Deserialize)]
@@ -834,11 +840,20 @@ impl Builder {
         spanned: &Spanned<RawParties>,
     ) -> Result<Parties, CatalogError> {
         let raw = spanned.get_ref();
+        let undated = match &raw.undated {
+            None => None,
+            Some(reason) => Some(context.non_empty(reason, "parties undated reason")?),
+        };
         let mut entries: Vec<Party> = Vec::new();
         for entry in &raw.states {
             let inner = entry.get_ref();
             let from = context.optional_date(&inner.from)?;
             let until = context.optional_date(&inner.until)?;
+            let reservations = inner
+                .reservations
+                .iter()
+                .map(|text| context.non_empty(text, "a reservation"))
+                .collect::<Result<Vec<_>, _>>()?;
             let states = match (&inner.state, &inner.group) {
                 (Some(state), None) => vec![context.country(state)?],
                 (None, Some(group)) => {
@@ -859,11 +874,23 @@ impl Builder {
                 _ => return Err(context.error(entry.span(), Problem::PartyShape)),
             };
             for state in states {
+                if from.is_none() && undated.is_none() {
+                    return Err(context.error(
+                        entry.span(),
+                        Problem::PartyWithoutDate(state.as_str().to_string()),
+                    ));
+                }
+                let party = Party {
+                    state,
+                    from,
+                    until,
+                    reservations: reservations.clone(),
+                };
                 if let Some(existing) = entries.iter_mut().find(|party| party.state == state) {
                     // A later, more precise entry refines a group entry.
-                    *existing = Party { state, from, until };
+                    *existing = party;
                 } else {
-                    entries.push(Party { state, from, until });
+                    entries.push(party);
                 }
             }
         }
@@ -871,6 +898,7 @@ impl Builder {
             source: context.non_empty(&raw.source, "parties source")?,
             as_of: context.optional_date(&raw.as_of)?,
             note: raw.note.clone(),
+            undated,
             all_states: raw.all_states,
             one_side: raw
                 .one_side

@@ -37,7 +37,7 @@ pub use catalog::{Catalog, CatalogError, Problem};
 pub use engine::{assess, refusal_grounds};
 pub use model::{
     ChannelKind, ContentItem, DeadlineRuleKind, GroundKind, Instrument, InstrumentKind,
-    InstrumentRole, Trigger,
+    InstrumentRole, Parties, Party, Trigger,
 };
 pub use wording::{
     CitedRule, FindingCode, FindingParameter, ParameterName, ParameterValue, Sentence, Wording,

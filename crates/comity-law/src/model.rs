@@ -122,6 +122,9 @@ pub struct Parties {
     pub as_of: Option<Date>,
     /// What was left out and why.
     pub note: Option<String>,
+    /// Why some parties have no date of entry into force, where the list keeps them anyway
+    /// (the catalog refuses an undated party without this reason).
+    pub undated: Option<String>,
     /// Every state (the fallback route).
     pub all_states: bool,
     /// For an agreement between one state and a group (EU-Japan, EU-UK): one of the two
@@ -132,7 +135,7 @@ pub struct Parties {
 }
 
 /// One state bound by an instrument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Party {
     /// The state.
     pub state: CountryCode,
@@ -140,6 +143,9 @@ pub struct Party {
     pub from: Option<Date>,
     /// Last day bound (denunciation, withdrawal), where relevant.
     pub until: Option<Date>,
+    /// This state's reservations and declarations that matter for a request (languages,
+    /// channels, fiscal offences, dual criminality), in plain words with their article.
+    pub reservations: Vec<String>,
 }
 
 /// The offences an instrument covers.

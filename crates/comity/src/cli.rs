@@ -114,6 +114,12 @@ pub enum LawCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The states bound by an instrument of the embedded catalog: each with its date of
+    /// entry into force, last day where it stopped, reservations, and the list's source.
+    Parties {
+        /// The instrument id, e.g. `untoc`, `budapest`, `ecmacm_1959`.
+        instrument: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +284,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Law {
             command: LawCommand::Assess { file, date, json },
         } => crate::local::law_assess(&file, date.as_deref(), json),
+        Command::Law {
+            command: LawCommand::Parties { instrument },
+        } => crate::local::law_parties(&instrument),
         Command::Bench {
             command: BenchCommand::Exchange(args),
         } => crate::bench::exchange(args).await,

@@ -605,6 +605,86 @@ pub fn read_request_file(path: &Path) -> anyhow::Result<serde_json::Value> {
     Ok(value)
 }
 
+/// `comity law parties`.
+pub fn law_parties(instrument: &str) -> anyhow::Result<()> {
+    let catalog = comity_law::Catalog::embedded()?;
+    let Some(found) = catalog.instrument(instrument) else {
+        let known: Vec<&str> = catalog
+            .instruments()
+            .iter()
+            .map(|instrument| instrument.id.as_str())
+            .collect();
+        anyhow::bail!(
+            "unknown instrument `{instrument}` (known: {})",
+            known.join(", ")
+        );
+    };
+    print!("{}", parties_table(found));
+    Ok(())
+}
+
+/// The table `comity law parties` prints: one row per state (state, in force from, until,
+/// reservations), then the source of the list and what it leaves out.
+pub fn parties_table(instrument: &comity_law::Instrument) -> String {
+    use std::fmt::Write as _;
+    let parties = &instrument.parties;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({})", instrument.title, instrument.id);
+    if parties.all_states {
+        let _ = writeln!(out, "every state");
+    } else {
+        let mut entries: Vec<&comity_law::Party> = parties.entries.iter().collect();
+        entries.sort_by(|a, b| a.state.as_str().cmp(b.state.as_str()));
+        let _ = writeln!(
+            out,
+            "{:<5} {:<10} {:<10} reservations",
+            "state", "from", "until"
+        );
+        for party in entries {
+            let date = |date: Option<comity_domain::Date>, missing: &str| {
+                date.map_or_else(|| missing.to_string(), |date| date.to_string())
+            };
+            let _ = writeln!(
+                out,
+                "{:<5} {:<10} {:<10} {}",
+                party.state.as_str(),
+                date(party.from, "undated"),
+                date(party.until, "-"),
+                party.reservations.join("; ")
+            );
+        }
+        let _ = writeln!(out, "{} parties", parties.entries.len());
+    }
+    let _ = writeln!(out, "source: {}", parties.source);
+    if let Some(as_of) = parties.as_of {
+        let _ = writeln!(out, "as of: {as_of}");
+    }
+    if let Some(undated) = &parties.undated {
+        let _ = writeln!(out, "undated: {undated}");
+    }
+    if let Some(note) = &parties.note {
+        let _ = writeln!(out, "note: {note}");
+    }
+    for declaration in &instrument.declarations {
+        let mut parts = Vec::new();
+        if !declaration.languages.is_empty() {
+            parts.push(format!("languages {}", declaration.languages.join(", ")));
+        }
+        if let Some(authority) = &declaration.central_authority {
+            parts.push(format!("authority {authority}"));
+        }
+        let _ = writeln!(
+            out,
+            "declaration: {} art. {}: {} ({})",
+            declaration.state.as_str(),
+            declaration.article,
+            parts.join("; "),
+            declaration.source
+        );
+    }
+    out
+}
+
 /// `comity law assess`.
 pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result<()> {
     let value = read_request_file(file)?;

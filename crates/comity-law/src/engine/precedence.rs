@@ -199,6 +199,9 @@ pub(super) fn choose_prevailing(candidates: &[Candidate<'_>]) -> Option<(usize, 
             rules.push((short_title(candidate.instrument).to_string(), citation));
         }
     }
+    // The winner's own precedence clause (EIO art. 34(1)) decides more specifically than
+    // another instrument's general deference (UNTOC art. 18(7)), whatever the load order.
+    rules.sort_by_key(|(_, citation)| citation.instrument_id != winner.id);
     let decision = if candidates.len() == 1 {
         Decision {
             reason: Sentence::new(FindingCode::PrevailsAsOnlyInstrument, vec![title()]),

@@ -191,3 +191,25 @@ fn exactly_one_fallback() {
             .contains("exactly one instrument with role `fallback`")
     );
 }
+
+#[test]
+fn a_party_without_a_date_needs_the_list_to_say_why() {
+    let text = instrument("[instrument.parties]\nsource = \"s\"\nstates = [{ state = \"FR\" }]");
+    assert_names(
+        load(&text),
+        11,
+        "party `FR` has no date of entry into force",
+    );
+    let explained = instrument(
+        "[instrument.parties]\nsource = \"s\"\nundated = \"not found\"\nstates = [{ state = \"FR\" }]",
+    );
+    Catalog::from_sources([
+        ("fallback.toml".to_string(), FALLBACK),
+        ("broken.toml".to_string(), explained.as_str()),
+    ])
+    .expect("an undated party is accepted when the list says why");
+    let blank = instrument(
+        "[instrument.parties]\nsource = \"s\"\nundated = \" \"\nstates = [{ state = \"FR\" }]",
+    );
+    assert_names(load(&blank), 11, "empty `parties undated reason`");
+}

@@ -589,3 +589,40 @@ fn a_running_node_is_backed_up_into_a_copy_that_runs() {
         stderr(&again)
     );
 }
+
+#[test]
+fn law_parties_prints_each_state_with_its_date_and_the_source() {
+    let output = comity(&["law", "parties", "budapest"], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let catalog = comity_law::Catalog::embedded().expect("catalog");
+    let budapest = catalog.instrument("budapest").expect("budapest");
+    for party in &budapest.parties.entries {
+        let from = party.from.map(|date| date.to_string());
+        let row = text
+            .lines()
+            .find(|line| line.starts_with(party.state.as_str()))
+            .unwrap_or_else(|| panic!("a row for {}: {text}", party.state));
+        if let Some(from) = from {
+            assert!(row.contains(&from), "{row}");
+        }
+    }
+    assert!(
+        text.contains(&format!("source: {}", budapest.parties.source)),
+        "{text}"
+    );
+
+    let unknown = comity(&["law", "parties", "no_such_treaty"], &[]);
+    assert!(!unknown.status.success());
+    assert_eq!(
+        stderr(&unknown).trim().lines().count(),
+        1,
+        "{}",
+        stderr(&unknown)
+    );
+    assert!(
+        stderr(&unknown).contains("no_such_treaty"),
+        "{}",
+        stderr(&unknown)
+    );
+}
