@@ -182,6 +182,24 @@ impl Store {
         Ok(format!("{server}/{name}{query}"))
     }
 
+    /// Drops a database [`Store::create_database`] made, once nothing uses it:
+    /// `database_url` is the URL it returned, `server_url` the server's.
+    pub async fn drop_database(server_url: &str, database_url: &str) -> Result<(), StoreError> {
+        use sqlx::{Connection, Executor};
+        let path = database_url.split('?').next().unwrap_or(database_url);
+        let name = path.rsplit('/').next().unwrap_or_default();
+        // Only names `create_database` makes: letters, digits and underscores.
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::UnsupportedUrl(database_url.to_string()));
+        }
+        let mut connection = sqlx::AnyConnection::connect(server_url).await?;
+        connection
+            .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+            .await?;
+        connection.close().await?;
+        Ok(())
+    }
+
     /// The SQLite URL for a database file, created if missing.
     pub fn sqlite_url(path: &std::path::Path) -> String {
         format!("sqlite://{}?mode=rwc", path.display())

@@ -40,7 +40,7 @@ pub struct ExchangeArgs {
 /// Runs the benchmark and prints the figures.
 pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
-    let sender = start(
+    let (sender, sender_database) = start(
         root.path(),
         "bench-a",
         "aa-ca",
@@ -48,7 +48,7 @@ pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
         args.postgres.as_deref(),
     )
     .await?;
-    let receiver = start(
+    let (receiver, receiver_database) = start(
         root.path(),
         "bench-b",
         "bb-ca",
@@ -132,6 +132,11 @@ pub async fn exchange(args: ExchangeArgs) -> anyhow::Result<()> {
         sender.stop().await;
     }
     receiver.stop().await;
+    if let Some(server) = args.postgres.as_deref() {
+        for database in [&sender_database, &receiver_database].into_iter().flatten() {
+            comity_store::Store::drop_database(server, database).await?;
+        }
+    }
     Ok(())
 }
 
@@ -141,7 +146,7 @@ async fn start(
     authority: &str,
     country: &str,
     postgres: Option<&str>,
-) -> anyhow::Result<Node> {
+) -> anyhow::Result<(Node, Option<String>)> {
     let data_dir = root.join(node_id);
     std::fs::create_dir_all(&data_dir)?;
     let mut config = NodeConfig::new(node_id);
@@ -151,12 +156,14 @@ async fn start(
     config.outbox.poll_interval_ms = 100;
     // The benchmark's accounts are throwaway ones on loopback, logged in by the script.
     config.second_factor.required_roles = Vec::new();
-    if let Some(server) = postgres {
-        config.database_url = Some(
+    let database = match postgres {
+        Some(server) => Some(
             comity_store::Store::create_database(server, &format!("comity_bench_{node_id}"))
                 .await?,
-        );
-    }
+        ),
+        None => None,
+    };
+    config.database_url = database.clone();
     let node = Node::build_with_clock(config, Arc::new(SystemClock)).await?;
     node.app()
         .bootstrap()
@@ -170,7 +177,7 @@ async fn start(
             node_id,
         )
         .await?;
-    Ok(node)
+    Ok((node, database))
 }
 
 /// Commits one dispatch message to the outbox, as a dispatch transition would.
