@@ -34,6 +34,10 @@ coded_enum! {
         ProvisionalArrestAndExtradition = ("provisional_arrest_and_extradition", "provisional arrest and extradition"),
         JointInvestigationTeam = ("joint_investigation_team", "joint investigation team"),
         TracingOfProceeds = ("tracing_of_proceeds", "identifying or tracing proceeds of crime"),
+        TelephoneConferenceHearing = ("telephone_conference_hearing", "hearing by telephone conference"),
+        ProvisionalMeasures = ("provisional_measures", "provisional measures to preserve evidence"),
+        SpontaneousInformation = ("spontaneous_information", "spontaneous information, sent without prior request"),
+        InterceptionNotification = ("interception_notification", "notification of an interception needing no technical assistance"),
     }
 }
 
@@ -46,6 +50,7 @@ impl MeasureKind {
             self,
             SearchAndSeizure
                 | FreezingOfAssets
+                | ProvisionalMeasures
                 | ConfiscationOfAssets
                 | RealTimeTrafficData
                 | InterceptionOfContent

@@ -90,6 +90,14 @@ coded_enum! {
         VulnerablePersonProsecuted = ("vulnerable_person_prosecuted", "vulnerable person prosecuted"),
         /// The prevailing instrument fixes no time limits in days.
         NoFixedDeadlines = ("no_fixed_deadlines", "no fixed deadlines"),
+        /// A condition the governing instrument sets for one measure.
+        MeasureCondition = ("measure_condition", "condition of a measure"),
+        /// A measure needs the consent of a person concerned, which the request does not record.
+        ConsentRequired = ("consent_required", "consent required"),
+        /// A limit on the use of what the requesting state receives (speciality, data protection).
+        UseRestriction = ("use_restriction", "restriction on use"),
+        /// A person the request names is owed protection (a smuggled migrant, a victim).
+        PersonProtection = ("person_protection", "protection of a person"),
     }
 }
 
@@ -327,6 +335,8 @@ pub struct DeadlineFinding {
     pub kind: DeadlineRuleKind,
     /// Days, where fixed.
     pub days: Option<u32>,
+    /// Hours, where the time limit is counted in hours.
+    pub hours: Option<u32>,
     /// The form of the sentence stating it.
     pub code: FindingCode,
     /// The values it refers to.

@@ -12,16 +12,16 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use comity_domain::{CountryCode, Date, MeasureKind, OffenceCategory};
+use comity_domain::{CountryCode, Date, MeasureKind, OffenceCategory, PersonRole};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::model::{
-    ChannelKind, ChannelRule, ChannelWhen, ContentItem, ContentRule, DeadlineRule,
+    ChannelKind, ChannelRule, ChannelWhen, ConsentRule, ContentItem, ContentRule, DeadlineRule,
     DeadlineRuleKind, Declaration, DualCriminalityMode, DualCriminalityRule, GroundKind,
-    Instrument, InstrumentKind, InstrumentRole, ListException, MeasureException, Parties, Party,
-    Precedence, PrecedenceTarget, RefusalGroundRule, SafeguardKind, SafeguardRule, Scope, Trigger,
-    TriggerRule,
+    Instrument, InstrumentKind, InstrumentRole, ListException, MeasureException, MeasureRule,
+    Parties, Party, Precedence, PrecedenceTarget, RefusalGroundRule, SafeguardKind, SafeguardRule,
+    Scope, Trigger, TriggerRule, UseRule,
 };
 
 /// The catalog files compiled into the binary, in load order.
@@ -92,6 +92,9 @@ pub enum Problem {
     /// Not a measure code of `comity_domain::MeasureKind`.
     #[error("unknown measure code `{0}`")]
     UnknownMeasure(String),
+    /// Not a role of `comity_domain::PersonRole`.
+    #[error("unknown person role `{0}`")]
+    UnknownRole(String),
     /// Not an offence category of `comity_domain::OffenceCategory`.
     #[error("unknown offence category `{0}`")]
     UnknownOffenceCategory(String),
@@ -303,7 +306,32 @@ struct RawInstrument {
     prevails_over: Vec<Spanned<RawPrecedence>>,
     #[serde(default)]
     safeguards: Vec<Spanned<RawSafeguard>>,
+    #[serde(default)]
+    measure_rules: Vec<Spanned<RawMeasureRule>>,
+    #[serde(default)]
+    use_rules: Vec<Spanned<RawUseRule>>,
     note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeasureRule {
+    measure: Text,
+    article: Option<String>,
+    text: String,
+    consent_article: Option<String>,
+    #[serde(default)]
+    consent_of: Vec<Text>,
+    consent_text: Option<String>,
+    #[serde(default)]
+    grounds: Vec<Spanned<RawGround>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUseRule {
+    article: Option<String>,
+    text: String,
 }
 
 #[derive(Deserialize)]
@@ -411,6 +439,7 @@ struct RawMeasureException {
 struct RawDeadline {
     kind: DeadlineRuleKind,
     days: Option<u32>,
+    hours: Option<u32>,
     #[serde(default)]
     measures: Vec<Text>,
     article: Option<String>,
@@ -685,17 +714,75 @@ impl Builder {
                 })
             })
             .collect::<Result<Vec<_>, CatalogError>>()?;
-        let refusal_grounds = raw
-            .refusal_grounds
+        let grounds = |rules: &[Spanned<RawGround>]| {
+            rules
+                .iter()
+                .map(|rule| {
+                    let inner = rule.get_ref();
+                    Ok(RefusalGroundRule {
+                        code: inner.code.clone(),
+                        kind: inner.kind,
+                        article: context.article(
+                            &inner.article,
+                            rule.span(),
+                            "a refusal ground",
+                        )?,
+                        text: inner.text.trim().to_string(),
+                        raised_by: inner.raised_by.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, CatalogError>>()
+        };
+        let refusal_grounds = grounds(&raw.refusal_grounds)?;
+        let measure_rules = raw
+            .measure_rules
             .iter()
             .map(|rule| {
                 let inner = rule.get_ref();
-                Ok(RefusalGroundRule {
-                    code: inner.code.clone(),
-                    kind: inner.kind,
-                    article: context.article(&inner.article, rule.span(), "a refusal ground")?,
+                let consent = match &inner.consent_article {
+                    None if inner.consent_of.is_empty() && inner.consent_text.is_none() => None,
+                    article => Some(ConsentRule {
+                        of: inner
+                            .consent_of
+                            .iter()
+                            .map(|role| {
+                                PersonRole::from_str(role.get_ref()).map_err(|_| {
+                                    context.error(
+                                        role.span(),
+                                        Problem::UnknownRole(role.get_ref().clone()),
+                                    )
+                                })
+                            })
+                            .collect::<Result<Vec<_>, CatalogError>>()?,
+                        article: context.article(article, rule.span(), "a consent rule")?,
+                        text: inner
+                            .consent_text
+                            .as_deref()
+                            .map(str::trim)
+                            .filter(|text| !text.is_empty())
+                            .ok_or_else(|| {
+                                context.error(rule.span(), Problem::Empty("consent_text"))
+                            })?
+                            .to_string(),
+                    }),
+                };
+                Ok(MeasureRule {
+                    measure: context.measure(&inner.measure)?,
+                    article: context.article(&inner.article, rule.span(), "a measure rule")?,
                     text: inner.text.trim().to_string(),
-                    raised_by: inner.raised_by.clone(),
+                    consent,
+                    grounds: grounds(&inner.grounds)?,
+                })
+            })
+            .collect::<Result<Vec<_>, CatalogError>>()?;
+        let use_rules = raw
+            .use_rules
+            .iter()
+            .map(|rule| {
+                let inner = rule.get_ref();
+                Ok(UseRule {
+                    article: context.article(&inner.article, rule.span(), "a use rule")?,
+                    text: inner.text.trim().to_string(),
                 })
             })
             .collect::<Result<Vec<_>, CatalogError>>()?;
@@ -729,6 +816,7 @@ impl Builder {
                 Ok(DeadlineRule {
                     kind: inner.kind,
                     days: inner.days,
+                    hours: inner.hours,
                     measures: context.measures(&inner.measures)?,
                     article: context.article(&inner.article, rule.span(), "a deadline")?,
                     text: inner.text.trim().to_string(),
@@ -830,6 +918,8 @@ impl Builder {
             gives_way_to,
             prevails_over,
             safeguards,
+            measure_rules,
+            use_rules,
             note: raw.note.clone(),
         })
     }

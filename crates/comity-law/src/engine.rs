@@ -7,7 +7,7 @@
 //! [`assess`] runs the steps in order, each in its own file under `engine/`:
 //! `candidates` (instruments that apply), `precedence` (which prevails, which governs each
 //! measure), `channels` (and languages), `checklist`, `dual_criminality`, `refusal`,
-//! `safeguards` and `deadlines`. Each adds its warnings to the `Engine`'s list.
+//! `measures` (each measure's own rules), `safeguards` and `deadlines`. Each adds its warnings to the `Engine`'s list.
 
 use comity_domain::{Date, MeasureKind, RequestContent};
 
@@ -24,6 +24,7 @@ mod channels;
 mod checklist;
 mod deadlines;
 mod dual_criminality;
+mod measures;
 mod precedence;
 mod refusal;
 mod safeguards;
@@ -165,7 +166,9 @@ impl<'a> Engine<'a> {
         let checklist = self.checklist(base);
         let dual_criminality = self.dual_criminality(&measure_bases);
         let facts = self.facts(&dual_criminality);
-        let refusal_grounds = self.refusal_grounds(base, &base_supplements, &facts);
+        let mut refusal_grounds = self.refusal_grounds(base, &base_supplements, &facts);
+        refusal_grounds.extend(self.measure_rules(&candidates, &measure_bases));
+        self.use_rules(base, &base_supplements);
         self.safeguards(base);
         self.legal_basis_mismatch(prevailing.as_ref());
         let (deadlines, policy) = self.deadlines(base, &candidates, &measure_bases);

@@ -308,6 +308,9 @@ pub struct DeadlineDto {
     /// Days, where fixed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days: Option<u32>,
+    /// Hours, where the time limit is counted in hours (an interception notice: 96).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<u32>,
     /// The form of the sentence, e.g. `deadline-rule`.
     pub code: String,
     /// The values the sentence refers to, by name.
@@ -462,6 +465,7 @@ impl From<&DeadlineFinding> for DeadlineDto {
         DeadlineDto {
             kind: deadline.kind.code().to_string(),
             days: deadline.days,
+            hours: deadline.hours,
             code: deadline.code.code().to_string(),
             parameters: parameters_dto(&deadline.parameters),
             explanation: deadline.explanation.clone(),

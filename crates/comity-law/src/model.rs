@@ -109,6 +109,12 @@ pub struct Instrument {
     pub prevails_over: Vec<Precedence>,
     /// Protective rules for persons.
     pub safeguards: Vec<SafeguardRule>,
+    /// Conditions, consent and grounds of the instrument's specific rules for one measure
+    /// (hearing by video conference, temporary transfer, interception...).
+    pub measure_rules: Vec<MeasureRule>,
+    /// Limits on what the requesting state may do with what it receives (the speciality
+    /// rule, data protection).
+    pub use_rules: Vec<UseRule>,
     /// Editor's note (what is not verified...).
     pub note: Option<String>,
 }
@@ -424,6 +430,8 @@ pub struct DeadlineRule {
     pub kind: DeadlineRuleKind,
     /// Days, where the instrument fixes them.
     pub days: Option<u32>,
+    /// Hours, where the instrument counts the time limit in hours (EIO art. 31(3): 96 hours).
+    pub hours: Option<u32>,
     /// For rules tied to measures: which.
     pub measures: Vec<MeasureKind>,
     /// The article.
@@ -483,6 +491,10 @@ pub enum SafeguardKind {
     DeathPenaltyAssurances,
     /// Special needs of children.
     ChildProtection,
+    /// Protection and assistance owed to smuggled migrants.
+    SmuggledMigrantProtection,
+    /// The privacy and identity of victims of trafficking.
+    TraffickingVictimPrivacy,
 }
 
 /// One protective rule.
@@ -490,6 +502,42 @@ pub enum SafeguardKind {
 pub struct SafeguardRule {
     /// What it protects against.
     pub kind: SafeguardKind,
+    /// The article.
+    pub article: String,
+    /// The rule in plain words.
+    pub text: String,
+}
+
+/// An instrument's specific rule for one measure: its conditions, the consent it needs
+/// and the grounds for refusal it adds to the instrument's general ones.
+#[derive(Debug, Clone)]
+pub struct MeasureRule {
+    /// The measure.
+    pub measure: MeasureKind,
+    /// The article that provides for it.
+    pub article: String,
+    /// Its conditions in plain words.
+    pub text: String,
+    /// The consent it needs from a person concerned, if any.
+    pub consent: Option<ConsentRule>,
+    /// Grounds for refusal that apply to this measure besides the instrument's own.
+    pub grounds: Vec<RefusalGroundRule>,
+}
+
+/// A person's consent that a measure needs.
+#[derive(Debug, Clone)]
+pub struct ConsentRule {
+    /// Whose consent: the roles concerned; empty for any person named (the person in custody).
+    pub of: Vec<comity_domain::PersonRole>,
+    /// The article.
+    pub article: String,
+    /// The rule in plain words.
+    pub text: String,
+}
+
+/// A limit on the use of what the requesting state receives.
+#[derive(Debug, Clone)]
+pub struct UseRule {
     /// The article.
     pub article: String,
     /// The rule in plain words.

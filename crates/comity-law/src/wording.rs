@@ -154,6 +154,28 @@ coded_enum! {
         OffencePenaltyNotStated = ("offence-penalty-not-stated", "maximum penalty not stated"),
         /// A time limit of an instrument.
         DeadlineRule = ("deadline-rule", "a time limit"),
+        /// A condition the governing instrument sets for a measure.
+        MeasureCondition = ("measure-condition", "a condition of the measure"),
+        /// A measure needs a person's consent, which the request does not record.
+        ConsentRequired = ("consent-required", "a person's consent is needed"),
+        /// A measure needs the consent of the person concerned, none being named.
+        ConsentRequiredUnnamed = ("consent-required-unnamed", "the person's consent is needed"),
+        /// As `measure-condition`, with further grounds for refusal of the measure.
+        MeasureConditionWithGrounds = ("measure-condition-with-grounds", "a condition of the measure, with its grounds for refusal"),
+        /// A further ground for refusal of one measure (inside a sentence).
+        MeasureGround = ("measure-ground", "a ground for refusal of the measure"),
+        /// What the requesting state may do with what it receives.
+        UseRestriction = ("use-restriction", "limits on the use of what is received"),
+        /// A smuggled migrant is named: protection and assistance are owed.
+        SmuggledMigrantProtection = ("smuggled-migrant-protection", "a smuggled migrant is owed protection"),
+        /// A victim of trafficking is named: protect their privacy and identity.
+        TraffickingVictimPrivacy = ("trafficking-victim-privacy", "a victim's privacy and identity"),
+        /// The reply would reach an asylum seeker's state, the requesting state, which the requested state's rule forbids.
+        AsylumReplyConfidentialityBinds = ("asylum-reply-confidentiality-binds", "asylum confidentiality binds the requested state"),
+        /// The reply would reach an asylum seeker's state, the requesting state.
+        AsylumReply = ("asylum-reply", "the reply would reach an asylum seeker's state"),
+        /// Temporary transfer of a refugee in custody to their state.
+        RefugeeTransferToNationalState = ("refugee-transfer-to-national-state", "transfer of a refugee to their state"),
     }
 }
 
@@ -221,6 +243,8 @@ coded_enum! {
         ThresholdMonths = ("threshold_months", "threshold in months"),
         /// Why the list exception does not apply, offence by offence.
         Reasons = ("reasons", "reasons"),
+        /// Further grounds for refusal of a measure, as sentences.
+        Grounds = ("grounds", "grounds for refusal"),
     }
 }
 
@@ -674,6 +698,58 @@ pub const ENGLISH: Wording = Wording {
         (
             FindingCode::DeadlineRule,
             "{rule} ({instrument} art. {article})",
+        ),
+        (
+            FindingCode::MeasureCondition,
+            "{measure}: {instrument} art. {article}: {rule}",
+        ),
+        (
+            FindingCode::MeasureConditionWithGrounds,
+            "{measure}: {instrument} art. {article}: {rule} Besides the general grounds, it may \
+             be refused where: {grounds}.",
+        ),
+        (
+            FindingCode::ConsentRequired,
+            "{measure} needs the consent of {persons}, which the request does not record: obtain \
+             and record it before sending ({instrument} art. {article}: {rule}).",
+        ),
+        (
+            FindingCode::ConsentRequiredUnnamed,
+            "{measure} needs the consent of the person concerned, which the request does not \
+             record: obtain and record it before sending ({instrument} art. {article}: {rule}).",
+        ),
+        (FindingCode::MeasureGround, "{rule} (art. {article})"),
+        (
+            FindingCode::UseRestriction,
+            "What is received under {instrument} may be used only within its limits (art. \
+             {article}): {rule}",
+        ),
+        (
+            FindingCode::SmuggledMigrantProtection,
+            "{person} is a smuggled migrant: their rights are to be preserved and protected, and \
+             assistance given where their life or safety is endangered.{safeguard}",
+        ),
+        (
+            FindingCode::TraffickingVictimPrivacy,
+            "{person} is flagged as a victim of trafficking: protect their privacy and identity in \
+             the request and its execution.{safeguard}",
+        ),
+        (
+            FindingCode::AsylumReplyConfidentialityBinds,
+            "{person} is an asylum seeker or refugee and a national of {requesting_country}, the \
+             requesting state: the reply would tell the alleged actor of persecution about them. \
+             {instrument} binds {requested_country} on {date}: {rule}",
+        ),
+        (
+            FindingCode::AsylumReply,
+            "{person} is an asylum seeker or refugee and a national of {requesting_country}, the \
+             requesting state: the reply would tell the alleged actor of persecution about \
+             them.{safeguard}",
+        ),
+        (
+            FindingCode::RefugeeTransferToNationalState,
+            "{person} is an asylum seeker or refugee and a national of the requesting state, to \
+             which the request seeks their temporary transfer.{safeguard}",
         ),
     ],
     cited_rule: " {instrument} art. {article}: {rule}",

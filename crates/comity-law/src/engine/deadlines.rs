@@ -30,7 +30,9 @@ impl<'a> Engine<'a> {
                     continue;
                 }
                 let duplicate = findings.iter().any(|existing| {
-                    existing.kind == rule.kind && existing.citation.instrument_id == instrument.id
+                    existing.kind == rule.kind
+                        && existing.citation.instrument_id == instrument.id
+                        && existing.citation.article == rule.article
                 });
                 if duplicate {
                     continue;
@@ -47,6 +49,7 @@ impl<'a> Engine<'a> {
                 findings.push(DeadlineFinding {
                     kind: rule.kind,
                     days: rule.days,
+                    hours: rule.hours,
                     code,
                     parameters,
                     explanation,
@@ -66,9 +69,11 @@ impl<'a> Engine<'a> {
             }
         }
         let days = |kind: DeadlineRuleKind| {
+            // Rules tied to measures (the 96 hours of an interception notice...) do not
+            // change the request's general time limits.
             base.deadlines
                 .iter()
-                .find(|rule| rule.kind == kind)
+                .find(|rule| rule.kind == kind && rule.measures.is_empty())
                 .and_then(|rule| rule.days)
                 .map(i64::from)
         };

@@ -1,7 +1,7 @@
 //! Safeguards for the persons concerned: the death penalty, asylum, non-refoulement,
 //! victims, minors and smuggled migrants.
 
-use comity_domain::{PersonRole, Vulnerability};
+use comity_domain::{CountryCode, MeasureKind, PersonRole, Vulnerability};
 
 use super::{Engine, cite, short_title};
 use crate::assessment::{Finding, FindingKind, Severity};
@@ -77,6 +77,9 @@ impl<'a> Engine<'a> {
             );
         }
         let surrender = self.surrender_sought();
+        let transfer = self
+            .measures
+            .contains(&MeasureKind::TemporaryTransferOfPersons);
         let coercive = self.measures.iter().any(|measure| measure.is_coercive());
         for person in &request.persons {
             let name = || {
@@ -86,8 +89,13 @@ impl<'a> Engine<'a> {
                 )]
             };
             if person.has(Vulnerability::AsylumSeekerOrRefugee) {
+                // Whichever side is the person's state: the request tells the requested
+                // state about them, or the reply tells the requesting state.
                 if person.nationalities.contains(&requested) {
-                    self.asylum_disclosure(&person.full_name, base);
+                    self.asylum_disclosure(&person.full_name, requesting, requested, base);
+                }
+                if person.nationalities.contains(&requesting) && requesting != requested {
+                    self.asylum_disclosure(&person.full_name, requested, requesting, base);
                 }
                 if surrender && person.nationalities.contains(&requesting) {
                     self.push_safeguard(
@@ -99,6 +107,36 @@ impl<'a> Engine<'a> {
                         base,
                     );
                 }
+                if transfer && person.nationalities.contains(&requesting) {
+                    self.push_safeguard(
+                        SafeguardKind::NonRefoulement,
+                        FindingKind::NonRefoulement,
+                        Severity::Blocking,
+                        FindingCode::RefugeeTransferToNationalState,
+                        name(),
+                        base,
+                    );
+                }
+            }
+            if person.has(Vulnerability::TraffickingVictim) {
+                self.push_safeguard(
+                    SafeguardKind::TraffickingVictimPrivacy,
+                    FindingKind::PersonProtection,
+                    Severity::Warning,
+                    FindingCode::TraffickingVictimPrivacy,
+                    name(),
+                    base,
+                );
+            }
+            if person.role == PersonRole::SmuggledMigrant {
+                self.push_safeguard(
+                    SafeguardKind::SmuggledMigrantProtection,
+                    FindingKind::PersonProtection,
+                    Severity::Info,
+                    FindingCode::SmuggledMigrantProtection,
+                    name(),
+                    base,
+                );
             }
             if person.role.is_prosecuted() {
                 if person.has(Vulnerability::TraffickingVictim) {
@@ -135,9 +173,20 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn asylum_disclosure(&mut self, name: &str, base: &Instrument) {
+    /// Information about an asylum seeker reaches `persecutor`, their state, from
+    /// `discloser`: through the request (the requested state is theirs) or through the
+    /// reply (the requesting state is theirs). The confidentiality rule cited is one that
+    /// binds the discloser on the date.
+    fn asylum_disclosure(
+        &mut self,
+        name: &str,
+        discloser: CountryCode,
+        persecutor: CountryCode,
+        base: &Instrument,
+    ) {
         let requesting = self.request.requesting_country;
         let requested = self.request.requested_country;
+        let by_request = persecutor == requested;
         let catalog = self.catalog;
         let binding = catalog.instruments().iter().find_map(|instrument| {
             if !instrument.in_force_on(self.today) {
@@ -147,25 +196,37 @@ impl<'a> Engine<'a> {
                 .safeguards
                 .iter()
                 .find(|rule| rule.kind == SafeguardKind::AsylumConfidentiality)
-                .filter(|_| instrument.parties.binds(requesting, self.today).is_some())
+                .filter(|_| instrument.parties.binds(discloser, self.today).is_some())
                 .map(|rule| (instrument, rule))
         });
         let mut parameters = vec![
             FindingParameter::new(ParameterName::Person, name),
-            FindingParameter::new(ParameterName::RequestedCountry, requested),
+            if by_request {
+                FindingParameter::new(ParameterName::RequestedCountry, requested)
+            } else {
+                FindingParameter::new(ParameterName::RequestingCountry, requesting)
+            },
         ];
         match binding {
             Some((instrument, rule)) => {
                 parameters.extend([
                     FindingParameter::new(ParameterName::Instrument, short_title(instrument)),
-                    FindingParameter::new(ParameterName::RequestingCountry, requesting),
+                    if by_request {
+                        FindingParameter::new(ParameterName::RequestingCountry, requesting)
+                    } else {
+                        FindingParameter::new(ParameterName::RequestedCountry, requested)
+                    },
                     FindingParameter::new(ParameterName::Date, self.today),
                     FindingParameter::new(ParameterName::Rule, rule.text.as_str()),
                 ]);
                 self.warnings.push(Finding::new(
                     FindingKind::AsylumDisclosure,
                     Severity::Blocking,
-                    FindingCode::AsylumDisclosureConfidentialityBinds,
+                    if by_request {
+                        FindingCode::AsylumDisclosureConfidentialityBinds
+                    } else {
+                        FindingCode::AsylumReplyConfidentialityBinds
+                    },
                     parameters,
                     cite(instrument, &rule.article),
                 ));
@@ -174,7 +235,11 @@ impl<'a> Engine<'a> {
                 SafeguardKind::NonRefoulement,
                 FindingKind::AsylumDisclosure,
                 Severity::Warning,
-                FindingCode::AsylumDisclosure,
+                if by_request {
+                    FindingCode::AsylumDisclosure
+                } else {
+                    FindingCode::AsylumReply
+                },
                 parameters,
                 base,
             ),
