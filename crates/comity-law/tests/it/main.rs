@@ -2,6 +2,7 @@
 //! (`scenarios.toml`), catalog-loading errors, and property tests on random requests.
 
 mod catalog_errors;
+mod generated;
 mod parties;
 mod properties;
 mod scenarios;

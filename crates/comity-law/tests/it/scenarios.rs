@@ -68,6 +68,12 @@ struct Scenario {
     grounds_removed: Vec<String>,
     #[serde(default)]
     deadlines: BTreeMap<String, u32>,
+    #[serde(default)]
+    deadline_hours: BTreeMap<String, String>,
+    #[serde(default)]
+    grounds_listed: Vec<String>,
+    #[serde(default)]
+    no_warning_citations: Vec<String>,
     policy: Option<[i64; 3]>,
     languages: Option<Vec<String>>,
     language_basis: Option<String>,
@@ -360,6 +366,45 @@ fn check(scenario: &Scenario, assessment: &Assessment) -> Vec<String> {
             got == Some(*days)
                 || (*days == 0 && assessment.deadlines.iter().any(|d| d.kind.code() == kind)),
             format!("deadline {kind}: expected {days}, got {got:?}"),
+        );
+    }
+    for (kind, expected) in &scenario.deadline_hours {
+        let got: Vec<String> = assessment
+            .deadlines
+            .iter()
+            .filter(|d| d.kind.code() == kind)
+            .filter_map(|d| {
+                d.hours
+                    .map(|hours| format!("{hours}:{}", d.citation.article))
+            })
+            .collect();
+        expect(
+            got.contains(expected),
+            format!("deadline {kind} in hours: expected {expected}, got {got:?}"),
+        );
+    }
+    for code in &scenario.grounds_listed {
+        let listed: Vec<String> = assessment
+            .refusal_grounds
+            .iter()
+            .map(|g| {
+                format!(
+                    "{}@{}:{}",
+                    g.code, g.citation.instrument_id, g.citation.article
+                )
+            })
+            .collect();
+        expect(
+            listed
+                .iter()
+                .any(|got| got == code || got.starts_with(&format!("{code}@"))),
+            format!("ground {code} not listed in {listed:?}"),
+        );
+    }
+    for unexpected in &scenario.no_warning_citations {
+        expect(
+            !citations.contains(unexpected),
+            format!("unexpected warning citation {unexpected} in {citations:?}"),
         );
     }
     if let Some([ack, decision, execution]) = scenario.policy {
