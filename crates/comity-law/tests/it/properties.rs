@@ -113,3 +113,99 @@ proptest! {
         prop_assert_eq!(first.dual_criminality.len() <= first.measure_bases.len(), true);
     }
 }
+
+/// The kinds of warnings that state a conclusion about the law between the two states
+/// (rather than a protective rule owed to a person, which may bind one side only: asylum
+/// confidentiality, non-refoulement, victims, minors, migrants, the death penalty).
+fn concludes_on_the_law_between_the_states(kind: comity_law::FindingKind) -> bool {
+    use comity_law::FindingKind::*;
+    !matches!(
+        kind,
+        AsylumDisclosure
+            | NonRefoulement
+            | VulnerablePersonProsecuted
+            | PersonProtection
+            | DeathPenaltyWithoutAssurances
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Every conclusion (the prevailing instrument, the basis of each measure, channels,
+    /// dual criminality, grounds for refusal, time limits, the conditions of each measure,
+    /// consent and restrictions on use, the content checklist) cites an instrument that is
+    /// in force and binds both states on the date, or the reciprocity route; the checklist
+    /// may cite the instrument whose list of contents is the base instrument's baseline.
+    #[test]
+    fn every_conclusion_cites_an_instrument_binding_both_states_on_the_date(
+        from in 0..STATES.len(),
+        to in 0..STATES.len(),
+        measures in proptest::collection::vec(0..MeasureKind::ALL.len(), 1..4),
+        persons in proptest::collection::vec(person(), 0..3),
+        urgent in any::<bool>(),
+        year in 1995i32..2032,
+        month in 1u32..13,
+        day in 1u32..29,
+    ) {
+        let catalog = Catalog::embedded().expect("catalog");
+        let mut request = base_request(STATES[from], STATES[to]);
+        request.measures = measures
+            .into_iter()
+            .map(|index| MeasureSought {
+                kind: MeasureKind::ALL[index],
+                description: "details".into(),
+            })
+            .collect();
+        request.persons = persons;
+        if urgent {
+            request.urgency = Urgency::Urgent { reason: "now".into() };
+        }
+        let date = crate::date(&format!("{year:04}-{month:02}-{day:02}"));
+        let assessment = assess(&catalog, &request, date);
+        let fallback = catalog.fallback().id.clone();
+        let binds = |id: &str| {
+            id == fallback
+                || catalog.instrument(id).is_some_and(|instrument| {
+                    instrument.in_force_on(date)
+                        && instrument
+                            .parties
+                            .binds_pair(request.requesting_country, request.requested_country, date)
+                            .is_some()
+                })
+        };
+        let base = assessment.prevailing_id().unwrap_or(fallback.as_str()).to_string();
+        let baseline = catalog
+            .instrument(&base)
+            .and_then(|instrument| instrument.content_from.clone());
+        let mut cited: Vec<(&str, String)> = Vec::new();
+        if let Some(prevailing) = &assessment.prevailing {
+            cited.push(("prevailing", prevailing.citation.instrument_id.clone()));
+        }
+        for basis in &assessment.measure_bases {
+            if let Some(id) = &basis.instrument_id {
+                cited.push(("measure basis", id.clone()));
+            }
+        }
+        cited.extend(assessment.channels.iter().map(|c| ("channel", c.citation.instrument_id.clone())));
+        cited.extend(assessment.dual_criminality.iter().map(|d| ("dual criminality", d.citation.instrument_id.clone())));
+        cited.extend(assessment.refusal_grounds.iter().map(|g| ("refusal ground", g.citation.instrument_id.clone())));
+        cited.extend(assessment.deadlines.iter().map(|d| ("deadline", d.citation.instrument_id.clone())));
+        cited.extend(
+            assessment
+                .warnings
+                .iter()
+                .filter(|finding| concludes_on_the_law_between_the_states(finding.kind))
+                .map(|finding| ("warning", finding.citation.instrument_id.clone())),
+        );
+        for (what, id) in &cited {
+            prop_assert!(binds(id), "{} cites {} which does not bind {} and {} on {}", what, id,
+                request.requesting_country, request.requested_country, date);
+        }
+        for check in &assessment.checklist {
+            let id = check.citation.instrument_id.as_str();
+            prop_assert!(binds(id) || baseline.as_deref() == Some(id),
+                "checklist cites {} on {}", id, date);
+        }
+    }
+}
