@@ -213,3 +213,31 @@ fn a_party_without_a_date_needs_the_list_to_say_why() {
     );
     assert_names(load(&blank), 11, "empty `parties undated reason`");
 }
+
+#[test]
+fn unknown_role_in_a_consent_rule() {
+    let text = instrument(
+        "[instrument.parties]\nsource = \"s\"\n[[instrument.measure_rules]]\nmeasure = \"video_conference_hearing\"\narticle = \"24(1)\"\ntext = \"t\"\nconsent_article = \"24(2)(a)\"\nconsent_of = [\"judge\"]\nconsent_text = \"c\"",
+    );
+    assert_names(load(&text), 16, "unknown person role `judge`");
+}
+
+#[test]
+fn a_measure_rule_needs_its_article_and_a_consent_rule_its_text() {
+    let text = instrument(
+        "[instrument.parties]\nsource = \"s\"\n[[instrument.measure_rules]]\nmeasure = \"video_conference_hearing\"\ntext = \"t\"",
+    );
+    assert_names(
+        load(&text),
+        11,
+        "missing article citation in a measure rule",
+    );
+    let text = instrument(
+        "[instrument.parties]\nsource = \"s\"\n[[instrument.measure_rules]]\nmeasure = \"video_conference_hearing\"\narticle = \"24(1)\"\ntext = \"t\"\nconsent_article = \"24(2)(a)\"",
+    );
+    assert_names(load(&text), 11, "empty `consent_text`");
+    let text = instrument(
+        "[instrument.parties]\nsource = \"s\"\n[[instrument.deadlines]]\nkind = \"decision\"\nhours = 96\nmeasures = [\"interception_notification\"]\ntext = \"t\"",
+    );
+    assert_names(load(&text), 11, "missing article citation in a deadline");
+}
