@@ -27,10 +27,7 @@ pub fn embedded_catalog() -> Result<Arc<Catalog>, AppError> {
 /// How a refusal names a ground: `"{instrument} art. {article}"`, e.g. `untoc art. 18(21)(b)`,
 /// or `"{instrument}:{code}"`.
 pub fn ground_reference(ground: &comity_law::RefusalGround) -> String {
-    format!(
-        "{} art. {}",
-        ground.citation.instrument_id, ground.citation.article
-    )
+    ground.reference()
 }
 
 impl App {
@@ -118,37 +115,63 @@ impl App {
             }
             Action::Refuse => {
                 let assessment = self.assess(content);
-                let known: Vec<String> = assessment
-                    .refusal_grounds
-                    .iter()
-                    .flat_map(|ground| {
-                        [
-                            ground_reference(ground).to_lowercase(),
-                            format!("{}:{}", ground.citation.instrument_id, ground.code)
-                                .to_lowercase(),
-                        ]
-                    })
-                    .collect();
-                if known.is_empty() {
+                if assessment.refusal_grounds.is_empty() {
                     return Ok(command.reason.clone());
                 }
-                for (index, ground) in command.grounds.iter().enumerate() {
-                    if !known.contains(&ground.trim().to_lowercase()) {
-                        let offered: Vec<String> = assessment
-                            .refusal_grounds
-                            .iter()
-                            .map(ground_reference)
-                            .collect();
-                        return Err(AppError::invalid(
-                            format!("grounds[{index}]"),
-                            format!(
-                                "`{ground}` is not a ground of the prevailing instrument; cite one of: {}",
-                                offered.join(", ")
-                            ),
-                        ));
-                    }
+                let proposed = assessment.proposed_refusal(&command.grounds);
+                if let Some((index, refused)) = proposed
+                    .iter()
+                    .enumerate()
+                    .find(|(_, proposed)| !proposed.is_allowed())
+                {
+                    let offered: Vec<String> = assessment
+                        .refusal_grounds
+                        .iter()
+                        .map(ground_reference)
+                        .collect();
+                    return Err(AppError::invalid(
+                        format!("grounds[{index}]"),
+                        format!(
+                            "`{}` is not a ground of the prevailing instrument; cite one of: {}",
+                            refused.cited,
+                            offered.join(", ")
+                        ),
+                    ));
                 }
-                Ok(command.reason.clone())
+                let to_consult: Vec<String> = proposed
+                    .iter()
+                    .filter_map(|proposed| {
+                        proposed.consult_first().map(|rule| {
+                            format!(
+                                "{} ({} art. {})",
+                                proposed.cited, rule.instrument_id, rule.article
+                            )
+                        })
+                    })
+                    .collect();
+                if to_consult.is_empty() || consulted_in_the_system(history) {
+                    return Ok(command.reason.clone());
+                }
+                // Consultation may have happened outside the system (a call, a meeting):
+                // a supervisor says how, and it is recorded with the refusal.
+                let justification = override_justification
+                    .map(str::trim)
+                    .filter(|text| !text.is_empty());
+                match (role, justification) {
+                    (Role::Supervisor, Some(how)) => Ok(Some(format!(
+                        "{} [the requesting side was consulted before refusing on {}: {how}]",
+                        command.reason.as_deref().unwrap_or_default(),
+                        to_consult.join("; ")
+                    ))),
+                    (_, Some(_)) => Err(AppError::Forbidden(
+                        "only a supervisor may record a consultation held outside the system"
+                            .into(),
+                    )),
+                    (_, None) => Err(AppError::LegalGate(format!(
+                        "before refusing on {}, the requesting side must be consulted: ask it for additional information first, or a supervisor records how it was consulted",
+                        to_consult.join("; ")
+                    ))),
+                }
             }
             _ => Ok(command.reason.clone()),
         }
@@ -206,4 +229,13 @@ impl App {
             .iter()
             .all(|finding| then.iter().any(|earlier| earlier.key == finding.key))
     }
+}
+
+/// Whether this side consulted the other in the system before refusing: it asked for
+/// additional information, which the other side answers in the same conversation.
+fn consulted_in_the_system(history: &[TransitionRecord]) -> bool {
+    history.iter().any(|record| {
+        record.action == Action::RequestAdditionalInformation
+            && record.origin == comity_domain::Origin::Local
+    })
 }

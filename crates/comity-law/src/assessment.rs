@@ -326,6 +326,50 @@ pub struct RefusalGround {
     pub removed_by: Option<Citation>,
     /// The rule.
     pub citation: Citation,
+    /// Set where the requested side must consult the requesting side before refusing
+    /// on this ground (EIO 11(4), UNTOC 18(26)): the rule that says so.
+    pub consult_first: Option<Citation>,
+}
+
+impl RefusalGround {
+    /// How a refusal cites it: `instrument art. article`, e.g. `untoc art. 18(21)(b)`.
+    pub fn reference(&self) -> String {
+        format!(
+            "{} art. {}",
+            self.citation.instrument_id, self.citation.article
+        )
+    }
+
+    /// Whether `cited` names this ground, by its reference or as `instrument:code`,
+    /// ignoring case and surrounding spaces.
+    pub fn is_cited_by(&self, cited: &str) -> bool {
+        let cited = cited.trim().to_lowercase();
+        self.reference().to_lowercase() == cited
+            || format!("{}:{}", self.citation.instrument_id, self.code).to_lowercase() == cited
+    }
+}
+
+/// One ground of a proposed refusal, checked against the prevailing instrument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposedGround {
+    /// The ground as the refusal cites it.
+    pub cited: String,
+    /// The instrument's ground it names; `None` when the instrument has no such ground.
+    pub ground: Option<RefusalGround>,
+}
+
+impl ProposedGround {
+    /// Whether the prevailing instrument allows refusing on it.
+    pub fn is_allowed(&self) -> bool {
+        self.ground.is_some()
+    }
+
+    /// The rule obliging the requested side to consult the requesting side first.
+    pub fn consult_first(&self) -> Option<&Citation> {
+        self.ground
+            .as_ref()
+            .and_then(|ground| ground.consult_first.as_ref())
+    }
 }
 
 /// A time limit that follows from the instruments.
@@ -388,6 +432,8 @@ pub struct Assessment {
     pub warnings: Vec<Finding>,
     /// Grounds for refusal of the prevailing instrument.
     pub refusal_grounds: Vec<RefusalGround>,
+    /// Where the prevailing instrument requires reasons for any refusal: the rule.
+    pub refusal_reasons: Option<Citation>,
     /// Time limits.
     pub deadlines: Vec<DeadlineFinding>,
     pub(crate) policy: DeadlinePolicy,
@@ -473,6 +519,23 @@ impl Assessment {
                 citation: finding.citation.clone(),
             });
         content.chain(warnings).chain(dual).collect()
+    }
+
+    /// Checks a proposed refusal ground by ground: whether the prevailing instrument
+    /// allows each, and whether the requesting side must be consulted first. Whether
+    /// reasons must be given is [`Assessment::refusal_reasons`].
+    pub fn proposed_refusal(&self, cited: &[String]) -> Vec<ProposedGround> {
+        cited
+            .iter()
+            .map(|cited| ProposedGround {
+                cited: cited.trim().to_string(),
+                ground: self
+                    .refusal_grounds
+                    .iter()
+                    .find(|ground| ground.is_cited_by(cited))
+                    .cloned(),
+            })
+            .collect()
     }
 
     /// Whether a warning of this kind was raised.

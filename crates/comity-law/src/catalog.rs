@@ -310,6 +310,8 @@ struct RawInstrument {
     measure_rules: Vec<Spanned<RawMeasureRule>>,
     #[serde(default)]
     use_rules: Vec<Spanned<RawUseRule>>,
+    /// The article requiring reasons for any refusal.
+    refusal_reasons_article: Option<String>,
     note: Option<String>,
 }
 
@@ -404,6 +406,9 @@ struct RawGround {
     text: String,
     #[serde(default)]
     raised_by: Vec<Trigger>,
+    /// The article obliging the requested side to consult the requesting side before
+    /// refusing on this ground.
+    consult_first: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -671,6 +676,14 @@ impl Builder {
             });
         }
         let basis_article = context.article(&raw.basis_article, raw.id.span(), "basis_article")?;
+        let refusal_reasons_article = match &raw.refusal_reasons_article {
+            Some(_) => Some(context.article(
+                &raw.refusal_reasons_article,
+                raw.id.span(),
+                "refusal_reasons_article",
+            )?),
+            None => None,
+        };
         let parties = self.parties(context, &raw.parties)?;
         let scope = match &raw.scope {
             None => None,
@@ -719,6 +732,14 @@ impl Builder {
                 .iter()
                 .map(|rule| {
                     let inner = rule.get_ref();
+                    let consult_first = match &inner.consult_first {
+                        Some(_) => Some(context.article(
+                            &inner.consult_first,
+                            rule.span(),
+                            "a refusal ground's consult_first",
+                        )?),
+                        None => None,
+                    };
                     Ok(RefusalGroundRule {
                         code: inner.code.clone(),
                         kind: inner.kind,
@@ -729,6 +750,7 @@ impl Builder {
                         )?,
                         text: inner.text.trim().to_string(),
                         raised_by: inner.raised_by.clone(),
+                        consult_first,
                     })
                 })
                 .collect::<Result<Vec<_>, CatalogError>>()
@@ -892,6 +914,7 @@ impl Builder {
             role: raw.role,
             source_url,
             basis_article,
+            refusal_reasons_article,
             content_from: raw
                 .content_from
                 .as_ref()

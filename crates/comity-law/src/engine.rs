@@ -199,6 +199,10 @@ impl<'a> Engine<'a> {
             dual_criminality,
             warnings: self.warnings,
             refusal_grounds,
+            refusal_reasons: base
+                .refusal_reasons_article
+                .as_ref()
+                .map(|article| cite(base, article)),
             deadlines,
             policy,
         }

@@ -298,6 +298,10 @@ pub struct RefusalGroundDto {
     pub removed_by: Option<CitationDto>,
     /// The rule.
     pub citation: CitationDto,
+    /// Where the requested side must consult the requesting side before refusing on
+    /// this ground: the rule that says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consult_first: Option<CitationDto>,
 }
 
 /// A time limit.
@@ -379,6 +383,9 @@ pub struct AssessmentDto {
     pub warnings: Vec<FindingDto>,
     /// Grounds for refusal of the prevailing instrument.
     pub refusal_grounds: Vec<RefusalGroundDto>,
+    /// Where the prevailing instrument requires reasons for any refusal: the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal_reasons: Option<CitationDto>,
     /// Time limits.
     pub deadlines: Vec<DeadlineDto>,
     /// Day counts used for tracking.
@@ -455,6 +462,7 @@ impl From<&RefusalGround> for RefusalGroundDto {
                 .map(|trigger| trigger.code().to_string())
                 .collect(),
             removed_by: ground.removed_by.as_ref().map(CitationDto::from),
+            consult_first: ground.consult_first.as_ref().map(CitationDto::from),
             citation: (&ground.citation).into(),
         }
     }
@@ -588,6 +596,7 @@ impl From<&Assessment> for AssessmentDto {
                 .iter()
                 .map(RefusalGroundDto::from)
                 .collect(),
+            refusal_reasons: assessment.refusal_reasons.as_ref().map(CitationDto::from),
             deadlines: assessment.deadlines.iter().map(DeadlineDto::from).collect(),
             deadline_policy: DeadlinePolicyDto {
                 acknowledgement_days: policy.acknowledgement_days,

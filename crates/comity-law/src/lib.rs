@@ -31,7 +31,8 @@ pub mod wording;
 pub use assessment::{
     ApplicableInstrument, Assessment, BlockingFinding, ChannelFinding, ChannelUse, Citation,
     ContentCheck, DeadlineFinding, DualCriminalityFinding, DualCriminalityOutcome, Finding,
-    FindingKind, LanguageAdvice, LanguageBasis, MeasureBasis, Prevailing, RefusalGround, Severity,
+    FindingKind, LanguageAdvice, LanguageBasis, MeasureBasis, Prevailing, ProposedGround,
+    RefusalGround, Severity,
 };
 pub use catalog::{Catalog, CatalogError, Problem};
 pub use engine::{assess, refusal_grounds};

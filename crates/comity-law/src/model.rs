@@ -68,6 +68,9 @@ pub struct Instrument {
     pub source_url: String,
     /// The article that makes it a basis for assistance (e.g. UNTOC `18(1)`).
     pub basis_article: String,
+    /// The article requiring reasons for any refusal (UNTOC 18(23), ETS 30 art. 19), if
+    /// the instrument has one.
+    pub refusal_reasons_article: Option<String>,
     /// Where its own list of mandatory content is not in the catalog: the instrument whose
     /// list is used as a baseline.
     pub content_from: Option<String>,
@@ -326,6 +329,9 @@ pub struct RefusalGroundRule {
     pub text: String,
     /// Facts that raise it, if the engine can recognise any.
     pub raised_by: Vec<Trigger>,
+    /// The article obliging the requested side to consult the requesting side before
+    /// refusing on this ground (EIO 11(4), UNTOC 18(26)), if any.
+    pub consult_first: Option<String>,
 }
 
 /// A rule keyed on a trigger: "not refused on the sole ground that..." or "removes the ground".

@@ -598,6 +598,9 @@ fn action_form(
             }
             @if needs_grounds {
                 (refusal_grounds(code, assessment, grounds_error.as_deref(), typed, mine))
+                @if supervisor {
+                    (consultation_field(code, problem, typed, mine))
+                }
             }
             button type="submit" { (sentence_case(action.label())) }
         }
@@ -650,6 +653,31 @@ fn blocking_gate(
     }
 }
 
+/// For a supervisor on the refusal form: how the requesting side was consulted outside
+/// Comity, which stands in for asking it for additional information here.
+fn consultation_field(
+    code: &str,
+    problem: Option<&FormProblem>,
+    typed: &FormState,
+    mine: bool,
+) -> Markup {
+    let override_id = format!("override-{code}");
+    let override_error = FormProblem::for_field(problem, &override_id);
+    html! {
+        label for=(override_id) { "How and when the requesting side was consulted (supervisor)" }
+        p.hint id={ (override_id) "-hint" } {
+            "Some grounds require consulting the requesting side first. If that was done outside Comity "
+            "(a call, a meeting), say how and when; it is recorded with the refusal."
+        }
+        (layout::field_error(&override_id, override_error.as_deref()))
+        textarea id=(override_id) name="override_justification" rows="2" dir="auto"
+            aria-invalid=[override_error.is_some().then_some("true")]
+            aria-describedby=[layout::described_by(&override_id, true, override_error.is_some())] {
+            @if mine { (typed.override_justification) }
+        }
+    }
+}
+
 /// The refusal grounds: the prevailing instrument's as checkboxes (those the facts
 /// raise first), and a free-text field for others.
 fn refusal_grounds(
@@ -674,6 +702,9 @@ fn refusal_grounds(
             p.hint id={ (grounds_id) "-hint" } {
                 @if let Some(prevailing) = &assessment.prevailing {
                     "Tick the grounds of " (prevailing.title) " you rely on."
+                    @if let Some(rule) = &assessment.refusal_reasons {
+                        " Reasons must be given for any refusal" (legal::citation(rule)) "."
+                    }
                 } @else {
                     "No instrument binds both states: cite the grounds of your law."
                 }
@@ -692,6 +723,10 @@ fn refusal_grounds(
                                 (legal::citation(&ground.citation))
                                 @if ground.raised_by_facts {
                                     " " span.raised { "— raised by the facts of this request" }
+                                }
+                                @if let Some(rule) = &ground.consult_first {
+                                    " " span.consult { "— consult the requesting side before refusing on it" }
+                                    (legal::citation(rule))
                                 }
                             }
                         }

@@ -113,6 +113,11 @@ pub enum LawCommand {
         /// Print the full assessment as JSON.
         #[arg(long)]
         json: bool,
+        /// A ground of a proposed refusal (`untoc art. 18(21)(b)` or `untoc:essential_interests`),
+        /// repeatable: says whether the prevailing instrument allows each, whether the
+        /// requesting side must be consulted first and whether reasons must be given.
+        #[arg(long = "refuse", value_name = "GROUND")]
+        refuse: Vec<String>,
     },
     /// The states bound by an instrument of the embedded catalog: each with its date of
     /// entry into force, last day where it stopped, reservations, and the list's source.
@@ -282,8 +287,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { data_dir, listen } => crate::local::serve(&data_dir, listen).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Law {
-            command: LawCommand::Assess { file, date, json },
-        } => crate::local::law_assess(&file, date.as_deref(), json),
+            command:
+                LawCommand::Assess {
+                    file,
+                    date,
+                    json,
+                    refuse,
+                },
+        } => crate::local::law_assess(&file, date.as_deref(), json, &refuse),
         Command::Law {
             command: LawCommand::Parties { instrument },
         } => crate::local::law_parties(&instrument),

@@ -686,7 +686,12 @@ pub fn parties_table(instrument: &comity_law::Instrument) -> String {
 }
 
 /// `comity law assess`.
-pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub fn law_assess(
+    file: &Path,
+    date: Option<&str>,
+    json: bool,
+    refuse: &[String],
+) -> anyhow::Result<()> {
     let value = read_request_file(file)?;
     let content: comity_wire::RequestContentDto = serde_json::from_value(value)?;
     let content = content
@@ -718,6 +723,32 @@ pub fn law_assess(file: &Path, date: Option<&str>, json: bool) -> anyhow::Result
     let cite = |citation: &comity_law::Citation| {
         format!("[{} art. {}]", citation.instrument_id, citation.article)
     };
+    if !refuse.is_empty() {
+        for proposed in assessment.proposed_refusal(refuse) {
+            match &proposed.ground {
+                None => println!(
+                    "refusal on `{}`: NOT a ground of the prevailing instrument",
+                    proposed.cited
+                ),
+                Some(ground) => {
+                    println!(
+                        "refusal on `{}`: allowed, {} {}",
+                        proposed.cited,
+                        ground.description,
+                        cite(&ground.citation)
+                    );
+                    if let Some(rule) = proposed.consult_first() {
+                        println!("  consult the requesting side first {}", cite(rule));
+                    }
+                }
+            }
+        }
+        match &assessment.refusal_reasons {
+            Some(rule) => println!("reasons must be given for the refusal {}", cite(rule)),
+            None => println!("the prevailing instrument sets no duty to give reasons"),
+        }
+        return Ok(());
+    }
     println!(
         "{} → {} on {today}",
         content.requesting_country, content.requested_country

@@ -201,7 +201,15 @@ async fn dispatch_after_an_approval_that_overrode_nothing_is_checked_again() {
 #[tokio::test]
 async fn a_refusal_must_cite_a_ground_of_the_prevailing_instrument() {
     for backend in backends() {
-        let harness = Harness::start(backend).await;
+        let mut harness = Harness::start(backend).await;
+        harness
+            .morocco
+            .user(
+                "nadia",
+                "ma-ca",
+                &["central_authority_officer", "supervisor"],
+            )
+            .await;
         let id = harness.dispatched().await;
         for action in ["acknowledge", "start_assessment"] {
             harness
@@ -226,23 +234,130 @@ async fn a_refusal_must_cite_a_ground_of_the_prevailing_instrument() {
             .map(ground_reference)
             .expect("the prevailing instrument lists refusal grounds");
         let made_up = "untoc art. 99".to_string();
+        // UNTOC 18(26): consult the requesting side before refusing under 18(21).
+        let consulted = "Consulted the Spanish central authority by telephone on 3 March";
         #[rustfmt::skip]
-        let rows: [(&str, Vec<String>, &str); 4] = [
-            ("karim", vec![],                        "grounds required"),
-            ("karim", vec![made_up],                 "invalid grounds[0]"),
-            ("karim", vec![ground.clone(), "untoc art. 98".into()], "invalid grounds[1]"),
-            ("karim", vec![ground.clone()],          "refused"),
+        let rows: [(&str, &str, &str, Vec<String>, &str); 6] = [
+            ("karim",  "",           "",        vec![],                        "grounds required"),
+            ("karim",  "",           "",        vec![made_up],                 "invalid grounds[0]"),
+            ("karim",  "",           "",        vec![ground.clone(), "untoc art. 98".into()], "invalid grounds[1]"),
+            ("karim",  "",           "",        vec![ground.clone()],          "legal gate"),
+            ("karim",  "",           consulted, vec![ground.clone()],          "forbidden"),
+            ("nadia",  "supervisor", consulted, vec![ground.clone()],          "refused"),
         ];
-        for (row, (user, grounds, expected)) in rows.iter().enumerate() {
+        for (row, (user, role, justification, grounds, expected)) in rows.iter().enumerate() {
             let result = harness
                 .morocco
-                .act_with(user, &id, &input("refuse", "", "", grounds))
+                .act_with(user, &id, &input("refuse", role, justification, grounds))
                 .await;
             assert_eq!(outcome(&result), *expected, "{backend:?}, row {}", row + 1);
         }
+        let refused = harness
+            .morocco
+            .app
+            .request_details(
+                harness.morocco.principal("karim"),
+                &comity_domain::RequestId::parse(&id).expect("a request id"),
+            )
+            .await
+            .expect("request");
+        let recorded = refused
+            .history
+            .last()
+            .and_then(|record| record.reason.clone())
+            .unwrap_or_default();
+        assert!(
+            recorded.contains(consulted) && recorded.contains("untoc art. 18(26)"),
+            "the consultation is recorded with the refusal: {recorded}"
+        );
         for message in harness.morocco.undelivered().await {
             carry(&harness.morocco, &harness.spain, &message).await;
         }
         assert_eq!(harness.spain.state_seen_by("ana", &id).await, "refused");
+    }
+}
+
+#[tokio::test]
+async fn asking_the_requesting_side_for_information_is_the_consultation_a_refusal_needs() {
+    for backend in backends() {
+        let harness = Harness::start(backend).await;
+        let id = harness.dispatched().await;
+        for action in ["acknowledge", "start_assessment"] {
+            harness
+                .morocco
+                .act("karim", &id, action, "")
+                .await
+                .unwrap_or_else(|error| panic!("karim cannot {action}: {error}"));
+        }
+        let details = harness
+            .morocco
+            .app
+            .request_details(
+                harness.morocco.principal("karim"),
+                &comity_domain::RequestId::parse(&id).expect("a request id"),
+            )
+            .await
+            .expect("request");
+        let assessment = harness.morocco.app.assess(&details.request.content);
+        assert!(
+            assessment.refusal_reasons.is_some(),
+            "UNTOC requires reasons for any refusal"
+        );
+        let consult = assessment
+            .refusal_grounds
+            .iter()
+            .find(|ground| ground.consult_first.is_some())
+            .expect("a ground that needs consultation first");
+        let ground = vec![ground_reference(consult)];
+        assert_eq!(
+            outcome(
+                &harness
+                    .morocco
+                    .act_with("karim", &id, &input("refuse", "", "", &ground))
+                    .await
+            ),
+            "legal gate"
+        );
+        harness
+            .morocco
+            .act(
+                "karim",
+                &id,
+                "request_additional_information",
+                "Which accounts, and for which period?",
+            )
+            .await
+            .expect("ask");
+        for message in harness.morocco.undelivered().await {
+            carry(&harness.morocco, &harness.spain, &message).await;
+        }
+        harness
+            .spain
+            .act(
+                "ana",
+                &id,
+                "provide_additional_information",
+                "Accounts at two banks in Tangier, January 2025 to June 2026",
+            )
+            .await
+            .expect("answer");
+        for message in harness.spain.undelivered().await {
+            carry(&harness.spain, &harness.morocco, &message).await;
+        }
+        harness
+            .morocco
+            .act("karim", &id, "resume_assessment", "")
+            .await
+            .expect("resume");
+        assert_eq!(
+            outcome(
+                &harness
+                    .morocco
+                    .act_with("karim", &id, &input("refuse", "", "", &ground))
+                    .await
+            ),
+            "refused",
+            "{backend:?}"
+        );
     }
 }

@@ -88,6 +88,10 @@ impl<'a> Engine<'a> {
                 triggers: Vec::new(),
                 removed_by: None,
                 citation: cite(instrument, &ground.article),
+                consult_first: ground
+                    .consult_first
+                    .as_deref()
+                    .map(|article| cite(instrument, article)),
             });
         }
         let Some(consent) = &rule.consent else {

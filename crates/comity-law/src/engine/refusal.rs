@@ -129,6 +129,10 @@ impl<'a> Engine<'a> {
                 triggers,
                 removed_by,
                 citation: cite(base, &rule.article),
+                consult_first: rule
+                    .consult_first
+                    .as_ref()
+                    .map(|article| cite(base, article)),
             });
         }
         for rule in &base.no_refusal_on {

@@ -646,11 +646,50 @@ async fn the_legal_engine_guides_drafting_and_gates_approval_and_refusal() {
         .get(&format!("/api/v1/requests/{id}/assessment"))
         .await
         .expect("grounds");
-    let first = &grounds.body["refusal_grounds"][0]["citation"];
-    let valid = format!(
-        "{} art. {}",
-        first["instrument_id"].as_str().unwrap_or_default(),
-        first["article"].as_str().unwrap_or_default()
+    let reference = |ground: &serde_json::Value| {
+        format!(
+            "{} art. {}",
+            ground["citation"]["instrument_id"]
+                .as_str()
+                .unwrap_or_default(),
+            ground["citation"]["article"].as_str().unwrap_or_default()
+        )
+    };
+    let offered = grounds.body["refusal_grounds"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    // UNTOC 18(26): consult before refusing under 18(21); 18(9) carries no such duty.
+    let consult_first = offered
+        .iter()
+        .find(|ground| ground.get("consult_first").is_some())
+        .map(reference)
+        .expect("a ground that needs consultation first");
+    let valid = offered
+        .iter()
+        .find(|ground| ground.get("consult_first").is_none())
+        .map(reference)
+        .expect("a ground without it");
+    assert_eq!(
+        grounds.body["refusal_reasons"]["article"], "18(23)",
+        "reasons are required for any refusal"
+    );
+    let unconsulted = setup
+        .ma_officer
+        .post(
+            &format!("/api/v1/requests/{id}/transitions"),
+            &json!({"action": "refuse", "reason": "Essential interests", "grounds": [consult_first]}),
+        )
+        .await
+        .expect("post");
+    assert_problem(&unconsulted, 422, None);
+    assert!(
+        unconsulted.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("must be consulted"),
+        "{}",
+        unconsulted.body
     );
     let invented = setup
         .ma_officer

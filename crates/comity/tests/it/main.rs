@@ -265,6 +265,46 @@ description = "Statements of account 1234"
     );
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(value["requested_country"], "FR");
+    // A proposed refusal between EIO states: 11(1)(b) needs consultation first (11(4)),
+    // 11(1)(g) does not, and a made-up ground is not allowed.
+    let refusal = comity(
+        &[
+            "law",
+            "assess",
+            file.to_str().expect("path"),
+            "--date",
+            "2026-11-23",
+            "--refuse",
+            "eio art. 11(1)(b)",
+            "--refuse",
+            "eio:dual_criminality",
+            "--refuse",
+            "eio art. 99",
+        ],
+        &[],
+    );
+    assert!(refusal.status.success(), "{}", stderr(&refusal));
+    let text = String::from_utf8_lossy(&refusal.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let about = |ground: &str| {
+        let at = lines
+            .iter()
+            .position(|line| line.starts_with(&format!("refusal on `{ground}`")))
+            .unwrap_or_else(|| panic!("no line for {ground}: {text}"));
+        (lines[at], lines.get(at + 1).copied().unwrap_or_default())
+    };
+    let (security, next) = about("eio art. 11(1)(b)");
+    assert!(
+        security.contains("allowed") && next.contains("[eio art. 11(4)]"),
+        "{text}"
+    );
+    let (dual, next) = about("eio:dual_criminality");
+    assert!(
+        dual.contains("allowed") && !next.contains("consult"),
+        "{text}"
+    );
+    let (made_up, _) = about("eio art. 99");
+    assert!(made_up.contains("NOT a ground"), "{text}");
 }
 
 #[test]
