@@ -293,3 +293,66 @@ fn asylum_confidentiality_applies_whichever_side_is_the_state_of_origin() {
     );
     assert_eq!(cases, 27 * 8 * 2);
 }
+
+/// A proposed refusal on a measure's own ground (EIO art. 24(2)(a) and (b): the suspect
+/// does not consent, fundamental principles) is allowed where the request seeks that
+/// measure, and not where it does not; so is the 1959 Convention's art. 11(1)(a) for a
+/// transfer, for every pair of its dated parties that no other instrument binds first.
+#[test]
+fn a_refusal_on_a_measures_own_ground_is_allowed_only_for_that_measure() {
+    let catalog = Catalog::embedded().expect("catalog");
+    let on = date("2025-03-01");
+    let es: CountryCode = "ES".parse().expect("country");
+    let fr: CountryCode = "FR".parse().expect("country");
+    let video = assess(
+        &catalog,
+        &request(es, fr, MeasureKind::VideoConferenceHearing),
+        on,
+    );
+    let records = assess(
+        &catalog,
+        &request(es, fr, MeasureKind::ProductionOfRecords),
+        on,
+    );
+    for cited in ["eio art. 24(2)(a)", "eio art. 24(2)(b)"] {
+        let allowed = |assessment: &Assessment| {
+            assessment
+                .proposed_refusal(&[cited.to_string()])
+                .iter()
+                .all(|ground| ground.is_allowed())
+        };
+        assert!(allowed(&video), "{cited} for a video hearing");
+        assert!(!allowed(&records), "{cited} for production of records");
+    }
+    let transfer = assess(
+        &catalog,
+        &request(es, fr, MeasureKind::TemporaryTransferOfPersons),
+        on,
+    );
+    assert!(
+        transfer
+            .proposed_refusal(&[
+                "eio art. 22(2)(a)".to_string(),
+                "eio art. 22(2)(b)".to_string()
+            ])
+            .iter()
+            .all(|ground| ground.is_allowed())
+    );
+    // Between parties to the 1959 Convention outside the EIO (Switzerland and the United Kingdom),
+    // the transfer's grounds are art. 11(1)(a)-(d).
+    let ch: CountryCode = "CH".parse().expect("country");
+    let gb: CountryCode = "GB".parse().expect("country");
+    let transfer = assess(
+        &catalog,
+        &request(ch, gb, MeasureKind::TemporaryTransferOfPersons),
+        on,
+    );
+    assert_eq!(transfer.prevailing_id(), Some("ecmacm_1959"));
+    for article in ["11(1)(a)", "11(1)(b)", "11(1)(c)", "11(1)(d)"] {
+        let cited = format!("ecmacm_1959 art. {article}");
+        assert!(
+            transfer.proposed_refusal(&[cited.clone()])[0].is_allowed(),
+            "{cited}"
+        );
+    }
+}
