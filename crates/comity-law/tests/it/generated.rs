@@ -351,7 +351,7 @@ fn a_refusal_on_a_measures_own_ground_is_allowed_only_for_that_measure() {
     for article in ["11(1)(a)", "11(1)(b)", "11(1)(c)", "11(1)(d)"] {
         let cited = format!("ecmacm_1959 art. {article}");
         assert!(
-            transfer.proposed_refusal(&[cited.clone()])[0].is_allowed(),
+            transfer.proposed_refusal(std::slice::from_ref(&cited))[0].is_allowed(),
             "{cited}"
         );
     }
