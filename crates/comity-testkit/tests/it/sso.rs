@@ -57,11 +57,19 @@ fn provider_available() -> bool {
     false
 }
 
+/// A free port for the provider, below the range the system hands out for port 0
+/// (32768 and up on Linux): the node started between this choice and the provider's
+/// start, and every other test's listener, bind port 0 and so cannot take it meanwhile.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
+    use rand::Rng;
+    let mut random = rand::thread_rng();
+    for _ in 0..1000 {
+        let port = random.gen_range(20_000..32_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000")
 }
 
 fn start_provider(port: u16, redirect_uri: &str) -> Provider {
