@@ -41,13 +41,25 @@ impl App {
         let request = &details.request;
         let assessment = self.assess(&request.content);
         let language = language.unwrap_or_else(|| comity_forms::choose_language(&assessment));
-        let case_reference = {
+        let (case_reference, requesting_name, requested_name) = {
             let mut tx = self.store().begin().await?;
-            tx.case(&request.case_id)
+            let reference = tx
+                .case(&request.case_id)
                 .await?
                 .map(|case| case.reference)
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let mut names = Vec::with_capacity(2);
+            for id in [
+                &request.content.requesting_authority,
+                &request.content.requested_authority,
+            ] {
+                names.push(tx.authority(id).await?.map(|record| record.authority.name));
+            }
+            let requested = names.pop().flatten();
+            let requesting = names.pop().flatten();
+            (reference, requesting, requested)
         };
+        let contact_officer = contact_officer(&details);
         let date = self.now().date().unwrap_or(Date::UNIX_EPOCH);
         let text_chars = letter_text_chars(&request.content);
         if format == LetterFormat::Pdf && text_chars > MAX_PDF_TEXT_CHARS {
@@ -69,6 +81,9 @@ impl App {
                 case_reference: &case_reference,
                 request_id: &request.id,
                 date,
+                requesting_authority_name: requesting_name.as_deref(),
+                requested_authority_name: requested_name.as_deref(),
+                contact_officer: contact_officer.as_deref(),
             };
             match format {
                 LetterFormat::Html => Ok(Letter {
@@ -147,4 +162,23 @@ pub fn letter_text_chars(content: &comity_domain::RequestContent) -> usize {
             .iter()
             .map(|attachment| chars(&attachment.file_name) + chars(&attachment.media_type))
             .sum::<usize>()
+}
+
+/// Who at the requesting authority answers for the request: the user of this node who
+/// acted on it last (name and role). Only the requesting side's copy knows its officers.
+fn contact_officer(details: &crate::requests::RequestDetails) -> Option<String> {
+    if details.request.side != comity_domain::Side::Requesting {
+        return None;
+    }
+    details
+        .history
+        .iter()
+        .rev()
+        .find_map(|record| match &record.actor {
+            comity_domain::Actor::User { user_id, role } => details
+                .actor_names
+                .get(user_id)
+                .map(|name| format!("{name} ({})", role.code().replace('_', " "))),
+            _ => None,
+        })
 }

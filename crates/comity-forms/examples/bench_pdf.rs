@@ -66,6 +66,9 @@ fn best_of_three(
         case_reference: "DP 1/2026",
         request_id: "0190a4c2-7b1e-7000-8000-000000000001",
         date,
+        requesting_authority_name: None,
+        requested_authority_name: None,
+        contact_officer: None,
     };
     let mut best = Duration::MAX;
     let mut size = 0;

@@ -153,6 +153,7 @@ fn render_inline(inline: &Inline) -> Markup {
             Inline::Text(text) => (text),
             Inline::Source(text) => span.for-translation lang="und" dir="auto" { (text) },
             Inline::Code(text) => bdi.code dir="ltr" { (text) },
+            Inline::Name(text) => bdi dir="auto" { (text) },
         }
     }
 }

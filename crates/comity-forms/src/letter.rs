@@ -3,7 +3,8 @@
 //!
 //! Every string in the model is either translated text from the tables ([`Inline::Text`]),
 //! free text as the requesting authority wrote it ([`Inline::Source`], to be translated by
-//! a person), or an identifier that is never translated ([`Inline::Code`]).
+//! a person), an identifier that is never translated ([`Inline::Code`]), or a registered
+//! proper name ([`Inline::Name`]).
 
 use comity_domain::{Confidentiality, CountryCode, Date, RequestContent, Urgency};
 use comity_law::{Assessment, Citation, ContentItem};
@@ -24,6 +25,12 @@ pub struct LetterInput<'a> {
     pub request_id: &'a str,
     /// The date the letter bears.
     pub date: Date,
+    /// The requesting authority's full name, where the registry knows it.
+    pub requesting_authority_name: Option<&'a str>,
+    /// The requested authority's full name, where the registry knows it.
+    pub requested_authority_name: Option<&'a str>,
+    /// Who at the requesting authority answers for the request (name and role).
+    pub contact_officer: Option<&'a str>,
 }
 
 /// The catalog id of UNTOC, cited for the notices every letter carries.
@@ -38,6 +45,9 @@ pub(crate) enum Inline {
     Source(String),
     /// An identifier, code or file name: shown as it is, never translated.
     Code(String),
+    /// A proper name as registered (an authority, an officer): never translated, set in
+    /// its own direction so an Arabic name in a French letter reads correctly.
+    Name(String),
 }
 
 /// A label and its value.
@@ -262,17 +272,26 @@ impl Builder<'_> {
     fn header(&self) -> Vec<Field> {
         let t = self.t;
         let content = self.input.content;
-        let authority = |id: &str, country: CountryCode| {
-            vec![
+        // The full name as the registry holds it (a proper name, never translated),
+        // then the id and the state.
+        let authority = |id: &str, name: Option<&str>, country: CountryCode| match name {
+            Some(name) => vec![
+                Inline::Name(name.to_string()),
+                Inline::Text(" (".to_string()),
+                Inline::Code(id.to_string()),
+                Inline::Text(format!(", {})", country.english_name())),
+            ],
+            None => vec![
                 Inline::Code(id.to_string()),
                 Inline::Text(format!(" ({})", country.english_name())),
-            ]
+            ],
         };
-        vec![
+        let mut fields = vec![
             Field {
                 label: t.text("requesting_authority").to_string(),
                 value: authority(
                     content.requesting_authority.as_str(),
+                    self.input.requesting_authority_name,
                     content.requesting_country,
                 ),
             },
@@ -280,9 +299,18 @@ impl Builder<'_> {
                 label: t.text("requested_authority").to_string(),
                 value: authority(
                     content.requested_authority.as_str(),
+                    self.input.requested_authority_name,
                     content.requested_country,
                 ),
             },
+        ];
+        if let Some(officer) = self.input.contact_officer {
+            fields.push(Field {
+                label: t.text("contact_officer").to_string(),
+                value: vec![Inline::Name(officer.to_string())],
+            });
+        }
+        fields.extend([
             Field {
                 label: t.text("case_reference").to_string(),
                 value: vec![Inline::Code(self.input.case_reference.to_string())],
@@ -295,7 +323,8 @@ impl Builder<'_> {
                 label: t.text("date").to_string(),
                 value: vec![Inline::Text(t.date(&self.input.date.to_string()))],
             },
-        ]
+        ]);
+        fields
     }
 
     /// The title of an instrument in the letter's language: the translation table, else

@@ -395,6 +395,11 @@ fn inline_runs(
                 Ok((Font::Regular, layout.encode(text, place)?))
             }
             Inline::Source(text) => Ok((Font::Oblique, layout.encode(text, place)?)),
+            // Isolated (first-strong isolate), as `<bdi dir="auto">` in the HTML letter.
+            Inline::Name(text) => Ok((
+                Font::Regular,
+                layout.encode(&format!("\u{2068}{text}\u{2069}"), place)?,
+            )),
         })
         .collect()
 }

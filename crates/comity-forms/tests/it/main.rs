@@ -104,6 +104,9 @@ pub fn render(from: &str, to: &str, language: Language) -> String {
         case_reference: "DP 123/2026",
         request_id: "0190a4c2-7b1e-7000-8000-000000000001",
         date: date("2026-06-01"),
+        requesting_authority_name: Some("Central authority <of> the requesting state"),
+        requested_authority_name: None,
+        contact_officer: Some("Ana García (central authority officer)"),
     };
     render_letter_html(&input, language)
 }

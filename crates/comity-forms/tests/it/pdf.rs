@@ -18,6 +18,9 @@ fn render(from: &str, to: &str, language: Language, name: &str) -> Result<Vec<u8
         case_reference: "DP 123/2026",
         request_id: "0190a4c2-7b1e-7000-8000-000000000001",
         date: date("2026-06-01"),
+        requesting_authority_name: None,
+        requested_authority_name: None,
+        contact_officer: None,
     };
     render_letter_pdf(&input, language)
 }
@@ -181,6 +184,36 @@ fn arabic_names_render_in_a_latin_script_letter() {
     let lines = lines(&pdf);
     assert!(has_text(&lines, "Règle de la spécialité", false));
     assert!(has_text(&lines, "يوسف العمراني", true));
+}
+
+#[test]
+fn authority_names_and_the_contact_officer_are_set_in_their_own_direction() {
+    let request = sample_request("MA", "FR");
+    let assessment = assessment(&request);
+    let input = LetterInput {
+        content: &request,
+        assessment: &assessment,
+        case_reference: "DP 123/2026",
+        request_id: "0190a4c2-7b1e-7000-8000-000000000001",
+        date: date("2026-06-01"),
+        requesting_authority_name: Some("النيابة العامة بالرباط"),
+        requested_authority_name: Some("Bureau de l'entraide pénale internationale"),
+        contact_officer: Some("Karim Bennani (central authority officer)"),
+    };
+    let pdf = render_letter_pdf(&input, Language::Fr).expect("pdf");
+    assert_well_formed(&pdf);
+    let lines = lines(&pdf);
+    assert!(has_text(&lines, "النيابة العامة بالرباط", true));
+    assert!(has_text(
+        &lines,
+        "Bureau de l'entraide pénale internationale",
+        false
+    ));
+    assert!(has_text(
+        &lines,
+        "Karim Bennani (central authority officer)",
+        false
+    ));
 }
 
 #[test]

@@ -749,6 +749,11 @@ async fn the_letter_of_request_is_rendered_in_the_requested_language() {
         html.contains("for-translation"),
         "free text is marked for translation"
     );
+    assert!(
+        html.contains("<bdi dir=\"auto\">Authority es-ca</bdi>")
+            && html.contains("<bdi dir=\"auto\">Authority ma-ca</bdi>"),
+        "the authorities' registered names head the letter: {html}"
+    );
 
     let default_language = fetch("").await;
     assert_eq!(default_language.status().as_u16(), 200);
