@@ -24,7 +24,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use comity_crypto::{ENVELOPE_VERSION, EnvelopeHeader, MAX_ENVELOPE_BYTES, MessageId};
+use comity_crypto::{MAX_ENVELOPE_BYTES, MessageId};
 use comity_http::ApiError;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +32,7 @@ use crate::FederationState;
 use crate::locks::{lock, read, write};
 use crate::transport::{
     COSE_MEDIA_TYPE, MAX_ERROR_ANSWER_BYTES, check_endpoint, open_from_peer, printable_excerpt,
-    read_capped, refuse, refuse_untrusted,
+    read_capped, refuse, refuse_untrusted, seal_outside_conversation,
 };
 
 /// The path peers post calls to.
@@ -219,42 +219,6 @@ pub struct RefusedBody {
     pub reason: String,
 }
 
-/// Seals a call envelope (question or answer) to `peer`'s current key.
-fn seal_call(
-    state: &FederationState,
-    peer: &crate::identity::Peer,
-    message_type: &str,
-    conversation_id: &str,
-    body: &[u8],
-    in_reply_to: Option<MessageId>,
-) -> Result<(Vec<u8>, MessageId), String> {
-    let now = state.app.now().millis();
-    let recipient_key = peer
-        .current_key(now)
-        .ok_or_else(|| format!("no valid key for {}", peer.node_id))?;
-    let message_id = MessageId::random(&mut rand::rngs::OsRng);
-    let header = EnvelopeHeader {
-        version: ENVELOPE_VERSION,
-        message_id,
-        sender: state.app.node_id().to_string(),
-        recipient: peer.node_id.clone(),
-        message_type: message_type.to_string(),
-        conversation_id: conversation_id.to_string(),
-        sequence: 0,
-        sent_at_ms: now,
-        in_reply_to,
-    };
-    let envelope = comity_crypto::seal(
-        &state.federation.keys(),
-        recipient_key,
-        &header,
-        body,
-        &mut rand::rngs::OsRng,
-    )
-    .map_err(|error| format!("cannot seal: {error}"))?;
-    Ok((envelope, message_id))
-}
-
 /// Answers one call: opens the question, refuses a stale or replayed one, runs the
 /// handler of its type and seals the answer (or the refusal) back to the caller.
 pub(crate) async fn receive_call(
@@ -356,7 +320,7 @@ pub(crate) async fn receive_call(
         .federation
         .peer(&caller)
         .ok_or_else(|| refuse_untrusted(format!("caller {caller} left the trust list")))?;
-    let (sealed, _) = seal_call(
+    let (sealed, _) = seal_outside_conversation(
         &state,
         &peer,
         &answer_type,
@@ -437,7 +401,7 @@ async fn call_without_timeout(
     let topic = topic(call_type).unwrap_or("call");
     let conversation_id = format!("{topic}:{}", MessageId::random(&mut rand::rngs::OsRng));
     let (envelope, question_id) =
-        seal_call(state, &peer, call_type, &conversation_id, &body_bytes, None)
+        seal_outside_conversation(state, &peer, call_type, &conversation_id, &body_bytes, None)
             .map_err(CallError::Unavailable)?;
     let response = federation
         .client_for(peer_id)

@@ -33,19 +33,28 @@ pub(crate) async fn read_envelope(
         headers,
         body,
         comity_crypto::MAX_ENVELOPE_BYTES,
-        |prefix| match comity_crypto::peek_envelope_prefix(prefix) {
-            Ok(PrefixPeek::NeedMoreBytes) => Ok(false),
-            Ok(PrefixPeek::Complete(claimed)) => {
-                check_claimed_sender(state, &claimed).map(|()| true)
-            }
-            Err(error) => Err(refuse(
-                StatusCode::BAD_REQUEST,
-                format!("malformed envelope: {error}"),
-            )),
-        },
+        |prefix| envelope_header_arrived(state, prefix, "envelope"),
         "truncated envelope: the body ends before its protected header is complete",
     )
     .await
+}
+
+/// Whether the protected header of the envelope starting `prefix` has arrived: once it
+/// has, an envelope from a stranger or addressed to another node is refused, and a
+/// malformed one is refused at once (`which` names the envelope in the refusal).
+fn envelope_header_arrived(
+    state: &FederationState,
+    prefix: &[u8],
+    which: &str,
+) -> Result<bool, ApiError> {
+    match comity_crypto::peek_envelope_prefix(prefix) {
+        Ok(PrefixPeek::NeedMoreBytes) => Ok(false),
+        Ok(PrefixPeek::Complete(claimed)) => check_claimed_sender(state, &claimed).map(|()| true),
+        Err(error) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!("malformed {which}: {error}"),
+        )),
+    }
 }
 
 /// Reads a batch posted to `/federation/v1/batches`, at most
@@ -66,16 +75,7 @@ pub(crate) async fn read_batch(
             let Some(first_envelope) = crate::batch::first_envelope_prefix(prefix)? else {
                 return Ok(false);
             };
-            match comity_crypto::peek_envelope_prefix(first_envelope) {
-                Ok(PrefixPeek::NeedMoreBytes) => Ok(false),
-                Ok(PrefixPeek::Complete(claimed)) => {
-                    check_claimed_sender(state, &claimed).map(|()| true)
-                }
-                Err(error) => Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    format!("malformed envelope 0: {error}"),
-                )),
-            }
+            envelope_header_arrived(state, first_envelope, "envelope 0")
         },
         "truncated or empty batch: the body ends before its first envelope's protected header",
     )

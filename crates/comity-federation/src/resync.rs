@@ -11,54 +11,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use comity_crypto::{ENVELOPE_VERSION, EnvelopeHeader, MAX_ENVELOPE_BYTES, MessageId};
+use comity_crypto::MAX_ENVELOPE_BYTES;
 use comity_http::ApiError;
 
 use crate::FederationState;
-use crate::identity::Peer;
 use crate::transport::{
     COSE_MEDIA_TYPE, MAX_ERROR_ANSWER_BYTES, check_endpoint, open_from_peer, printable_excerpt,
-    read_capped, refuse, refuse_untrusted,
+    read_capped, refuse, refuse_untrusted, seal_outside_conversation,
 };
 
 /// The path peers post resynchronisation statements to.
 pub const RESYNC_PATH: &str = "/federation/v1/resync";
-
-/// Seals `body` to `peer`'s current key as a resynchronisation envelope; returns it
-/// with its message id.
-fn seal_resync(
-    state: &FederationState,
-    peer: &Peer,
-    message_type: &str,
-    body: &[u8],
-    in_reply_to: Option<MessageId>,
-) -> Result<(Vec<u8>, MessageId), String> {
-    let now = state.app.now().millis();
-    let recipient_key = peer
-        .current_key(now)
-        .ok_or_else(|| format!("no valid key for {}", peer.node_id))?;
-    let message_id = MessageId::random(&mut rand::rngs::OsRng);
-    let header = EnvelopeHeader {
-        version: ENVELOPE_VERSION,
-        message_id,
-        sender: state.app.node_id().to_string(),
-        recipient: peer.node_id.clone(),
-        message_type: message_type.to_string(),
-        conversation_id: comity_app::resync::RESYNC_CONVERSATION.to_string(),
-        sequence: 0,
-        sent_at_ms: now,
-        in_reply_to,
-    };
-    let envelope = comity_crypto::seal(
-        &state.federation.keys(),
-        recipient_key,
-        &header,
-        body,
-        &mut rand::rngs::OsRng,
-    )
-    .map_err(|error| format!("cannot seal: {error}"))?;
-    Ok((envelope, message_id))
-}
 
 /// A peer states what it has applied of its conversations with this node: answer with
 /// this node's statement and the messages it is missing, sealed to it.
@@ -99,10 +62,11 @@ pub(crate) async fn receive_resync(
         .federation
         .peer(&asker)
         .ok_or_else(|| refuse_untrusted(format!("sender {asker} left the trust list")))?;
-    let (sealed, _) = seal_resync(
+    let (sealed, _) = seal_outside_conversation(
         &state,
         &peer,
         TYPE_RESYNC_ANSWER,
+        RESYNC_CONVERSATION,
         &answer_bytes,
         Some(opened.header.message_id),
     )
@@ -153,7 +117,14 @@ pub async fn resync_with_peer(
         });
     }
     let body = serde_json::to_vec(&statement).map_err(|error| error.to_string())?;
-    let (envelope, message_id) = seal_resync(state, &peer, TYPE_RESYNC_STATEMENT, &body, None)?;
+    let (envelope, message_id) = seal_outside_conversation(
+        state,
+        &peer,
+        TYPE_RESYNC_STATEMENT,
+        comity_app::resync::RESYNC_CONVERSATION,
+        &body,
+        None,
+    )?;
     let response = federation
         .client_for(peer_id)?
         .post(format!("{}{RESYNC_PATH}", peer.endpoint))

@@ -193,6 +193,44 @@ pub(crate) fn refuse_untrusted(reason: String) -> ApiError {
     )
 }
 
+/// Seals `body` to `peer`'s current key as an envelope outside any ordered conversation
+/// (sequence 0): a call's question or answer, a resynchronisation statement or answer.
+/// Returns it with its message id.
+pub(crate) fn seal_outside_conversation(
+    state: &FederationState,
+    peer: &Peer,
+    message_type: &str,
+    conversation_id: &str,
+    body: &[u8],
+    in_reply_to: Option<MessageId>,
+) -> Result<(Vec<u8>, MessageId), String> {
+    let now = state.app.now().millis();
+    let recipient_key = peer
+        .current_key(now)
+        .ok_or_else(|| format!("no valid key for {}", peer.node_id))?;
+    let message_id = MessageId::random(&mut rand::rngs::OsRng);
+    let header = EnvelopeHeader {
+        version: ENVELOPE_VERSION,
+        message_id,
+        sender: state.app.node_id().to_string(),
+        recipient: peer.node_id.clone(),
+        message_type: message_type.to_string(),
+        conversation_id: conversation_id.to_string(),
+        sequence: 0,
+        sent_at_ms: now,
+        in_reply_to,
+    };
+    let envelope = comity_crypto::seal(
+        &state.federation.keys(),
+        recipient_key,
+        &header,
+        body,
+        &mut rand::rngs::OsRng,
+    )
+    .map_err(|error| format!("cannot seal: {error}"))?;
+    Ok((envelope, message_id))
+}
+
 /// Checks that an envelope is addressed here, that its sender is on the trust list with
 /// a key valid now, verifies its signature and opens it.
 pub(crate) fn open_from_peer(
