@@ -84,30 +84,23 @@ impl App {
                 let listed: Vec<String> = blocking
                     .iter()
                     .map(|finding| {
-                        format!(
-                            "{} ({} art. {})",
-                            finding.explanation,
-                            finding.citation.instrument_id,
-                            finding.citation.article
-                        )
+                        format!("{} ({})", finding.explanation, finding.citation.reference())
                     })
                     .collect();
-                let justification = override_justification
-                    .map(str::trim)
-                    .filter(|text| !text.is_empty());
                 let action = match command.action {
                     Action::Approve => "approval",
                     _ => "dispatch",
                 };
-                match (role, justification) {
-                    (Role::Supervisor, Some(justification)) => Ok(Some(format!(
+                match supervisor_justification(
+                    role,
+                    override_justification,
+                    "override blocking findings",
+                )? {
+                    Some(justification) => Ok(Some(format!(
                         "supervisor override of blocking findings [{}]: {justification}",
                         listed.join("; ")
                     ))),
-                    (_, Some(_)) => Err(AppError::Forbidden(
-                        "only a supervisor may override blocking findings".into(),
-                    )),
-                    (_, None) => Err(AppError::LegalGate(format!(
+                    None => Err(AppError::LegalGate(format!(
                         "{action} is blocked until these are resolved or a supervisor overrides them: {}",
                         listed.join("; ")
                     ))),
@@ -141,12 +134,9 @@ impl App {
                 let to_consult: Vec<String> = proposed
                     .iter()
                     .filter_map(|proposed| {
-                        proposed.consult_first().map(|rule| {
-                            format!(
-                                "{} ({} art. {})",
-                                proposed.cited, rule.instrument_id, rule.article
-                            )
-                        })
+                        proposed
+                            .consult_first()
+                            .map(|rule| format!("{} ({})", proposed.cited, rule.reference()))
                     })
                     .collect();
                 if to_consult.is_empty() || consulted_in_the_system(history) {
@@ -154,20 +144,17 @@ impl App {
                 }
                 // Consultation may have happened outside the system (a call, a meeting):
                 // a supervisor says how, and it is recorded with the refusal.
-                let justification = override_justification
-                    .map(str::trim)
-                    .filter(|text| !text.is_empty());
-                match (role, justification) {
-                    (Role::Supervisor, Some(how)) => Ok(Some(format!(
+                match supervisor_justification(
+                    role,
+                    override_justification,
+                    "record a consultation held outside the system",
+                )? {
+                    Some(how) => Ok(Some(format!(
                         "{} [the requesting side was consulted before refusing on {}: {how}]",
                         command.reason.as_deref().unwrap_or_default(),
                         to_consult.join("; ")
                     ))),
-                    (_, Some(_)) => Err(AppError::Forbidden(
-                        "only a supervisor may record a consultation held outside the system"
-                            .into(),
-                    )),
-                    (_, None) => Err(AppError::LegalGate(format!(
+                    None => Err(AppError::LegalGate(format!(
                         "before refusing on {}, the requesting side must be consulted: ask it for additional information first, or a supervisor records how it was consulted",
                         to_consult.join("; ")
                     ))),
@@ -228,6 +215,22 @@ impl App {
         blocking
             .iter()
             .all(|finding| then.iter().any(|earlier| earlier.key == finding.key))
+    }
+}
+
+/// The justification given for going past a legal gate: `Some` from a supervisor, `None`
+/// when none was given (blank counts as none), refused from anyone else; `what` says what
+/// only a supervisor may do.
+fn supervisor_justification<'a>(
+    role: Role,
+    given: Option<&'a str>,
+    what: &str,
+) -> Result<Option<&'a str>, AppError> {
+    match given.map(str::trim).filter(|text| !text.is_empty()) {
+        Some(_) if role != Role::Supervisor => {
+            Err(AppError::Forbidden(format!("only a supervisor may {what}")))
+        }
+        justification => Ok(justification),
     }
 }
 

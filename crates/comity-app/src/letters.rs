@@ -48,16 +48,13 @@ impl App {
                 .await?
                 .map(|case| case.reference)
                 .unwrap_or_default();
-            let mut names = Vec::with_capacity(2);
-            for id in [
-                &request.content.requesting_authority,
-                &request.content.requested_authority,
-            ] {
-                names.push(tx.authority(id).await?.map(|record| record.authority.name));
-            }
-            let requested = names.pop().flatten();
-            let requesting = names.pop().flatten();
-            (reference, requesting, requested)
+            let requesting = tx.authority(&request.content.requesting_authority).await?;
+            let requested = tx.authority(&request.content.requested_authority).await?;
+            (
+                reference,
+                requesting.map(|record| record.authority.name),
+                requested.map(|record| record.authority.name),
+            )
         };
         let contact_officer = contact_officer(&details);
         let date = self.now().date().unwrap_or(Date::UNIX_EPOCH);

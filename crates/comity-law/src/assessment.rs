@@ -331,13 +331,17 @@ pub struct RefusalGround {
     pub consult_first: Option<Citation>,
 }
 
-impl RefusalGround {
-    /// How a refusal cites it: `instrument art. article`, e.g. `untoc art. 18(21)(b)`.
+impl Citation {
+    /// The rule in a few words: `instrument art. article`, e.g. `untoc art. 18(21)(b)`.
     pub fn reference(&self) -> String {
-        format!(
-            "{} art. {}",
-            self.citation.instrument_id, self.citation.article
-        )
+        format!("{} art. {}", self.instrument_id, self.article)
+    }
+}
+
+impl RefusalGround {
+    /// How a refusal cites it: its rule's reference, e.g. `untoc art. 18(21)(b)`.
+    pub fn reference(&self) -> String {
+        self.citation.reference()
     }
 
     /// Whether `cited` names this ground, by its reference or as `instrument:code`,

@@ -20,14 +20,9 @@ pub fn humanize(code: &str) -> String {
     sentence_case(&code.replace('_', " "))
 }
 
-/// The citation of a rule as text: `untoc art. 18(15)(a)`.
-pub fn citation_text(citation: &Citation) -> String {
-    format!("{} art. {}", citation.instrument_id, citation.article)
-}
-
 /// The citation as a link to the text of the instrument (plain text without a URL).
 pub fn citation(citation: &Citation) -> Markup {
-    let text = citation_text(citation);
+    let text = citation.reference();
     html! {
         " "
         cite.citation {
@@ -274,14 +269,19 @@ pub fn panel_in(assessment: &Assessment, verdict: Verdict<'_>, language: &str) -
     }
 }
 
+/// The step blocking findings stop, in words: "approval" or "dispatch".
+pub fn gated_step(action: Action) -> &'static str {
+    if action == Action::Dispatch {
+        "dispatch"
+    } else {
+        "approval"
+    }
+}
+
 fn verdict_text(verdict: Verdict<'_>) -> Markup {
     match verdict {
         Verdict::Gate { action, blocking } => {
-            let step = if action == Action::Dispatch {
-                "dispatch"
-            } else {
-                "approval"
-            };
+            let step = gated_step(action);
             html! {
                 @if blocking.is_empty() {
                     p id="legal-verdict" { "Nothing blocks " (step) "." }

@@ -341,7 +341,8 @@ async fn request_page(
                             request,
                             *action,
                             &ActionContext { problem, typed, assessment: &assessment, supervisor },
-                            &state.app.blocking_findings_for(content, &details.history, *action),
+                            // Only the step the request waits for can be blocked.
+                            if gate_action(request) == Some(*action) { &gate_blocking } else { &[] },
                         ))
                     }
                 }
@@ -621,11 +622,7 @@ fn blocking_gate(
     let override_id = format!("override-{code}");
     let blocking_id = format!("blocking-{code}");
     let override_error = FormProblem::for_field(problem, &override_id);
-    let step = if action == Action::Dispatch {
-        "dispatch"
-    } else {
-        "approval"
-    };
+    let step = legal::gated_step(action);
     html! {
         div id=(blocking_id) {
             p { (legal::severity_badge(comity_law::Severity::Blocking)) " " (sentence_case(step)) " is blocked by:" }

@@ -93,30 +93,27 @@ impl Tx {
         peer_node: &str,
         sequence: i64,
     ) -> Result<SequenceClaim, StoreError> {
-        if sequence < 1 {
-            // Never a valid position; the conversation's expectation says why.
-            let expected = self
-                .expected_incoming_sequence(conversation_id, peer_node)
-                .await?;
-            return Ok(SequenceClaim::Expected(expected));
-        }
         // A new conversation starts expecting 1: the insert takes sequence 1 at once (2
         // is expected next) and records 1 for any other. An existing one moves on only
         // from `sequence`; when it expects another, the update does not happen and no
-        // row comes back.
-        let row = sqlx::query(
-            "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming) \
-             VALUES ($1, $2, 1, CASE WHEN $3 = 1 THEN 2 ELSE 1 END) \
-             ON CONFLICT (conversation_id, peer_node) DO UPDATE \
-             SET next_incoming = conversation_sequences.next_incoming + 1 \
-             WHERE conversation_sequences.next_incoming = $3 \
-             RETURNING next_incoming AS n",
-        )
-        .bind(conversation_id)
-        .bind(peer_node)
-        .bind(sequence)
-        .fetch_optional(self.connection())
-        .await?;
+        // row comes back. A sequence below 1 is never a valid position: nothing is tried.
+        let row = if sequence >= 1 {
+            sqlx::query(
+                "INSERT INTO conversation_sequences (conversation_id, peer_node, next_outgoing, next_incoming) \
+                 VALUES ($1, $2, 1, CASE WHEN $3 = 1 THEN 2 ELSE 1 END) \
+                 ON CONFLICT (conversation_id, peer_node) DO UPDATE \
+                 SET next_incoming = conversation_sequences.next_incoming + 1 \
+                 WHERE conversation_sequences.next_incoming = $3 \
+                 RETURNING next_incoming AS n",
+            )
+            .bind(conversation_id)
+            .bind(peer_node)
+            .bind(sequence)
+            .fetch_optional(self.connection())
+            .await?
+        } else {
+            None
+        };
         let Some(row) = row else {
             let expected = self
                 .expected_incoming_sequence(conversation_id, peer_node)
