@@ -199,16 +199,23 @@ impl Node {
             .await
     }
 
-    /// The state of this node's copy of a request, as `username` sees it, or "none".
-    pub async fn state_seen_by(&self, username: &str, request_id: &str) -> String {
-        match self
-            .app
+    /// This node's copy of a request, as `username` reads it.
+    pub async fn read_as(
+        &self,
+        username: &str,
+        request_id: &str,
+    ) -> Result<comity_app::requests::RequestDetails, AppError> {
+        self.app
             .request_details(
                 self.principal(username),
                 &comity_domain::RequestId::parse(request_id).expect("a request id"),
             )
             .await
-        {
+    }
+
+    /// The state of this node's copy of a request, as `username` sees it, or "none".
+    pub async fn state_seen_by(&self, username: &str, request_id: &str) -> String {
+        match self.read_as(username, request_id).await {
             Ok(details) => details.request.state.code().to_string(),
             Err(AppError::NotFound(_)) => "none".to_string(),
             Err(error) => panic!("cannot read request {request_id}: {error}"),

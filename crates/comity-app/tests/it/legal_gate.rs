@@ -56,15 +56,7 @@ async fn approval_waits_for_mandatory_content_unless_a_supervisor_overrides() {
                 .await;
             assert_eq!(outcome(&result), *expected, "{backend:?}, row {}", row + 1);
         }
-        let details = harness
-            .spain
-            .app
-            .request_details(
-                harness.spain.principal("jefa"),
-                &comity_domain::RequestId::parse(&id).expect("a request id"),
-            )
-            .await
-            .expect("request");
+        let details = harness.spain.read_as("jefa", &id).await.expect("request");
         let approval = details.history.last().expect("history");
         let recorded = approval.reason.as_deref().unwrap_or_default();
         assert!(
@@ -93,11 +85,7 @@ async fn a_blocking_safeguard_stops_approval_and_a_supervisor_override_carries_t
         let id = harness.draft_of("fiscal", &draft).await;
         let content = harness
             .spain
-            .app
-            .request_details(
-                harness.spain.principal("fiscal"),
-                &comity_domain::RequestId::parse(&id).expect("a request id"),
-            )
+            .read_as("fiscal", &id)
             .await
             .expect("request")
             .request
@@ -135,15 +123,7 @@ async fn dispatch_after_an_approval_that_overrode_nothing_is_checked_again() {
     for backend in backends() {
         let harness = Harness::start(backend).await;
         let id = harness.draft("ana").await;
-        let details = harness
-            .spain
-            .app
-            .request_details(
-                harness.spain.principal("ana"),
-                &comity_domain::RequestId::parse(&id).expect("a request id"),
-            )
-            .await
-            .expect("request");
+        let details = harness.spain.read_as("ana", &id).await.expect("request");
         // An officer's approval overrides nothing: whatever blocks the content must
         // stop its dispatch too, and nothing blocking means nothing to stop.
         let officer_approval = comity_domain::TransitionRecord {
@@ -220,11 +200,7 @@ async fn a_refusal_must_cite_a_ground_of_the_prevailing_instrument() {
         }
         let details = harness
             .morocco
-            .app
-            .request_details(
-                harness.morocco.principal("karim"),
-                &comity_domain::RequestId::parse(&id).expect("a request id"),
-            )
+            .read_as("karim", &id)
             .await
             .expect("request");
         let assessment = harness.morocco.app.assess(&details.request.content);
@@ -254,11 +230,7 @@ async fn a_refusal_must_cite_a_ground_of_the_prevailing_instrument() {
         }
         let refused = harness
             .morocco
-            .app
-            .request_details(
-                harness.morocco.principal("karim"),
-                &comity_domain::RequestId::parse(&id).expect("a request id"),
-            )
+            .read_as("karim", &id)
             .await
             .expect("request");
         let recorded = refused
@@ -291,11 +263,7 @@ async fn asking_the_requesting_side_for_information_is_the_consultation_a_refusa
         }
         let details = harness
             .morocco
-            .app
-            .request_details(
-                harness.morocco.principal("karim"),
-                &comity_domain::RequestId::parse(&id).expect("a request id"),
-            )
+            .read_as("karim", &id)
             .await
             .expect("request");
         let assessment = harness.morocco.app.assess(&details.request.content);

@@ -151,14 +151,7 @@ async fn run(steps: &[Step], histories: Expect) {
 /// A node's history of the request, one line per transition: origin, action, states, and
 /// who (a local user by name, the peer, or the node itself).
 async fn history(node: &Node, reader: &str, request_id: &str) -> String {
-    let Ok(details) = node
-        .app
-        .request_details(
-            node.principal(reader),
-            &comity_domain::RequestId::parse(request_id).expect("a request id"),
-        )
-        .await
-    else {
+    let Ok(details) = node.read_as(reader, request_id).await else {
         return "  (no copy)\n".into();
     };
     let mut lines = String::new();

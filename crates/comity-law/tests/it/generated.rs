@@ -95,12 +95,7 @@ fn every_eio_pair_hears_by_video_under_art_24_and_transfers_under_art_22() {
             cases += 3;
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {cases}:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_failed(&failures, cases);
     assert!(cases >= 1500, "{cases} cases");
 }
 
@@ -173,12 +168,7 @@ fn every_untoc_pair_outside_europe_hears_by_video_under_18_18() {
             cases += 3;
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {cases}:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_failed(&failures, cases);
     assert!(cases >= 300, "{cases} cases");
 }
 
@@ -214,12 +204,7 @@ fn every_eu_pair_sets_up_joint_teams_under_the_framework_decision() {
             cases += 1;
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {cases}:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_failed(&failures, cases);
     assert_eq!(cases, 351);
 }
 
@@ -285,12 +270,7 @@ fn asylum_confidentiality_applies_whichever_side_is_the_state_of_origin() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {cases}:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_none_failed(&failures, cases);
     assert_eq!(cases, 27 * 8 * 2);
 }
 
@@ -355,4 +335,14 @@ fn a_refusal_on_a_measures_own_ground_is_allowed_only_for_that_measure() {
             "{cited}"
         );
     }
+}
+
+/// Fails with every generated case that went wrong, one per line, out of `cases`.
+fn assert_none_failed(failures: &[String], cases: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {cases}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
